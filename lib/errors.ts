@@ -1,0 +1,72 @@
+/**
+ * The errors the library raises. Each message names the file, URL or shapes
+ * involved and says what to do next; the classes let code tell them apart.
+ *
+ * @example Tell a data problem from other failures
+ * ```ts
+ * import { DataError } from "./errors.ts";
+ *
+ * try {
+ *   throw new DataError("data/mnist_sample/train/3 is missing: delete data/mnist_sample and run untarData again.");
+ * } catch (e) {
+ *   console.log(e instanceof DataError); // true
+ * }
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * The base of every error the library raises.
+ *
+ * @example Catch any of the library's errors
+ * ```ts
+ * import { LessonError, ShapeError } from "./errors.ts";
+ *
+ * console.log(new ShapeError("x is [3, 2], w is [3, 1]") instanceof LessonError); // true
+ * ```
+ */
+export class LessonError extends Error {
+  /** Creates the error with a message a learner can act on. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A download failed: the network, the server's answer, or its checksum.
+ *
+ * @example
+ * ```ts
+ * import { DownloadError } from "./errors.ts";
+ *
+ * const e = new DownloadError("https://example.com/a.tgz answered 404: check the URL.");
+ * console.log(e.name); // "DownloadError"
+ * ```
+ */
+export class DownloadError extends LessonError {}
+
+/**
+ * Data on disk is missing or damaged: an archive, a folder, an image.
+ *
+ * @example
+ * ```ts
+ * import { DataError } from "./errors.ts";
+ *
+ * console.log(new DataError("not a gzip archive").name); // "DataError"
+ * ```
+ */
+export class DataError extends LessonError {}
+
+/**
+ * Tensors or arrays whose shapes do not fit together.
+ *
+ * @example
+ * ```ts
+ * import { ShapeError } from "./errors.ts";
+ *
+ * console.log(new ShapeError("x has 3 rows, y has 2").name); // "ShapeError"
+ * ```
+ */
+export class ShapeError extends LessonError {}
