@@ -18,6 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import "./backend.ts";
 import type { Tensor2D } from "./backend.ts";
 import { ShapeError } from "./errors.ts";
 import { Random, rng } from "./random.ts";
