@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { type Batch, DataLoader, TensorDataset } from "../lib/dataloader.ts";
+import { ShapeError } from "../lib/errors.ts";
+import { setSeed } from "../lib/random.ts";
+
+const range = (n: number): number[] => [...Array(n).keys()];
+
+Deno.test("batches hold batchSize items, and the last one what is left", () => {
+  const dl = new DataLoader(range(15), { batchSize: 4 });
+  assert.deepEqual([...dl].map((batch) => batch.length), [4, 4, 4, 3]);
+  assert.equal(dl.length, 4);
+});
+
+Deno.test("without shuffling, batches keep the data set's order", () => {
+  const dl = new DataLoader(range(7), { batchSize: 3 });
+  assert.deepEqual([...dl], [[0, 1, 2], [3, 4, 5], [6]]);
+});
+
+Deno.test("a shuffled epoch covers every item exactly once", () => {
+  const dl = new DataLoader(range(15), { batchSize: 5, shuffle: true });
+  const seen = [...dl].flat();
+  assert.notDeepEqual(seen, range(15), "the order should change");
+  assert.deepEqual(seen.toSorted((a, b) => a - b), range(15));
+});
+
+Deno.test("each epoch draws a new order", () => {
+  const dl = new DataLoader(range(30), { batchSize: 30, shuffle: true });
+  assert.notDeepEqual([...dl][0], [...dl][0]);
+});
+
+Deno.test("the same seed gives the same batches, another seed others", () => {
+  const batches = (
+    seed: number,
+  ) => [...new DataLoader(range(15), { batchSize: 5, shuffle: true, seed })];
+  assert.deepEqual(batches(3), batches(3));
+  assert.notDeepEqual(batches(3), batches(4));
+});
+
+Deno.test("without an explicit seed, setSeed makes the shuffle reproducible", () => {
+  const epochs = () => {
+    setSeed(7);
+    const dl = new DataLoader(range(20), { batchSize: 6, shuffle: true });
+    return [[...dl], [...dl]];
+  };
+  assert.deepEqual(epochs(), epochs());
+});
+
+Deno.test("the alphabet in batches of 6 ends with a batch of 2 pairs", () => {
+  const pairs = [..."abcdefghijklmnopqrstuvwxyz"].map((c, i) =>
+    [i, c] as const
+  );
+  const batches = [...new DataLoader(pairs, { batchSize: 6, shuffle: true })];
+  assert.deepEqual(batches.map((b) => b.length), [6, 6, 6, 6, 2]);
+  for (const [i, c] of batches.flat()) {
+    assert.equal(c, String.fromCharCode(97 + i), "pairs stay together");
+  }
+});
+
+Deno.test("a batch size that is not a whole number of at least 1 is refused", () => {
+  assert.throws(() => new DataLoader(range(3), { batchSize: 0 }), RangeError);
+  assert.throws(() => new DataLoader(range(3), { batchSize: 2.5 }), RangeError);
+});
+
+function toyTensors(rows: number): [tf.Tensor2D, tf.Tensor2D] {
+  // Row i of x is [i, 10 i, 100 i]; its target is i: a batch shows which rows it holds.
+  const x = tf.tensor2d(range(rows).flatMap((i) => [i, 10 * i, 100 * i]), [
+    rows,
+    3,
+  ]);
+  const y = tf.tensor2d(range(rows), [rows, 1]);
+  return [x, y];
+}
+
+Deno.test("tensor batches pair each input row with its own target", () => {
+  const [x, y] = toyTensors(10);
+  const dl = new DataLoader(new TensorDataset(x, y), {
+    batchSize: 4,
+    shuffle: true,
+    seed: 1,
+  });
+  const targets: number[] = [];
+  for (const [xb, yb] of dl) {
+    const xs = xb.arraySync();
+    const ys = yb.dataSync();
+    assert.deepEqual(xb.shape.slice(1), [3]);
+    xs.forEach((row, k) =>
+      assert.deepEqual(row, [ys[k], 10 * ys[k], 100 * ys[k]])
+    );
+    targets.push(...ys);
+  }
+  assert.deepEqual(targets.toSorted((a, b) => a - b), range(10));
+  tf.dispose([x, y]);
+});
+
+Deno.test("the lesson's 12,396 rows make 49 batches of 256, the last of 108", () => {
+  const x = tf.zeros([12396, 2]) as tf.Tensor2D;
+  const y = tf.zeros([12396, 1]) as tf.Tensor2D;
+  const dl = new DataLoader(new TensorDataset(x, y), { batchSize: 256 });
+  const sizes = [...dl].map(([xb]) => xb.shape[0]);
+  assert.equal(sizes.length, 49);
+  assert.equal(sizes.at(-1), 12396 - 48 * 256);
+  tf.dispose([x, y]);
+});
+
+Deno.test("tensor batches are freed as the loop moves on, even after a break", () => {
+  const [x, y] = toyTensors(10);
+  const dl = new DataLoader(new TensorDataset(x, y), { batchSize: 3 });
+  const before = tf.memory().numTensors;
+  for (const _ of dl) {
+    assert.equal(tf.memory().numTensors, before + 2);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  for (const _ of dl) break;
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+});
+
+Deno.test("oneBatch returns a batch the caller owns and must dispose", () => {
+  const [x, y] = toyTensors(10);
+  const dl = new DataLoader(new TensorDataset(x, y), { batchSize: 4 });
+  const before = tf.memory().numTensors;
+  const batch: Batch = dl.oneBatch();
+  assert.deepEqual(batch[0].shape, [4, 3]);
+  assert.deepEqual([...batch[1].dataSync()], [0, 1, 2, 3]);
+  assert.equal(tf.memory().numTensors, before + 2);
+  tf.dispose([...batch]);
+  tf.dispose([x, y]);
+});
+
+Deno.test("a TensorDataset refuses inputs and targets of different lengths, naming both shapes", () => {
+  const x = tf.zeros([5, 3]) as tf.Tensor2D;
+  const y = tf.zeros([4, 1]) as tf.Tensor2D;
+  assert.throws(() => new TensorDataset(x, y), (e: unknown) => {
+    assert.ok(e instanceof ShapeError);
+    assert.match(e.message, /x \[5,3\] and y \[4,1\]/);
+    return true;
+  });
+  tf.dispose([x, y]);
+});
