@@ -1,0 +1,269 @@
+/**
+ * PNG images as grids of gray levels: {@linkcode decodePng} reads any PNG
+ * into one byte per pixel (0 = black, 255 = white), {@linkcode encodePng}
+ * writes 8-bit grayscale PNGs.
+ *
+ * The MNIST files are 8-bit grayscale, not interlaced: those are decoded by
+ * a fast path (`node:zlib` and a few lines of unfiltering), about eight times
+ * faster than a general decoder. Every other PNG goes through `fast-png`, and
+ * its colours are turned into gray levels.
+ *
+ * @example Read a digit, write it back
+ * ```ts
+ * import { decodePng, encodePng } from "./png.ts";
+ *
+ * const name = "data/mnist_sample/train/3/10000.png";
+ * const image = decodePng(await Deno.readFile(name), name);
+ * console.log(image.width, image.height, image.pixels[4 * 28 + 9]); // 28 28 29
+ * await Deno.writeFile("copy.png", encodePng(image.pixels, 28, 28));
+ * ```
+ *
+ * @module
+ */
+import { inflateSync } from "node:zlib";
+import { convertIndexedToRgb, decode, type DecodedPng, encode } from "fast-png";
+import { DataError, ShapeError } from "./errors.ts";
+
+/**
+ * A grayscale image: `pixels[row * width + column]`, 0 (black) to 255 (white).
+ *
+ * @example The pixel in row 4, column 9
+ * ```ts
+ * import type { GrayImage } from "./png.ts";
+ *
+ * const at = (im: GrayImage, row: number, col: number) => im.pixels[row * im.width + col];
+ * console.log(at({ width: 2, height: 1, pixels: new Uint8Array([0, 255]) }, 0, 1)); // 255
+ * ```
+ */
+export interface GrayImage {
+  /** Pixels per row. */
+  readonly width: number;
+  /** Rows. */
+  readonly height: number;
+  /** The gray levels, row after row. */
+  readonly pixels: Uint8Array;
+}
+
+const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+const IHDR = 0x49484452, IDAT = 0x49444154, IEND = 0x49454e44; // chunk types
+
+function damaged(name: string, what: string): DataError {
+  return new DataError(
+    `${name} is not a readable PNG image: ${what}. The file is damaged: ` +
+      "extract or download it again (for the data set, delete " +
+      "data/mnist_sample and run untarData again).",
+  );
+}
+
+/**
+ * Decodes a PNG file into gray levels, one byte per pixel.
+ *
+ * `name` is how errors refer to the file. Colour images are turned to gray
+ * with the luma weights (0.299 R + 0.587 G + 0.114 B); alpha is ignored;
+ * 16-bit samples are rounded to 8 bits. Throws a `DataError` naming the file
+ * when it is not a PNG, is truncated, or its compressed data are damaged.
+ * (Chunk CRCs are not checked on the fast path: zlib's own checksum guards
+ * the image data.)
+ *
+ * @example Decode a file
+ * ```ts
+ * import { decodePng } from "./png.ts";
+ *
+ * const name = "digit.png";
+ * const { width, height, pixels } = decodePng(await Deno.readFile(name), name);
+ * console.log(width * height === pixels.length); // true
+ * ```
+ */
+export function decodePng(bytes: Uint8Array, name: string): GrayImage {
+  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
+    throw new DataError(
+      `${name} is not a PNG file (it does not start with the PNG ` +
+        "signature): replace it with a PNG image, or remove it from the folder.",
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const idat: Uint8Array[] = [];
+  let width = 0, height = 0, depth = 0, colorType = 0, interlace = 0;
+  let at = 8;
+  let ended = false;
+  while (!ended) {
+    if (at + 12 > bytes.length) throw damaged(name, "it is truncated");
+    const length = view.getUint32(at);
+    const type = view.getUint32(at + 4); // four ASCII letters
+    const data = bytes.subarray(at + 8, at + 8 + length);
+    if (at + 12 + length > bytes.length) {
+      const chunk = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+      throw damaged(name, `it is truncated inside its ${chunk} chunk`);
+    }
+    if (type === IHDR) {
+      if (length !== 13) throw damaged(name, "its IHDR chunk is malformed");
+      width = view.getUint32(at + 8);
+      height = view.getUint32(at + 12);
+      [depth, colorType] = [data[8], data[9]];
+      interlace = data[12];
+    } else if (type === IDAT) {
+      idat.push(data);
+    } else if (type === IEND) {
+      ended = true;
+    }
+    at += 12 + length;
+  }
+  if (width === 0 || height === 0) throw damaged(name, "it has no IHDR chunk");
+  if (depth !== 8 || colorType !== 0 || interlace !== 0) {
+    return decodeOther(bytes, name);
+  }
+
+  let raw: Uint8Array;
+  try {
+    raw = inflateSync(idat.length === 1 ? idat[0] : concat(idat));
+  } catch (e) {
+    throw damaged(
+      name,
+      `its image data do not inflate (${(e as Error).message})`,
+    );
+  }
+  if (raw.length !== height * (width + 1)) {
+    throw damaged(
+      name,
+      `its image data hold ${raw.length} bytes, not ${height * (width + 1)}`,
+    );
+  }
+  return { width, height, pixels: unfilter(raw, width, height, name) };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Undoes the PNG filters of 8-bit gray rows: each row starts with its filter type. */
+function unfilter(
+  raw: Uint8Array,
+  width: number,
+  height: number,
+  name: string,
+): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (width + 1)];
+    const i = y * (width + 1) + 1; // this row's filtered bytes: raw[i + x]
+    const o = y * width; // this row's pixels: out[o + x]
+    const u = o - width; // the row above: out[u + x], when y > 0
+    // Predictors: a = left, b = above, c = above left (0 outside the image).
+    if (filter === 0) {
+      for (let x = 0; x < width; x++) out[o + x] = raw[i + x];
+    } else if (filter === 1) {
+      for (let x = 0, a = 0; x < width; x++) {
+        a = out[o + x] = (raw[i + x] + a) & 0xff;
+      }
+    } else if (filter === 2) {
+      for (let x = 0; x < width; x++) {
+        out[o + x] = (raw[i + x] + (y > 0 ? out[u + x] : 0)) & 0xff;
+      }
+    } else if (filter === 3) {
+      for (let x = 0, a = 0; x < width; x++) {
+        const b = y > 0 ? out[u + x] : 0;
+        a = out[o + x] = (raw[i + x] + ((a + b) >> 1)) & 0xff;
+      }
+    } else if (filter === 4) {
+      for (let x = 0, a = 0, c = 0; x < width; x++) {
+        const b = y > 0 ? out[u + x] : 0;
+        // Paeth: the neighbour closest to a + b - c, ties to a, then b.
+        const pa = Math.abs(b - c), pb = Math.abs(a - c);
+        const pc = Math.abs(a + b - 2 * c);
+        const predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        a = out[o + x] = (raw[i + x] + predicted) & 0xff;
+        c = b;
+      }
+    } else {
+      throw damaged(name, `row ${y} has an unknown filter type ${filter}`);
+    }
+  }
+  return out;
+}
+
+/** Any other PNG, through fast-png, turned to gray levels. */
+function decodeOther(bytes: Uint8Array, name: string): GrayImage {
+  let png: DecodedPng;
+  try {
+    png = decode(bytes);
+  } catch (e) {
+    throw damaged(name, (e as Error).message);
+  }
+  const { width, height } = png;
+  let samples: ArrayLike<number> = png.data;
+  let channels = png.channels;
+  let max = 2 ** png.depth - 1;
+  if (png.palette !== undefined) {
+    samples = convertIndexedToRgb(png);
+    channels = png.palette[0].length;
+    max = 255;
+  } else if (png.depth < 8) {
+    samples = unpackBits(png.data, png.depth, width, height);
+  }
+  const pixels = new Uint8Array(width * height);
+  const scale = 255 / max;
+  for (let i = 0; i < pixels.length; i++) {
+    const s = i * channels;
+    const level = channels >= 3 // RGB or RGBA; else gray or gray + alpha
+      ? 0.299 * samples[s] + 0.587 * samples[s + 1] + 0.114 * samples[s + 2]
+      : samples[s];
+    pixels[i] = Math.round(level * scale);
+  }
+  return { width, height, pixels };
+}
+
+/** Gray samples of 1, 2 or 4 bits, packed in bytes row by row, one per entry. */
+function unpackBits(
+  data: ArrayLike<number>,
+  depth: number,
+  width: number,
+  height: number,
+): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const rowBytes = Math.ceil((width * depth) / 8);
+  const mask = (1 << depth) - 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const bit = x * depth;
+      const byte = data[y * rowBytes + (bit >> 3)];
+      out[y * width + x] = (byte >> (8 - depth - (bit & 7))) & mask;
+    }
+  }
+  return out;
+}
+
+/**
+ * Encodes gray levels (one byte per pixel, row after row) as an 8-bit
+ * grayscale PNG file. Throws a `ShapeError` when `pixels` does not hold
+ * `width × height` values.
+ *
+ * @example A 2×2 checkerboard
+ * ```ts
+ * import { encodePng } from "./png.ts";
+ *
+ * const png = encodePng(new Uint8Array([0, 255, 255, 0]), 2, 2);
+ * await Deno.writeFile("checkers.png", png);
+ * ```
+ */
+export function encodePng(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+): Uint8Array {
+  if (
+    !Number.isInteger(width) || !Number.isInteger(height) || width <= 0 ||
+    height <= 0 || pixels.length !== width * height
+  ) {
+    throw new ShapeError(
+      `encodePng needs width × height pixels: got ${pixels.length} pixels ` +
+        `for ${width} × ${height}; pass the image's own width and height.`,
+    );
+  }
+  return encode({ width, height, data: pixels, depth: 8, channels: 1 });
+}
