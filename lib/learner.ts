@@ -1,0 +1,305 @@
+/**
+ * The training loop: {@linkcode trainEpoch} makes one pass over the training
+ * batches, {@linkcode validateEpoch} measures a metric on the validation
+ * batches, and a {@linkcode Learner} puts data, model, optimizer, loss and
+ * metrics together and fits for some epochs, recording each one.
+ *
+ * @example Fit a linear layer to a toy problem: is the first input above the second?
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { DataLoader, TensorDataset } from "./dataloader.ts";
+ * import { Learner } from "./learner.ts";
+ * import { Linear } from "./model.ts";
+ *
+ * const x = tf.tensor2d([[2, 0], [0, 2], [3, 1], [1, 3]]);
+ * const y = tf.tensor2d([[1], [0], [1], [0]]);
+ * const dset = new TensorDataset(x, y);
+ * const dls = {
+ *   train: new DataLoader(dset, { batchSize: 2, shuffle: true }),
+ *   valid: new DataLoader(dset, { batchSize: 2 }),
+ * };
+ * const learn = new Learner(dls, new Linear(2, 1));
+ * const records = await learn.fit(3, 1, { onEpoch: () => {} });
+ * console.log(records.length); // 3
+ * tf.dispose([x, y, ...learn.model.params]);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "./backend.ts";
+import type { DataLoader, DataLoaders, TensorDataset } from "./dataloader.ts";
+import {
+  batchAccuracy,
+  type LossFunc,
+  type MetricFunc,
+  mnistLoss,
+} from "./loss.ts";
+import { type Model, type Module, predict } from "./model.ts";
+import { type BasicOptim, calcGrad, type OptFunc, SGD } from "./optim.ts";
+
+/**
+ * One pass over the training batches: for each, the gradients of the loss,
+ * a step of the optimizer, and gradients zeroed. Returns the mean loss over
+ * the epoch's rows (each batch's loss, computed before its step, weighted by
+ * its size).
+ *
+ * @example The lesson's hand-made linear model
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { DataLoader, TensorDataset } from "./dataloader.ts";
+ * import { trainEpoch } from "./learner.ts";
+ * import { initParams } from "./model.ts";
+ * import { BasicOptim } from "./optim.ts";
+ *
+ * const weights = initParams([2, 1]);
+ * const bias = initParams([1]);
+ * const linear1 = (xb: tf.Tensor2D) => xb.matMul(weights).add(bias) as tf.Tensor2D;
+ * const x = tf.tensor2d([[2, 0], [0, 2]]);
+ * const y = tf.tensor2d([[1], [0]]);
+ * const dl = new DataLoader(new TensorDataset(x, y), { batchSize: 1 });
+ * const loss = trainEpoch(linear1, dl, new BasicOptim([weights, bias], 1));
+ * console.log(loss < 1); // true
+ * tf.dispose([x, y, weights, bias]);
+ * ```
+ */
+export function trainEpoch(
+  model: Model,
+  dl: DataLoader<TensorDataset>,
+  opt: BasicOptim,
+  lossFunc: LossFunc = mnistLoss,
+): number {
+  let total = 0;
+  let rows = 0;
+  for (const [xb, yb] of dl) {
+    total += calcGrad(xb, yb, model, lossFunc) * xb.shape[0];
+    rows += xb.shape[0];
+    opt.step();
+    opt.zeroGrad();
+  }
+  return total / rows;
+}
+
+/**
+ * Mean scores of a model over every row of a loader's batches: each function
+ * gives a batch's mean, and batches are weighted by their sizes.
+ */
+function evaluate(
+  model: Model,
+  dl: DataLoader<TensorDataset>,
+  funcs: readonly MetricFunc[],
+): number[] {
+  const totals = funcs.map(() => 0);
+  let rows = 0;
+  for (const [xb, yb] of dl) {
+    const scores = tf.tidy(() => {
+      const predictions = predict(model, xb);
+      return tf.stack(funcs.map((func) => func(predictions, yb)));
+    });
+    const values = scores.dataSync();
+    scores.dispose();
+    for (let i = 0; i < totals.length; i++) {
+      totals[i] += values[i] * xb.shape[0];
+    }
+    rows += xb.shape[0];
+  }
+  return totals.map((total) => total / rows);
+}
+
+/**
+ * A metric over all the rows of a loader (by default the validation
+ * accuracy), rounded to 4 decimals.
+ *
+ * @example Random weights: about half right
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { DataLoader, TensorDataset } from "./dataloader.ts";
+ * import { validateEpoch } from "./learner.ts";
+ * import { Linear } from "./model.ts";
+ *
+ * const x = tf.randomNormal([100, 5]) as tf.Tensor2D;
+ * const y = tf.randomUniform([100, 1]).round() as tf.Tensor2D;
+ * const dl = new DataLoader(new TensorDataset(x, y), { batchSize: 32 });
+ * const model = new Linear(5, 1);
+ * console.log(validateEpoch(model, dl)); // e.g. 0.49
+ * tf.dispose([x, y, ...model.params]);
+ * ```
+ */
+export function validateEpoch(
+  model: Model,
+  dl: DataLoader<TensorDataset>,
+  metric: MetricFunc = batchAccuracy,
+): number {
+  return Math.round(evaluate(model, dl, [metric])[0] * 1e4) / 1e4;
+}
+
+/**
+ * What {@linkcode Learner.fit} records after each epoch.
+ *
+ * @example
+ * ```ts
+ * import type { EpochRecord } from "./learner.ts";
+ *
+ * const record: EpochRecord = {
+ *   epoch: 0,
+ *   trainLoss: 0.31,
+ *   validLoss: 0.29,
+ *   metrics: { accuracy: 0.71 },
+ *   seconds: 0.05,
+ * };
+ * ```
+ */
+export interface EpochRecord {
+  /** The epoch's number within its `fit` call, from 0. */
+  readonly epoch: number;
+  /** The mean loss over the training rows, during the epoch. */
+  readonly trainLoss: number;
+  /** The mean loss over the validation rows, after the epoch. */
+  readonly validLoss: number;
+  /** Each metric over the validation rows, after the epoch, by name. */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** How long the epoch took, training and validation, in seconds. */
+  readonly seconds: number;
+}
+
+/**
+ * Options of {@linkcode Learner.fit}.
+ *
+ * @example Collect the accuracies instead of printing a table
+ * ```ts
+ * import type { FitOptions } from "./learner.ts";
+ *
+ * const accuracies: number[] = [];
+ * const options: FitOptions = {
+ *   onEpoch: (r) => void accuracies.push(r.metrics.accuracy),
+ * };
+ * ```
+ */
+export interface FitOptions {
+  /**
+   * Called after each epoch with its record (and awaited, when it returns a
+   * promise). Without it, `fit` prints a table row per epoch.
+   */
+  readonly onEpoch?: (record: EpochRecord) => void | Promise<void>;
+}
+
+function tableRow(cells: readonly string[]): string {
+  return cells.map((cell) => cell.padEnd(11)).join(" ").trimEnd();
+}
+
+/**
+ * Data, a model, an optimizer, a loss and metrics, ready to train: the
+ * lesson's `Learner`.
+ *
+ * @example The lesson's simple net on random data
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { DataLoader, TensorDataset } from "./dataloader.ts";
+ * import { Learner } from "./learner.ts";
+ * import { batchAccuracy, mnistLoss } from "./loss.ts";
+ * import { simpleNet } from "./model.ts";
+ * import { SGD } from "./optim.ts";
+ *
+ * const x = tf.randomUniform([512, 784]) as tf.Tensor2D;
+ * const y = tf.randomUniform([512, 1]).round() as tf.Tensor2D;
+ * const dset = new TensorDataset(x, y);
+ * const dls = {
+ *   train: new DataLoader(dset, { batchSize: 256, shuffle: true }),
+ *   valid: new DataLoader(dset, { batchSize: 256 }),
+ * };
+ * const learn = new Learner(dls, simpleNet(), SGD, mnistLoss, { accuracy: batchAccuracy });
+ * await learn.fit(2, 0.1); // prints: epoch, trainLoss, validLoss, accuracy, seconds
+ * console.log(learn.recorder.length); // 2
+ * tf.dispose([x, y, ...learn.model.params]);
+ * ```
+ */
+export class Learner {
+  /** The training and validation batches. */
+  readonly dls: DataLoaders<TensorDataset>;
+  /** The model being trained. */
+  readonly model: Module;
+  /** Makes the optimizer, at the first `fit`. */
+  readonly optFunc: OptFunc;
+  /** The loss training minimizes (also reported on the validation set). */
+  readonly lossFunc: LossFunc;
+  /** The metrics reported after each epoch, by name. */
+  readonly metrics: Readonly<Record<string, MetricFunc>>;
+  /** The optimizer, once `fit` has made it. */
+  opt: BasicOptim | null = null;
+  /** The records of the epochs of the latest `fit`. */
+  recorder: readonly EpochRecord[] = [];
+
+  /**
+   * A learner of `model` on `dls`. By default it trains with {@linkcode SGD}
+   * on {@linkcode mnistLoss} and reports `accuracy` ({@linkcode batchAccuracy}).
+   */
+  constructor(
+    dls: DataLoaders<TensorDataset>,
+    model: Module,
+    optFunc: OptFunc = SGD,
+    lossFunc: LossFunc = mnistLoss,
+    metrics: Readonly<Record<string, MetricFunc>> = {
+      accuracy: batchAccuracy,
+    },
+  ) {
+    this.dls = dls;
+    this.model = model;
+    this.optFunc = optFunc;
+    this.lossFunc = lossFunc;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Trains for `epochs` epochs at learning rate `lr`, and returns (and keeps
+   * in {@linkcode Learner.recorder}) a record per epoch. After each epoch it
+   * calls `options.onEpoch`, or prints a table row, and yields to the event
+   * loop so that a notebook can show progress.
+   */
+  async fit(
+    epochs: number,
+    lr: number,
+    options: FitOptions = {},
+  ): Promise<EpochRecord[]> {
+    this.opt ??= this.optFunc(this.model.params, lr);
+    this.opt.lr = lr;
+    const names = Object.keys(this.metrics);
+    const print = options.onEpoch === undefined;
+    if (print) {
+      console.log(
+        tableRow(["epoch", "trainLoss", "validLoss", ...names, "seconds"]),
+      );
+    }
+    const records: EpochRecord[] = [];
+    this.recorder = records;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const start = performance.now();
+      const trainLoss = trainEpoch(
+        this.model,
+        this.dls.train,
+        this.opt,
+        this.lossFunc,
+      );
+      const [validLoss, ...scores] = evaluate(this.model, this.dls.valid, [
+        this.lossFunc,
+        ...names.map((name) => this.metrics[name]),
+      ]);
+      const metrics = Object.fromEntries(names.map((n, i) => [n, scores[i]]));
+      const seconds = (performance.now() - start) / 1000;
+      const record = { epoch, trainLoss, validLoss, metrics, seconds };
+      records.push(record);
+      if (print) {
+        console.log(tableRow([
+          String(epoch),
+          trainLoss.toFixed(6),
+          validLoss.toFixed(6),
+          ...names.map((name) => metrics[name].toFixed(6)),
+          seconds.toFixed(2),
+        ]));
+      } else {
+        await options.onEpoch?.(record);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return records;
+  }
+}

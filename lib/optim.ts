@@ -1,0 +1,258 @@
+/**
+ * Gradients and the optimizer that follows them, the way PyTorch does it.
+ *
+ * {@linkcode calcGrad} computes the loss of a batch and adds the gradient of
+ * every parameter to that parameter's stored gradient, read with
+ * {@linkcode gradOf}: gradients accumulate, batch after batch, until
+ * {@linkcode zeroGrad} clears them. A {@linkcode BasicOptim} steps each
+ * parameter against its gradient, `p -= lr · grad`.
+ *
+ * The store owns the gradient tensors: do not dispose what `gradOf` returns,
+ * and call `zeroGrad` on parameters before disposing them.
+ *
+ * @example One step of gradient descent on the lesson's linear model
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initParams } from "./model.ts";
+ * import { BasicOptim, calcGrad } from "./optim.ts";
+ *
+ * const weights = initParams([784, 1]);
+ * const bias = initParams([1]);
+ * const linear1 = (xb: tf.Tensor2D) => xb.matMul(weights).add(bias) as tf.Tensor2D;
+ * const xb = tf.randomUniform([4, 784]) as tf.Tensor2D;
+ * const yb = tf.tensor2d([[1], [0], [1], [0]]);
+ *
+ * const opt = new BasicOptim([weights, bias], 1);
+ * const loss = calcGrad(xb, yb, linear1);
+ * opt.step();
+ * opt.zeroGrad();
+ * console.log(loss > 0); // true
+ * tf.dispose([xb, yb, weights, bias]);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "./backend.ts";
+import type { Tensor, Tensor2D, Variable } from "./backend.ts";
+import { LessonError } from "./errors.ts";
+import { type LossFunc, mnistLoss } from "./loss.ts";
+import { type Model, predict } from "./model.ts";
+
+/** Each parameter's accumulated gradient, owned here (kept out of tidies). */
+const grads = new Map<Variable, Tensor>();
+
+/**
+ * The gradient accumulated for `param` by {@linkcode calcGrad} since it was
+ * last zeroed, or `null` when there is none (like PyTorch's `p.grad`). The
+ * tensor belongs to the store: read it, do not dispose it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initParams } from "./model.ts";
+ * import { calcGrad, gradOf, zeroGrad } from "./optim.ts";
+ *
+ * const w = initParams([2, 1]);
+ * const model = (x: tf.Tensor2D) => x.matMul(w) as tf.Tensor2D;
+ * const x = tf.tensor2d([[1, 2]]);
+ * const y = tf.tensor2d([[1]]);
+ * console.log(gradOf(w)); // null
+ * calcGrad(x, y, model);
+ * console.log(gradOf(w)?.shape); // [2, 1]
+ * zeroGrad([w]);
+ * tf.dispose([w, x, y]);
+ * ```
+ */
+export function gradOf(param: Variable): Tensor | null {
+  return grads.get(param) ?? null;
+}
+
+/**
+ * Forgets the accumulated gradients of `params` (and frees their memory).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initParams } from "./model.ts";
+ * import { calcGrad, gradOf, zeroGrad } from "./optim.ts";
+ *
+ * const w = initParams([1, 1]);
+ * const x = tf.tensor2d([[3]]);
+ * calcGrad(x, x, (xb) => xb.matMul(w) as tf.Tensor2D);
+ * zeroGrad([w]);
+ * console.log(gradOf(w)); // null
+ * tf.dispose([w, x]);
+ * ```
+ */
+export function zeroGrad(params: readonly Variable[]): void {
+  for (const param of params) {
+    grads.get(param)?.dispose();
+    grads.delete(param);
+  }
+}
+
+/** The trainable variables a model's loss may depend on. */
+function trainableOf(model: Model): Variable[] {
+  const candidates = typeof model === "function"
+    ? Object.values(tf.engine().registeredVariables)
+    : model.params;
+  return candidates.filter((v) => v.trainable);
+}
+
+/**
+ * Computes the loss of the model on a batch and adds each parameter's
+ * gradient of that loss to its stored gradient (see {@linkcode gradOf}).
+ * Returns the loss.
+ *
+ * The parameters are those of a {@linkcode Module}; for a plain function, the
+ * trainable variables it computes with.
+ *
+ * @example Gradients accumulate until zeroed
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Linear } from "./model.ts";
+ * import { calcGrad, gradOf, zeroGrad } from "./optim.ts";
+ *
+ * const model = new Linear(3, 1);
+ * const xb = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+ * const yb = tf.tensor2d([[1], [0]]);
+ * calcGrad(xb, yb, model);
+ * const once = gradOf(model.bias)!.arraySync();
+ * calcGrad(xb, yb, model);
+ * console.log(gradOf(model.bias)!.arraySync(), once); // twice as large
+ * zeroGrad(model.params);
+ * tf.dispose([xb, yb, ...model.params]);
+ * ```
+ */
+export function calcGrad(
+  xb: Tensor2D,
+  yb: Tensor2D,
+  model: Model,
+  lossFunc: LossFunc = mnistLoss,
+): number {
+  const params = trainableOf(model);
+  if (params.length === 0) {
+    throw new LessonError(
+      "calcGrad found no trainable parameter in the model: make its " +
+        "parameters with initParams (or use a Linear layer), and compute " +
+        "its predictions from them.",
+    );
+  }
+  let lossShape: readonly number[] = [];
+  let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  try {
+    // The tidy frees the loss and gradients when variableGrads rejects them.
+    result = tf.tidy(() =>
+      tf.variableGrads(() => {
+        const loss = lossFunc(predict(model, xb), yb);
+        lossShape = loss.shape;
+        return loss as tf.Scalar;
+      }, params)
+    );
+  } catch (error) {
+    if (lossShape.length === 0) throw error;
+    throw new LessonError(
+      `calcGrad needs a loss that is one number (a scalar), to take its ` +
+        `gradient; the loss function returned a tensor of shape ` +
+        `[${lossShape}]. Reduce it to one number, for example with .mean().`,
+      { cause: error },
+    );
+  }
+  const { value, grads: fresh } = result;
+  for (const param of params) {
+    const grad = fresh[param.name];
+    if (grad == null) continue;
+    const old = grads.get(param);
+    if (old === undefined) {
+      grads.set(param, tf.keep(grad));
+    } else {
+      grads.set(param, tf.keep(old.add(grad)));
+      tf.dispose([old, grad]);
+    }
+  }
+  const loss = value.dataSync()[0];
+  value.dispose();
+  return loss;
+}
+
+/**
+ * Plain gradient descent: each step moves every parameter against its
+ * accumulated gradient, `p -= lr · grad`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Linear } from "./model.ts";
+ * import { BasicOptim, calcGrad } from "./optim.ts";
+ *
+ * const model = new Linear(2, 1);
+ * const opt = new BasicOptim(model.params, 0.1);
+ * const xb = tf.tensor2d([[1, 2]]);
+ * const yb = tf.tensor2d([[1]]);
+ * calcGrad(xb, yb, model);
+ * opt.step();
+ * opt.zeroGrad();
+ * tf.dispose([xb, yb, ...model.params]);
+ * ```
+ */
+export class BasicOptim {
+  /** The parameters this optimizer updates. */
+  readonly params: readonly Variable[];
+  /** The learning rate: how far each step goes along the gradient. */
+  lr: number;
+
+  /** An optimizer of `params` with learning rate `lr`. */
+  constructor(params: readonly Variable[], lr: number) {
+    this.params = params;
+    this.lr = lr;
+  }
+
+  /** Moves each parameter by `-lr · grad` (parameters with no gradient stay). */
+  step(): void {
+    tf.tidy(() => {
+      for (const param of this.params) {
+        const grad = gradOf(param);
+        if (grad !== null) param.assign(param.sub(grad.mul(this.lr)));
+      }
+    });
+  }
+
+  /** Forgets the parameters' accumulated gradients. */
+  zeroGrad(): void {
+    zeroGrad(this.params);
+  }
+}
+
+/**
+ * Makes an optimizer for some parameters and a learning rate: what a
+ * `Learner` calls to build its optimizer.
+ *
+ * @example
+ * ```ts
+ * import { type OptFunc, SGD } from "./optim.ts";
+ *
+ * const optFunc: OptFunc = SGD;
+ * ```
+ */
+export type OptFunc = (params: readonly Variable[], lr: number) => BasicOptim;
+
+/**
+ * Stochastic gradient descent, as an optimizer factory: `SGD(params, lr)` is
+ * `new BasicOptim(params, lr)`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Linear } from "./model.ts";
+ * import { SGD } from "./optim.ts";
+ *
+ * const model = new Linear(784, 1);
+ * const opt = SGD(model.params, 1);
+ * console.log(opt.lr); // 1
+ * tf.dispose([...model.params]);
+ * ```
+ */
+export function SGD(params: readonly Variable[], lr: number): BasicOptim {
+  return new BasicOptim(params, lr);
+}

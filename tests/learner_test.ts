@@ -1,0 +1,249 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
+import {
+  type EpochRecord,
+  Learner,
+  trainEpoch,
+  validateEpoch,
+} from "../lib/learner.ts";
+import { batchAccuracy, mnistLoss, mseLoss } from "../lib/loss.ts";
+import { initParams, Linear, type Module } from "../lib/model.ts";
+import { BasicOptim, gradOf, SGD } from "../lib/optim.ts";
+import { randn, setSeed } from "../lib/random.ts";
+
+const features = 8;
+
+/**
+ * A linearly separable problem: points whose side of a fixed plane through
+ * the origin, at a distance of at least 0.3, is the label (1 above).
+ */
+function separable(n: number): TensorDataset {
+  const normal = [1, -2, 0.5, 1.5, -1, 0.8, -0.3, 1.2];
+  const x: number[] = [];
+  const y: number[] = [];
+  while (y.length < n) {
+    const point = Array.from(randn(features));
+    const side = point.reduce((s, v, i) => s + v * normal[i], 0);
+    if (Math.abs(side) < 0.3) continue;
+    x.push(...point);
+    y.push(side > 0 ? 1 : 0);
+  }
+  const [xt, yt] = [tf.tensor2d(x, [n, features]), tf.tensor2d(y, [n, 1])];
+  const dataset = new TensorDataset(xt, yt);
+  tf.dispose([xt, yt]);
+  return dataset;
+}
+
+function loaders(seed: number) {
+  setSeed(seed);
+  return {
+    train: new DataLoader(separable(400), { batchSize: 32, shuffle: true }),
+    valid: new DataLoader(separable(200), { batchSize: 64 }),
+  };
+}
+
+/** A Linear(1, 1) whose output is its input: a threshold at 0. */
+function identity(): Linear {
+  const layer = new Linear(1, 1);
+  layer.weight.assign(tf.ones([1, 1]));
+  layer.bias.assign(tf.zeros([1]));
+  return layer;
+}
+
+function dataset(x: number[], y: number[]): TensorDataset {
+  const [xt, yt] = [
+    tf.tensor2d(x, [x.length, 1]),
+    tf.tensor2d(y, [y.length, 1]),
+  ];
+  const d = new TensorDataset(xt, yt);
+  tf.dispose([xt, yt]);
+  return d;
+}
+
+function withoutSeconds(records: readonly EpochRecord[]) {
+  return records.map(({ seconds: _, ...rest }) => rest);
+}
+
+const quiet = { onEpoch: () => {} };
+
+Deno.test("validateEpoch is the accuracy over all rows, not the mean of batch accuracies, to 4 decimals", () => {
+  // Batches of 4: the first 3 of 4 right (0.75), the second 1 of 3 (0.3333).
+  const x = [1, 1, 1, 1, -1, -1, -1];
+  const y = [1, 1, 1, 0, 0, 1, 1];
+  const model = identity();
+  const dl = new DataLoader(dataset(x, y), { batchSize: 4 });
+  assert.equal(validateEpoch(model, dl), 0.5714); // 4 / 7, not 0.5417
+  tf.dispose([...model.params]);
+});
+
+Deno.test("validateEpoch takes another metric", () => {
+  const model = identity();
+  const dl = new DataLoader(dataset([0, 1, 3], [0, 0, 0]), { batchSize: 2 });
+  assert.equal(validateEpoch(model, dl, mseLoss), 3.3333); // (0 + 1 + 9) / 3
+  tf.dispose([...model.params]);
+});
+
+Deno.test("trainEpoch returns the loss over all rows, each batch weighted by its size", () => {
+  setSeed(5);
+  const data = separable(10);
+  const model = new Linear(features, 1);
+  // With lr 0 the parameters stay, so the epoch's loss is the full set's.
+  const dl = new DataLoader(data, { batchSize: 4 }); // batches of 4, 4, 2
+  const loss = trainEpoch(model, dl, new BasicOptim(model.params, 0));
+  const [x, y] = data.collate([...Array(10).keys()]);
+  const expected = tf.tidy(() => mnistLoss(model.forward(x), y).dataSync()[0]);
+  assert.ok(Math.abs(loss - expected) < 1e-6, `${loss} vs ${expected}`);
+  tf.dispose([x, y, ...model.params]);
+});
+
+Deno.test("trainEpoch trains the lesson's hand-made linear function and zeroes the gradients", () => {
+  const dls = loaders(2);
+  const weights = initParams([features, 1]);
+  const bias = initParams([1]);
+  const linear1 = (xb: tf.Tensor2D) =>
+    xb.matMul(weights).add(bias) as tf.Tensor2D;
+  const opt = new BasicOptim([weights, bias], 1);
+  const before = validateEpoch(linear1, dls.valid);
+  const losses = [...Array(10).keys()].map(() =>
+    trainEpoch(linear1, dls.train, opt)
+  );
+  const after = validateEpoch(linear1, dls.valid);
+  assert.ok(losses[9] < losses[0], `losses ${losses}`);
+  assert.ok(after > before && after > 0.9, `accuracy ${before} → ${after}`);
+  assert.equal(gradOf(weights), null);
+  tf.dispose([weights, bias]);
+});
+
+Deno.test("a Learner fits a linearly separable problem to over 0.99 accuracy", async () => {
+  const dls = loaders(1);
+  const learn = new Learner(dls, new Linear(features, 1));
+  const records = await learn.fit(10, 1, quiet);
+  const last = records[records.length - 1];
+  assert.ok(last.metrics.accuracy > 0.99, `accuracy ${last.metrics.accuracy}`);
+  assert.ok(last.trainLoss < records[0].trainLoss);
+  assert.equal(
+    validateEpoch(learn.model, dls.valid),
+    round4(last.metrics.accuracy),
+  );
+  tf.dispose([...learn.model.params]);
+});
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+Deno.test("fit records each epoch, calls onEpoch with it, keeps the records in recorder", async () => {
+  const dls = loaders(1);
+  const learn = new Learner(dls, new Linear(features, 1), SGD, mnistLoss, {
+    accuracy: batchAccuracy,
+    mse: mseLoss,
+  });
+  const seen: EpochRecord[] = [];
+  const records = await learn.fit(3, 0.5, {
+    onEpoch: (r) => void seen.push(r),
+  });
+  assert.deepEqual(seen, records);
+  assert.deepEqual(learn.recorder, records);
+  assert.deepEqual(records.map((r) => r.epoch), [0, 1, 2]);
+  for (const r of records) {
+    assert.deepEqual(Object.keys(r.metrics), ["accuracy", "mse"]);
+    assert.ok(r.seconds > 0 && r.seconds < 5);
+    assert.ok(r.trainLoss > 0 && r.validLoss > 0);
+  }
+  // The validation loss and metrics are those of the model after the epoch.
+  const last = records[2];
+  assert.equal(
+    round4(last.validLoss),
+    validateEpoch(learn.model, dls.valid, mnistLoss),
+  );
+  assert.equal(
+    round4(last.metrics.mse),
+    validateEpoch(learn.model, dls.valid, mseLoss),
+  );
+  // A second fit goes on from there, with a new record list and the new lr.
+  const more = await learn.fit(1, 0.1, quiet);
+  assert.equal(learn.opt?.lr, 0.1);
+  assert.deepEqual(learn.recorder, more);
+  assert.equal(more[0].epoch, 0);
+  tf.dispose([...learn.model.params]);
+});
+
+Deno.test("fit awaits an asynchronous onEpoch before the next epoch", async () => {
+  const dls = loaders(1);
+  const learn = new Learner(dls, new Linear(features, 1));
+  const events: string[] = [];
+  await learn.fit(2, 1, {
+    onEpoch: async (r) => {
+      events.push(`start ${r.epoch}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push(`end ${r.epoch}`);
+    },
+  });
+  assert.deepEqual(events, ["start 0", "end 0", "start 1", "end 1"]);
+  tf.dispose([...learn.model.params]);
+});
+
+Deno.test("fit without onEpoch prints a header, then a row per epoch", async () => {
+  const dls = loaders(1);
+  const learn = new Learner(dls, new Linear(features, 1));
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.join(" "));
+  try {
+    await learn.fit(2, 1);
+  } finally {
+    console.log = log;
+  }
+  assert.equal(lines.length, 3);
+  assert.match(
+    lines[0],
+    /^epoch\s+trainLoss\s+validLoss\s+accuracy\s+seconds$/,
+  );
+  const r = learn.recorder[1];
+  assert.match(
+    lines[2],
+    new RegExp(
+      `^1\\s+${r.trainLoss.toFixed(6)}\\s+${r.validLoss.toFixed(6)}\\s+` +
+        `${r.metrics.accuracy.toFixed(6)}\\s+\\d+\\.\\d\\d$`,
+    ),
+  );
+  tf.dispose([...learn.model.params]);
+});
+
+Deno.test("the same seed gives the same records; another seed, another start", async () => {
+  const run = async (seed: number) => {
+    const dls = loaders(seed);
+    const model = new Linear(features, 1);
+    const initial = Array.from(model.weight.dataSync());
+    const records = await new Learner(dls, model).fit(3, 1, quiet);
+    tf.dispose([...model.params]);
+    return { initial, records: withoutSeconds(records) };
+  };
+  const [a, b, c] = [await run(9), await run(9), await run(10)];
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.initial, c.initial);
+  assert.notDeepEqual(a.records, c.records);
+});
+
+Deno.test("trainEpoch, validateEpoch and fit leave no tensors behind", async () => {
+  const dls = loaders(3);
+  const model: Module = new Linear(features, 1);
+  const before = tf.memory().numTensors;
+  trainEpoch(model, dls.train, SGD(model.params, 1));
+  assert.equal(tf.memory().numTensors, before);
+  validateEpoch(model, dls.valid);
+  assert.equal(tf.memory().numTensors, before);
+  await new Learner(dls, model).fit(2, 1, quiet);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([...model.params]);
+});
+
+Deno.test("the synthetic problem is not trivial: random weights get about half right", () => {
+  setSeed(4);
+  const dl = new DataLoader(separable(200), { batchSize: 64 });
+  const model = new Linear(features, 1);
+  const accuracy = validateEpoch(model, dl);
+  assert.ok(accuracy > 0.2 && accuracy < 0.8, `accuracy ${accuracy}`);
+  tf.dispose([...model.params]);
+});
