@@ -42,3 +42,4 @@ export * from "./model.ts";
 export * from "./loss.ts";
 export * from "./optim.ts";
 export * from "./learner.ts";
+export * from "./conv.ts";

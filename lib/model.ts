@@ -150,8 +150,21 @@ tf.registerGradient({
   },
 });
 
-/** `a·b`, with the gradient registered above. */
-function matMul(a: Tensor, b: Tensor): Tensor2D {
+/**
+ * The matrix product `a·b` of two rank-2 tensors, with a gradient suited to
+ * the WebAssembly backend (see above). Layers use it in place of `tf.matMul`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { matMul } from "./model.ts";
+ *
+ * const a = tf.tensor2d([[1, 2]]);
+ * const b = tf.tensor2d([[3], [4]]);
+ * matMul(a, b).print(); // [[11]]
+ * ```
+ */
+export function matMul(a: Tensor, b: Tensor): Tensor2D {
   const backendName = tf.getBackend();
   if (tf.getKernel(matMulKernel, backendName) === undefined) {
     const batchMatMul = tf.getKernel("BatchMatMul", backendName)!;
