@@ -43,3 +43,4 @@ export * from "./loss.ts";
 export * from "./optim.ts";
 export * from "./learner.ts";
 export * from "./conv.ts";
+export * from "./results.ts";

@@ -1,0 +1,156 @@
+/**
+ * The accuracy of every model in the series, collected as the notebooks run:
+ * each notebook saves its models' results with {@linkcode saveResult}, and
+ * the recap shows them all with {@linkcode resultsTable}.
+ *
+ * Results live in `data/results.json` (ignored by git, like the data set).
+ *
+ * @example Record a model, then list everything recorded
+ * ```ts
+ * import { loadResults, resultsTable, saveResult } from "./results.ts";
+ *
+ * saveResult({ notebook: "06", model: "linear, mnistLoss", parameters: 785, accuracy: 0.9823 });
+ * resultsTable(loadResults()); // a table, in a notebook
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * One model's result on the validation set.
+ *
+ * @example
+ * ```ts
+ * import type { ModelResult } from "./results.ts";
+ *
+ * const baseline: ModelResult = { notebook: "02", model: "pixel similarity (L1)", parameters: 0, accuracy: 0.9511 };
+ * ```
+ */
+export interface ModelResult {
+  /** The notebook that trained it, by number: "02". */
+  readonly notebook: string;
+  /** What it is, in a few words. */
+  readonly model: string;
+  /** How many numbers it learned (0 for the baseline). */
+  readonly parameters: number;
+  /** Accuracy on the 2,038 validation images. */
+  readonly accuracy: number;
+}
+
+/** Where results are kept by default. */
+const defaultFile = new URL("../data/results.json", import.meta.url);
+
+/**
+ * The results saved so far, sorted by notebook (empty when none).
+ *
+ * @example
+ * ```ts
+ * import { loadResults } from "./results.ts";
+ *
+ * console.log(loadResults().length);
+ * ```
+ */
+export function loadResults(file: URL = defaultFile): ModelResult[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  return (JSON.parse(text) as ModelResult[])
+    .toSorted((a, b) => a.notebook.localeCompare(b.notebook));
+}
+
+/**
+ * Saves a model's result, replacing an earlier one of the same notebook and
+ * model. Returns the result, so that a cell shows what it saved.
+ *
+ * @example
+ * ```ts
+ * import { saveResult } from "./results.ts";
+ *
+ * saveResult({ notebook: "07", model: "simpleNet", parameters: 23581, accuracy: 0.9823 });
+ * ```
+ */
+export function saveResult(
+  result: ModelResult,
+  file: URL = defaultFile,
+): ModelResult {
+  const others = loadResults(file).filter((r) =>
+    r.notebook !== result.notebook || r.model !== result.model
+  );
+  const temporary = new URL(`${file.pathname}.partial`, file);
+  Deno.writeTextFileSync(
+    temporary,
+    JSON.stringify([...others, result], null, 1) + "\n",
+  );
+  Deno.renameSync(temporary, file);
+  return result;
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+}
+
+/**
+ * Something the Deno Jupyter kernel displays as a rich output: its method
+ * under `Symbol.for("Jupyter.display")` returns a MIME bundle.
+ *
+ * @example
+ * ```ts
+ * import type { Displayable } from "./results.ts";
+ *
+ * const hello: Displayable = {
+ *   [Symbol.for("Jupyter.display")]: () => ({ "text/plain": "hello" }),
+ * };
+ * ```
+ */
+export interface Displayable {
+  /** The MIME bundle to display, under `Symbol.for("Jupyter.display")`. */
+  readonly [display: symbol]: () => Record<string, string>;
+}
+
+/**
+ * A table of results for a notebook (HTML, which GitHub shows too) or a
+ * terminal (text): notebook, model, parameters, accuracy.
+ *
+ * @example
+ * ```ts
+ * import { resultsTable } from "./results.ts";
+ *
+ * resultsTable([{ notebook: "02", model: "pixel similarity", parameters: 0, accuracy: 0.9511 }]);
+ * ```
+ */
+export function resultsTable(results: readonly ModelResult[]): Displayable {
+  const header = ["notebook", "model", "parameters", "accuracy"];
+  const rows = results.map((r) => [
+    r.notebook,
+    r.model,
+    r.parameters.toLocaleString("en-US"),
+    r.accuracy.toFixed(4),
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => row[i].length))
+  );
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))
+      .join("  ").trimEnd();
+  const cell = (tag: string, c: string, i: number) =>
+    `<${tag}${i < 2 ? "" : ' align="right"'}>${escape(c)}</${tag}>`;
+  const html = "<table>\n<thead><tr>" +
+    header.map((h, i) => cell("th", h, i)).join("") +
+    "</tr></thead>\n<tbody>\n" +
+    rows.map((row) =>
+      "<tr>" + row.map((c, i) => cell("td", c, i)).join("") + "</tr>"
+    )
+      .join("\n") +
+    "\n</tbody>\n</table>";
+  const text = [line(header), ...rows.map(line)].join("\n");
+  return {
+    [Symbol.for("Jupyter.display")]: () => ({
+      "text/html": html,
+      "text/plain": text,
+    }),
+  };
+}

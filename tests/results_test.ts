@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import {
+  loadResults,
+  type ModelResult,
+  resultsTable,
+  saveResult,
+} from "../lib/results.ts";
+import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
+
+const file = new URL("results/results.json", scratchRoot);
+
+function fresh(): void {
+  Deno.mkdirSync(new URL("results/", scratchRoot), { recursive: true });
+  try {
+    Deno.removeSync(file);
+  } catch {
+    // already absent
+  }
+}
+
+const linear: ModelResult = {
+  notebook: "06",
+  model: "linear",
+  parameters: 785,
+  accuracy: 0.9823,
+};
+const baseline: ModelResult = {
+  notebook: "02",
+  model: "pixel similarity",
+  parameters: 0,
+  accuracy: 0.9511,
+};
+
+testIf("no results file means no results", scratchAccess, () => {
+  fresh();
+  assert.deepEqual(loadResults(file), []);
+});
+
+testIf(
+  "saved results come back sorted by notebook, a re-run replacing its own",
+  scratchAccess,
+  () => {
+    fresh();
+    saveResult(linear, file);
+    saveResult(baseline, file);
+    saveResult({ ...linear, accuracy: 0.9799 }, file);
+    assert.deepEqual(loadResults(file), [baseline, {
+      ...linear,
+      accuracy: 0.9799,
+    }]);
+    assert.equal(
+      Deno.readDirSync(new URL("results/", scratchRoot)).toArray().length,
+      1,
+      "no temporary file left",
+    );
+  },
+);
+
+Deno.test("the results table shows every model as HTML and as text", () => {
+  const table = resultsTable([baseline, linear]);
+  const bundle = table[Symbol.for("Jupyter.display")]();
+  assert.match(bundle["text/html"], /<td>pixel similarity<\/td>/);
+  assert.match(bundle["text/html"], /<td align="right">0\.9823<\/td>/);
+  assert.equal(bundle["text/plain"].split("\n").length, 3);
+  assert.match(
+    bundle["text/plain"].split("\n")[2],
+    /^06 +linear +785 +0\.9823$/,
+  );
+});
+
+Deno.test("the results table escapes HTML in model names", () => {
+  const table = resultsTable([{ ...linear, model: "a<b & c" }]);
+  const html = table[Symbol.for("Jupyter.display")]()["text/html"];
+  assert.match(html, /a&lt;b &amp; c/);
+});
