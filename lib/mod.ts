@@ -44,3 +44,8 @@ export * from "./optim.ts";
 export * from "./learner.ts";
 export * from "./conv.ts";
 export * from "./results.ts";
+export * from "./figures.ts";
+export * from "./render.ts";
+export * from "./show.ts";
+export * from "./images.ts";
+export * from "./progress.ts";

@@ -1,0 +1,558 @@
+/**
+ * Charts as plotly.js figures: plain `{ data, layout }` objects that
+ * {@linkcode show} displays (interactive where the notebook front end can,
+ * a PNG image everywhere else).
+ *
+ * {@linkcode plotFunction} draws `y = f(x)` over an interval (the lesson's
+ * x², sigmoid and ReLU), {@linkcode linePlot} and {@linkcode scatterPlot}
+ * draw named series, {@linkcode subplots} puts figures side by side,
+ * {@linkcode heatmap} shades a grid of numbers, {@linkcode weightMap} shows a
+ * model's 784 weights as a 28×28 map, and {@linkcode plotMetrics} charts the
+ * losses and metrics of a `Learner.fit`.
+ *
+ * Building a figure computes nothing else and needs no browser; the types
+ * are plotly.js's own.
+ *
+ * @example The lesson's first function, with a point marked
+ * ```ts
+ * import { plotFunction } from "./figures.ts";
+ * import { show } from "./show.ts";
+ *
+ * await show(plotFunction((x) => x ** 2, { min: -2, max: 2, title: "f(x) = x²", points: [-1.5] }));
+ * ```
+ *
+ * @module
+ */
+import type { Data, Layout } from "plotly.js-dist-min";
+import "./backend.ts";
+import type { Tensor } from "./backend.ts";
+import { ShapeError } from "./errors.ts";
+import type { EpochRecord } from "./learner.ts";
+
+/** One plotly.js trace: a line, a set of markers, a heat map... */
+export type Trace = Data;
+
+/** A plotly.js layout: titles, axes, size, annotations. */
+export type FigureLayout = Partial<PlotlyLayout>;
+
+/** Every field of a plotly.js layout. */
+export type PlotlyLayout = Layout;
+
+/**
+ * A plotly.js figure, as plotly.js and the notebook front ends take it.
+ *
+ * @example A figure by hand
+ * ```ts
+ * import type { Figure } from "./figures.ts";
+ *
+ * const figure: Figure = {
+ *   data: [{ type: "bar", x: ["3", "7"], y: [6131, 6265] }],
+ *   layout: { title: { text: "training images" } },
+ * };
+ * ```
+ */
+export interface Figure {
+  /** The traces, drawn in order. */
+  readonly data: readonly Trace[];
+  /** Everything that is not data. */
+  readonly layout: FigureLayout;
+}
+
+/**
+ * A named series of points: `y` against `x` (by default 0, 1, 2, ...).
+ *
+ * @example Speeds over time, from tensors
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import type { Series } from "./figures.ts";
+ *
+ * const time = tf.range(0, 20);
+ * const speed: Series = { name: "speed", x: time.dataSync(), y: time.square().dataSync() };
+ * ```
+ */
+export interface Series {
+  /** The name in the legend and on hover. */
+  readonly name?: string;
+  /** The x coordinates. Default: the indices of `y`. */
+  readonly x?: ArrayLike<number>;
+  /** The y coordinates. */
+  readonly y: ArrayLike<number>;
+}
+
+/**
+ * Titles of a chart.
+ *
+ * @example
+ * ```ts
+ * import type { ChartOptions } from "./figures.ts";
+ *
+ * const options: ChartOptions = { title: "loss", xLabel: "epoch", yLabel: "mnistLoss" };
+ * ```
+ */
+export interface ChartOptions {
+  /** The title above the chart. */
+  readonly title?: string;
+  /** The title of the x axis. */
+  readonly xLabel?: string;
+  /** The title of the y axis. */
+  readonly yLabel?: string;
+}
+
+/** A chart's layout: its titles, and margins narrower than plotly's. */
+function chartLayout(options: ChartOptions): FigureLayout {
+  return {
+    ...(options.title === undefined ? {} : { title: { text: options.title } }),
+    xaxis: options.xLabel === undefined
+      ? {}
+      : { title: { text: options.xLabel } },
+    yaxis: options.yLabel === undefined
+      ? {}
+      : { title: { text: options.yLabel } },
+    margin: { l: 60, r: 20, t: options.title === undefined ? 20 : 50, b: 50 },
+  };
+}
+
+function asList(series: Series | readonly Series[]): readonly Series[] {
+  return "y" in series ? [series as Series] : series as readonly Series[];
+}
+
+function chart(
+  series: Series | readonly Series[],
+  mode: "lines" | "markers" | "lines+markers",
+  options: ChartOptions,
+): Figure {
+  const data: Trace[] = asList(series).map((s) => ({
+    type: "scatter",
+    mode,
+    name: s.name,
+    x: s.x === undefined ? Array.from(s.y, (_, i) => i) : Array.from(s.x),
+    y: Array.from(s.y),
+  }));
+  return { data, layout: chartLayout(options) };
+}
+
+/**
+ * Options of {@linkcode plotFunction}: the interval, titles, and points to
+ * mark on the curve.
+ *
+ * @example Sigmoid on [-4, 4]
+ * ```ts
+ * import type { PlotFunctionOptions } from "./figures.ts";
+ *
+ * const options: PlotFunctionOptions = { min: -4, max: 4, title: "sigmoid" };
+ * ```
+ */
+export interface PlotFunctionOptions extends ChartOptions {
+  /** The smallest x. */
+  readonly min: number;
+  /** The largest x. */
+  readonly max: number;
+  /** The x values of points to mark on the curve, in red. */
+  readonly points?: readonly number[];
+  /** Join the marked points in order, like the steps of gradient descent. */
+  readonly connect?: boolean;
+  /** How many segments the curve is drawn with. Default 200. */
+  readonly steps?: number;
+  /** The curve's name in the legend. Default: the title, else "f(x)". */
+  readonly name?: string;
+}
+
+/**
+ * The curve `y = f(x)` for x from `min` to `max`, with optional points
+ * marked on it (red markers, joined by a line when `connect` is set).
+ *
+ * @example x² with the lesson's point at x = -1.5, and ReLU
+ * ```ts
+ * import { plotFunction } from "./figures.ts";
+ *
+ * const square = plotFunction((x) => x * x, { min: -2, max: 2, title: "x²", points: [-1.5] });
+ * const relu = plotFunction((x) => Math.max(x, 0), { min: -2, max: 2, title: "ReLU" });
+ * ```
+ */
+export function plotFunction(
+  f: (x: number) => number,
+  options: PlotFunctionOptions,
+): Figure {
+  const { min, max } = options;
+  const steps = options.steps ?? 200;
+  if (!(max > min) || !Number.isInteger(steps) || steps < 1) {
+    throw new RangeError(
+      `plotFunction needs min < max and a whole number of steps ≥ 1: got ` +
+        `min ${min}, max ${max}, steps ${steps}.`,
+    );
+  }
+  const x = Array.from(
+    { length: steps + 1 },
+    (_, i) => min + (max - min) * i / steps,
+  );
+  const data: Trace[] = [{
+    type: "scatter",
+    mode: "lines",
+    name: options.name ?? options.title ?? "f(x)",
+    x,
+    y: x.map(f),
+  }];
+  if (options.points !== undefined && options.points.length > 0) {
+    data.push({
+      type: "scatter",
+      mode: options.connect ? "lines+markers" : "markers",
+      name: "points",
+      x: [...options.points],
+      y: options.points.map(f),
+      marker: { color: "#d62728", size: 9 },
+      line: { color: "#d62728", dash: "dot" },
+    });
+  }
+  return {
+    data,
+    layout: {
+      ...chartLayout({ xLabel: "x", yLabel: "y", ...options }),
+      showlegend: data.length > 1,
+    },
+  };
+}
+
+/**
+ * Series drawn as lines, one colour each, with a legend when there are
+ * several.
+ *
+ * @example Train and validation losses over epochs
+ * ```ts
+ * import { linePlot } from "./figures.ts";
+ *
+ * const figure = linePlot([
+ *   { name: "trainLoss", y: [0.3, 0.2, 0.15] },
+ *   { name: "validLoss", y: [0.28, 0.21, 0.18] },
+ * ], { title: "loss", xLabel: "epoch" });
+ * ```
+ */
+export function linePlot(
+  series: Series | readonly Series[],
+  options: ChartOptions = {},
+): Figure {
+  return chart(series, "lines", options);
+}
+
+/**
+ * Series drawn as markers, one colour each, with a legend when there are
+ * several.
+ *
+ * @example The roller coaster's data and a model's predictions
+ * ```ts
+ * import { scatterPlot } from "./figures.ts";
+ *
+ * const time = [0, 1, 2, 3];
+ * const figure = scatterPlot([
+ *   { name: "speed", x: time, y: [68, 53, 40, 30] },
+ *   { name: "predictions", x: time, y: [60, 50, 42, 35] },
+ * ], { title: "speed", xLabel: "time" });
+ * ```
+ */
+export function scatterPlot(
+  series: Series | readonly Series[],
+  options: ChartOptions = {},
+): Figure {
+  return chart(series, "markers", options);
+}
+
+function titleText(layout: FigureLayout): string | undefined {
+  const title = layout.title as string | { text?: string } | undefined;
+  return typeof title === "string" ? title : title?.text;
+}
+
+/** plotly.js's own colours, in its order. */
+const COLOURS = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
+
+function colourOf(index: number): string {
+  return COLOURS[index % COLOURS.length];
+}
+
+/**
+ * Options of {@linkcode subplots}.
+ *
+ * @example Four panels in a row
+ * ```ts
+ * import type { SubplotOptions } from "./figures.ts";
+ *
+ * const options: SubplotOptions = { columns: 4, title: "predictions over steps" };
+ * ```
+ */
+export interface SubplotOptions {
+  /** Panels per row. Default: all in one row. */
+  readonly columns?: number;
+  /** The title above all the panels. */
+  readonly title?: string;
+}
+
+/**
+ * Figures as the panels of one figure, row by row: each keeps its traces,
+ * axis titles and title (shown above its panel); a legend entry appears once
+ * per name.
+ *
+ * @example The roller coaster at four steps
+ * ```ts
+ * import { scatterPlot, subplots } from "./figures.ts";
+ *
+ * const panels = [0, 10, 20, 30].map((step) =>
+ *   scatterPlot({ name: "speed", y: [3, 1, 0, 1, 3] }, { title: `step ${step}` })
+ * );
+ * const figure = subplots(panels, { columns: 4 });
+ * ```
+ */
+export function subplots(
+  figures: readonly Figure[],
+  options: SubplotOptions = {},
+): Figure {
+  if (figures.length === 0) {
+    throw new RangeError("subplots needs at least one figure.");
+  }
+  const columns = Math.min(
+    Math.max(1, Math.floor(options.columns ?? figures.length)),
+    figures.length,
+  );
+  const rows = Math.ceil(figures.length / columns);
+  const data: Trace[] = [];
+  const layout: Record<string, unknown> = {
+    grid: { rows, columns, pattern: "independent" },
+    width: Math.min(1000, 300 * columns),
+    height: (options.title === undefined ? 40 : 80) + 260 * rows,
+    margin: { l: 60, r: 20, t: options.title === undefined ? 40 : 80, b: 50 },
+    ...(options.title === undefined ? {} : { title: { text: options.title } }),
+  };
+  const annotations: unknown[] = [];
+  const names: string[] = []; // in order of appearance; a name keeps a colour
+  figures.forEach((figure, i) => {
+    const n = i === 0 ? "" : String(i + 1); // plotly's axis suffix
+    for (const trace of figure.data) {
+      const name = trace.name;
+      const first = name !== undefined && !names.includes(name);
+      if (first) names.push(name);
+      const colour = name === undefined || trace.type !== "scatter" ? {} : {
+        line: { color: colourOf(names.indexOf(name)), ...trace.line },
+        marker: { color: colourOf(names.indexOf(name)), ...trace.marker },
+      };
+      data.push({
+        ...trace,
+        ...colour,
+        xaxis: `x${n}`,
+        yaxis: `y${n}`,
+        legendgroup: name,
+        showlegend: first,
+      } as Trace);
+    }
+    const { xaxis, yaxis } = figure.layout;
+    layout[`xaxis${n}`] = { ...xaxis };
+    layout[`yaxis${n}`] = {
+      ...yaxis,
+      ...(yaxis?.scaleanchor ? { scaleanchor: `x${n}` } : {}),
+    };
+    const title = titleText(figure.layout);
+    if (title !== undefined) {
+      annotations.push({
+        text: title,
+        showarrow: false,
+        xref: `x${n} domain`,
+        yref: `y${n} domain`,
+        x: 0.5,
+        y: 1,
+        xanchor: "center",
+        yanchor: "bottom",
+        yshift: 4,
+      });
+    }
+  });
+  layout.annotations = annotations;
+  return { data, layout: layout as FigureLayout };
+}
+
+/**
+ * Options of {@linkcode heatmap}.
+ *
+ * @example Greys, 0 white to 255 black
+ * ```ts
+ * import type { HeatmapOptions } from "./figures.ts";
+ *
+ * const options: HeatmapOptions = { zmin: 0, zmax: 255, title: "pixels" };
+ * ```
+ */
+export interface HeatmapOptions extends ChartOptions {
+  /**
+   * Colours from the lowest value (0) to the highest (1), as
+   * `[position, CSS colour]` pairs. Default: white to black.
+   */
+  readonly colorscale?: readonly (readonly [number, string])[];
+  /** The value of the first colour. Default: the smallest value. */
+  readonly zmin?: number;
+  /** The value of the last colour. Default: the largest value. */
+  readonly zmax?: number;
+  /** Centre the colours on 0: `zmin = -zmax`, from the largest magnitude. */
+  readonly symmetric?: boolean;
+  /** The title of the colour bar. */
+  readonly colorbarTitle?: string;
+}
+
+/** White (lowest) to black (highest), as the lesson shades pixels. */
+const GREYS = [[0, "#ffffff"], [1, "#000000"]] as const;
+
+/**
+ * A grid of numbers as coloured cells, row 0 at the top, square cells, with
+ * a colour bar.
+ *
+ * @example The mean 3 as a heat map
+ * ```ts
+ * import { heatmap } from "./figures.ts";
+ *
+ * const rows = [[0, 0.5, 0], [0.5, 1, 0.5], [0, 0.5, 0]];
+ * const figure = heatmap(rows, { title: "a blob", zmin: 0, zmax: 1 });
+ * ```
+ */
+export function heatmap(
+  z: readonly (readonly number[])[],
+  options: HeatmapOptions = {},
+): Figure {
+  const values = z.flat();
+  let { zmin, zmax } = options;
+  if (options.symmetric) {
+    const largest = Math.max(...values.map(Math.abs)) || 1;
+    zmin ??= -largest;
+    zmax ??= largest;
+  }
+  const colorscale = (options.colorscale ?? GREYS).map(([at, colour]) => [
+    at,
+    colour,
+  ]) as [number, string][];
+  const base = chartLayout(options);
+  return {
+    data: [{
+      type: "heatmap",
+      z: z.map((row) => [...row]),
+      zmin,
+      zmax,
+      colorscale,
+      colorbar: options.colorbarTitle === undefined
+        ? {}
+        : { title: { text: options.colorbarTitle } },
+      hovertemplate: "row %{y}, column %{x}: %{z}<extra></extra>",
+    }],
+    layout: {
+      ...base,
+      xaxis: { ...base.xaxis, constrain: "domain" },
+      yaxis: {
+        ...base.yaxis,
+        autorange: "reversed",
+        scaleanchor: "x",
+        constrain: "domain",
+      },
+      width: 460,
+      height: 400,
+    },
+  };
+}
+
+/** Negative weights red, zero white, positive blue. */
+const DIVERGING = [
+  [0, "#b2182b"],
+  [0.25, "#ef8a62"],
+  [0.5, "#ffffff"],
+  [0.75, "#67a9cf"],
+  [1, "#2166ac"],
+] as const;
+
+/**
+ * The 784 weights of a linear model on 28×28 images, as a 28×28 map: red
+ * for negative weights, white for zero, blue for positive, on a scale
+ * symmetric about 0 whose colour bar gives the values. Pixels where the map
+ * is blue push the output up (towards "3" in the lesson), red ones push it
+ * down. Accepts a tensor of 784 values (`[784, 1]`, `[28, 28]`, ...) or an
+ * array; throws a `ShapeError` for any other size.
+ *
+ * @example The weights of the lesson's linear model
+ * ```ts
+ * import { weightMap } from "./figures.ts";
+ * import { Linear } from "./model.ts";
+ * import { show } from "./show.ts";
+ *
+ * const linear = new Linear(28 * 28, 1);
+ * await show(weightMap(linear.params[0], { title: "weights, before training" }));
+ * ```
+ */
+export function weightMap(
+  weights: Tensor | ArrayLike<number>,
+  options: { readonly title?: string } = {},
+): Figure {
+  const values = "dataSync" in weights ? weights.dataSync() : weights;
+  const side = 28;
+  if (values.length !== side * side) {
+    const shape = "shape" in weights
+      ? `a tensor of shape [${weights.shape.join(", ")}]`
+      : `${values.length} values`;
+    throw new ShapeError(
+      `weightMap needs ${side * side} weights, one per pixel: got ${shape}. ` +
+        "Pass the weights of one output (e.g. a column of a [784, n] tensor).",
+    );
+  }
+  const rows = Array.from(
+    { length: side },
+    (_, r) => Array.from({ length: side }, (_, c) => values[r * side + c]),
+  );
+  return heatmap(rows, {
+    title: options.title,
+    colorscale: DIVERGING,
+    symmetric: true,
+    colorbarTitle: "weight",
+  });
+}
+
+/**
+ * The losses and metrics of each epoch of a `Learner.fit`: losses on the
+ * left, metrics on the right.
+ *
+ * @example After training
+ * ```ts
+ * import { plotMetrics } from "./figures.ts";
+ * import type { EpochRecord } from "./learner.ts";
+ *
+ * const records: EpochRecord[] = [
+ *   { epoch: 0, trainLoss: 0.3, validLoss: 0.25, metrics: { accuracy: 0.8 }, seconds: 0.1 },
+ *   { epoch: 1, trainLoss: 0.2, validLoss: 0.18, metrics: { accuracy: 0.9 }, seconds: 0.1 },
+ * ];
+ * const figure = plotMetrics(records);
+ * ```
+ */
+export function plotMetrics(
+  records: readonly EpochRecord[],
+  options: { readonly title?: string } = {},
+): Figure {
+  const epochs = records.map((r) => r.epoch);
+  const names = Object.keys(records[0]?.metrics ?? {});
+  const losses = chart(
+    [
+      { name: "trainLoss", x: epochs, y: records.map((r) => r.trainLoss) },
+      { name: "validLoss", x: epochs, y: records.map((r) => r.validLoss) },
+    ],
+    "lines+markers",
+    { title: "loss", xLabel: "epoch" },
+  );
+  if (names.length === 0) return subplots([losses], options);
+  const metrics = chart(
+    names.map((name) => ({
+      name,
+      x: epochs,
+      y: records.map((r) => r.metrics[name]),
+    })),
+    "lines+markers",
+    { title: names.join(", "), xLabel: "epoch" },
+  );
+  return subplots([losses, metrics], { columns: 2, ...options });
+}

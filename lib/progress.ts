@@ -1,0 +1,271 @@
+/**
+ * Live progress of the lesson's long tasks, shown in place in a notebook:
+ * {@linkcode progressBar} follows `untarData`'s download and extraction,
+ * {@linkcode fitProgress} follows `Learner.fit` with a table that grows a row
+ * per epoch and a chart of the losses and metrics.
+ *
+ * In a notebook, each is one output updated in place (by its display id):
+ * the saved notebook keeps the final state. Outside one, progress goes to
+ * the terminal as text.
+ *
+ * @example Download, then train, with progress
+ * ```ts
+ * import { DataLoader, TensorDataset } from "./dataloader.ts";
+ * import { untarData, URLs } from "./download.ts";
+ * import { Learner } from "./learner.ts";
+ * import { loadMnistSample } from "./mnist.ts";
+ * import { Linear } from "./model.ts";
+ * import { fitProgress, progressBar } from "./progress.ts";
+ *
+ * const path = await untarData(URLs.MNIST_SAMPLE, { onProgress: progressBar() });
+ * const { train, valid } = await loadMnistSample(path);
+ * const dls = {
+ *   train: new DataLoader(new TensorDataset(train.x, train.y), { batchSize: 256, shuffle: true }),
+ *   valid: new DataLoader(new TensorDataset(valid.x, valid.y), { batchSize: 256 }),
+ * };
+ * const learn = new Learner(dls, new Linear(28 * 28, 1));
+ * await learn.fit(20, 1.0, fitProgress(20));
+ * ```
+ *
+ * @module
+ */
+import { type Progress, textProgress } from "./download.ts";
+import { plotMetrics } from "./figures.ts";
+import type { EpochRecord, FitOptions } from "./learner.ts";
+import type { RenderOptions } from "./render.ts";
+import {
+  bundle,
+  type Display,
+  type DisplayOptions,
+  type MimeBundle,
+  notebookDisplay,
+} from "./show.ts";
+
+/**
+ * Where progress is displayed.
+ *
+ * @example Collect the updates instead of showing them
+ * ```ts
+ * import type { ProgressOptions } from "./progress.ts";
+ * import type { MimeBundle } from "./show.ts";
+ *
+ * const updates: MimeBundle[] = [];
+ * const options: ProgressOptions = { display: (bundle) => void updates.push(bundle) };
+ * ```
+ */
+export interface ProgressOptions {
+  /**
+   * Where to display. Default: the notebook; outside one, the terminal (as
+   * text).
+   */
+  readonly display?: Display;
+}
+
+/** Shortest time between two updates of a bar, but for the last of a task. */
+const BAR_INTERVAL_MS = 100;
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(
+    />/g,
+    "&gt;",
+  );
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** The line describing a task under way, or done. */
+function describe({ task, done, total, unit }: Progress): string {
+  const amount = unit === "bytes"
+    ? megabytes
+    : (n: number) => `${count(n)} files`;
+  if (done === total) {
+    return `${task === "download" ? "downloaded" : "extracted"} ${
+      amount(done)
+    }`;
+  }
+  const verb = task === "download" ? "downloading" : "extracting";
+  if (total === undefined) return `${verb} ${amount(done)}`;
+  const of = unit === "bytes"
+    ? `${(done / 1e6).toFixed(1)} / ${megabytes(total)}`
+    : `${count(done)} / ${count(total)} files`;
+  return `${verb} ${of}`;
+}
+
+function barBundle(progress: Progress, before: string | undefined): MimeBundle {
+  const line = [before, describe(progress)].filter(Boolean).join(", ");
+  const { done, total } = progress;
+  if (total === undefined || total === 0 || done === total) {
+    return { "text/plain": line, "text/html": `<span>${line}</span>` };
+  }
+  const fraction = Math.min(done / total, 1);
+  const percent = Math.floor(100 * fraction);
+  const filled = "#".repeat(Math.round(30 * fraction)).padEnd(30, ".");
+  return {
+    "text/plain": `[${filled}] ${String(percent).padStart(3)}%  ${line}`,
+    "text/html": `<progress value="${percent}" max="100"></progress> ` +
+      `<span>${percent}%  ${line}</span>`,
+  };
+}
+
+/** Sends displays one after the other, and reports a failure once. */
+function sender(display: Display): (b: MimeBundle, o: DisplayOptions) => void {
+  let queue = Promise.resolve();
+  let failed = false;
+  return (b, o) => {
+    queue = queue.then(() => display(b, o)).catch((e) => {
+      if (!failed) console.warn(`Progress display failed: ${e}`);
+      failed = true;
+    });
+  };
+}
+
+/**
+ * A progress reporter for `untarData`'s `onProgress`. In a notebook it shows
+ * one line updated in place (at the start and end of each task, and at most
+ * ten times a second between), which ends as, e.g., "downloaded 3.2 MB,
+ * extracted 14,434 files". Outside a notebook it draws `textProgress`'s text
+ * bar on stderr when that is a terminal, and shows nothing otherwise.
+ *
+ * @example
+ * ```ts
+ * import { untarData, URLs } from "./download.ts";
+ * import { progressBar } from "./progress.ts";
+ *
+ * const path = await untarData(URLs.MNIST_SAMPLE, { onProgress: progressBar() });
+ * ```
+ */
+export function progressBar(
+  options: ProgressOptions = {},
+): (progress: Progress) => void {
+  const display = options.display ?? notebookDisplay();
+  if (display === undefined) {
+    return Deno.stderr.isTerminal() ? textProgress() : () => {};
+  }
+  const send = sender(display);
+  const id = `progress-${crypto.randomUUID()}`;
+  let task: Progress["task"] | undefined; // the task last shown
+  let last = -Infinity;
+  let downloaded: string | undefined; // the line of the finished download
+  return (progress) => {
+    const finished = progress.done === progress.total;
+    const now = performance.now();
+    const news = finished || progress.task !== task;
+    if (!news && now - last < BAR_INTERVAL_MS) return;
+    last = now;
+    const before = progress.task === "extract" ? downloaded : undefined;
+    const update = task === undefined ? {} : { update: true };
+    send(barBundle(progress, before), { id, ...update });
+    task = progress.task;
+    if (progress.task === "download" && finished) {
+      downloaded = describe(progress);
+    }
+  };
+}
+
+/** The columns of a fit's table, as the Learner prints them. */
+function columns(record: EpochRecord): string[] {
+  return [
+    "epoch",
+    "trainLoss",
+    "validLoss",
+    ...Object.keys(record.metrics),
+    "seconds",
+  ];
+}
+
+function cells(record: EpochRecord): string[] {
+  return [
+    String(record.epoch),
+    record.trainLoss.toFixed(6),
+    record.validLoss.toFixed(6),
+    ...Object.values(record.metrics).map((value) => value.toFixed(6)),
+    record.seconds.toFixed(2),
+  ];
+}
+
+function textRow(values: readonly string[]): string {
+  return values.map((value) => value.padEnd(11)).join(" ").trimEnd();
+}
+
+function tableBundle(records: readonly EpochRecord[]): MimeBundle {
+  const head = columns(records[0]);
+  const rows = records.map(cells);
+  const tr = (tag: string, values: readonly string[]) =>
+    `<tr>${
+      values.map((v) => `<${tag}>${escapeHtml(v)}</${tag}>`).join("")
+    }</tr>`;
+  return {
+    "text/plain": [head, ...rows].map(textRow).join("\n"),
+    "text/html": `<table><thead>${tr("th", head)}</thead><tbody>` +
+      `${rows.map((row) => tr("td", row)).join("")}</tbody></table>`,
+  };
+}
+
+/**
+ * Options of {@linkcode fitProgress}: where to display, and the size of the
+ * chart's image.
+ *
+ * @example A wider chart
+ * ```ts
+ * import type { FitProgressOptions } from "./progress.ts";
+ *
+ * const options: FitProgressOptions = { width: 900, height: 320 };
+ * ```
+ */
+export interface FitProgressOptions extends ProgressOptions, RenderOptions {}
+
+/**
+ * `Learner.fit` options that show its progress: in a notebook, a table that
+ * grows a row per epoch (epoch, trainLoss, validLoss, each metric, seconds)
+ * and a chart of the losses and metrics, both updated in place. Only the
+ * chart of the last epoch (number `epochs`) is drawn as a PNG too, so pass
+ * the number of epochs given to `fit`. Outside a notebook, prints the rows as
+ * the Learner does. Use one per `fit`.
+ *
+ * @example Train the lesson's simple net for 40 epochs
+ * ```ts
+ * import { Learner } from "./learner.ts";
+ * import { simpleNet } from "./model.ts";
+ * import { fitProgress } from "./progress.ts";
+ * import type { DataLoaders, TensorDataset } from "./dataloader.ts";
+ *
+ * declare const dls: DataLoaders<TensorDataset>;
+ * const learn = new Learner(dls, simpleNet());
+ * await learn.fit(40, 0.1, fitProgress(40));
+ * ```
+ */
+export function fitProgress(
+  epochs: number,
+  options: FitProgressOptions = {},
+): FitOptions {
+  const display = options.display ?? notebookDisplay();
+  const records: EpochRecord[] = [];
+  if (display === undefined) {
+    return {
+      onEpoch: (record) => {
+        if (records.length === 0) console.log(textRow(columns(record)));
+        records.push(record);
+        console.log(textRow(cells(record)));
+      },
+    };
+  }
+  const id = crypto.randomUUID();
+  return {
+    onEpoch: async (record) => {
+      records.push(record);
+      const how = records.length === 1 ? {} : { update: true };
+      await display(tableBundle(records), { id: `table-${id}`, ...how });
+      const chart = await bundle(plotMetrics(records), {
+        ...options,
+        png: records.length >= epochs,
+      });
+      await display(chart, { id: `chart-${id}`, ...how });
+    },
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * Showing figures and pictures in a notebook: {@linkcode show} sends each
+ * front end what it can display, {@linkcode bundle} builds what is sent.
+ *
+ * A chart (a plotly.js {@linkcode Figure}) goes out as one MIME bundle: the
+ * plotly JSON (interactive in VS Code, and in JupyterLab with its plotly
+ * extension), a PNG image drawn by plotly.js in a headless browser (what
+ * GitHub and other viewers show), and a one-line `text/plain` (its title and
+ * series). A {@linkcode Picture} (a PNG drawn without a browser, like a
+ * digit) goes out as the PNG and its line of text. Without a browser, charts
+ * go out without their PNG, and a line says once how to get one.
+ *
+ * Outside a notebook (`deno run`, `deno test`), `show` prints the text line;
+ * tests pass a {@linkcode Display} function to capture the bundles instead.
+ *
+ * @example Show a chart, then keep its bundle
+ * ```ts
+ * import { plotFunction } from "./figures.ts";
+ * import { bundle, show } from "./show.ts";
+ *
+ * const sigmoid = plotFunction((x) => 1 / (1 + Math.exp(-x)), { min: -4, max: 4, title: "sigmoid" });
+ * await show(sigmoid);
+ * const mime = await bundle(sigmoid);
+ * console.log(mime["text/plain"]); // Figure "sigmoid": sigmoid
+ * ```
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Figure } from "./figures.ts";
+import { BrowserError, type RenderOptions, renderPng } from "./render.ts";
+
+/**
+ * A PNG image with a line of text that says what it shows.
+ *
+ * @example A 1×1 white picture
+ * ```ts
+ * import { encodePng } from "./png.ts";
+ * import type { Picture } from "./show.ts";
+ *
+ * const dot: Picture = { png: encodePng(new Uint8Array([255]), 1, 1), width: 1, height: 1, text: "a white dot" };
+ * ```
+ */
+export interface Picture {
+  /** The PNG file's bytes. */
+  readonly png: Uint8Array;
+  /** Its width in pixels. */
+  readonly width: number;
+  /** Its height in pixels. */
+  readonly height: number;
+  /** One line saying what it shows: the `text/plain` of its bundle. */
+  readonly text: string;
+}
+
+/**
+ * What {@linkcode show} displays: a chart or a picture.
+ *
+ * @example
+ * ```ts
+ * import { linePlot } from "./figures.ts";
+ * import type { Showable } from "./show.ts";
+ *
+ * const item: Showable = linePlot({ y: [1, 2, 3] });
+ * ```
+ */
+export type Showable = Figure | Picture;
+
+/**
+ * A Jupyter MIME bundle: the same output in several formats, of which each
+ * front end shows the richest it can. Images are base64 text.
+ *
+ * @example A bundle of text and HTML
+ * ```ts
+ * import type { MimeBundle } from "./show.ts";
+ *
+ * const table: MimeBundle = { "text/plain": "a  b", "text/html": "<table>...</table>" };
+ * ```
+ */
+export interface MimeBundle {
+  /** One line (a table: a few), for front ends that show only text. */
+  readonly "text/plain": string;
+  /** HTML, for tables. */
+  readonly "text/html"?: string;
+  /** A PNG image in base64. */
+  readonly "image/png"?: string;
+  /** A plotly.js figure, for the front ends that draw it. */
+  readonly "application/vnd.plotly.v1+json"?: Figure;
+}
+
+/**
+ * How a display is sent: `id` names an output that later displays with
+ * `update: true` replace in place.
+ *
+ * @example A progress line: first shown, then updated
+ * ```ts
+ * import type { DisplayOptions } from "./show.ts";
+ *
+ * const first: DisplayOptions = { id: "progress-1" };
+ * const later: DisplayOptions = { id: "progress-1", update: true };
+ * ```
+ */
+export interface DisplayOptions {
+  /** The output's display id, to update it later. */
+  readonly id?: string;
+  /** Replace the output shown with the same `id` instead of adding one. */
+  readonly update?: boolean;
+}
+
+/**
+ * A function that shows a bundle: the kernel's, or a test's stand-in.
+ *
+ * @example Collect what would be shown
+ * ```ts
+ * import type { Display, MimeBundle } from "./show.ts";
+ *
+ * const shown: MimeBundle[] = [];
+ * const display: Display = (bundle) => void shown.push(bundle);
+ * ```
+ */
+export type Display = (
+  bundle: MimeBundle,
+  options: DisplayOptions,
+) => void | Promise<void>;
+
+/**
+ * The Deno Jupyter kernel's display function, or `undefined` outside a
+ * notebook. It sends bundles as they are (`raw: true`).
+ *
+ * @example Display HTML when in a notebook, else print
+ * ```ts
+ * import { notebookDisplay } from "./show.ts";
+ *
+ * const display = notebookDisplay();
+ * if (display === undefined) console.log("3 vs 7");
+ * else await display({ "text/plain": "3 vs 7", "text/html": "<b>3</b> vs <b>7</b>" }, {});
+ * ```
+ */
+export function notebookDisplay(): Display | undefined {
+  let jupyter: typeof Deno.jupyter;
+  try {
+    jupyter = Deno.jupyter; // throws outside `deno jupyter`
+  } catch {
+    return undefined;
+  }
+  return (bundle, { id, update }) =>
+    jupyter.display(bundle, {
+      raw: true,
+      ...(id === undefined ? {} : { display_id: id }),
+      ...(update ? { update: true } : {}),
+    });
+}
+
+function isFigure(item: Showable): item is Figure {
+  return "data" in item && "layout" in item;
+}
+
+/** The HTML tags and line breaks of a title, as plain text on one line. */
+function plainLine(text: string): string {
+  return text.replace(/<br\s*\/?>/gi, " ").replace(/<[^>]*>/g, "")
+    .replace(/\s+/g, " ").trim();
+}
+
+/**
+ * One line saying what a figure shows: `Figure "title": series, ...`, the
+ * panel titles standing in for the title of subplots.
+ */
+function figureText(figure: Figure): string {
+  const title = figure.layout.title as string | { text?: string } | undefined;
+  const panels = (figure.layout.annotations ?? []).map((a) => a.text ?? "");
+  const heading = typeof title === "string" ? title : title?.text ??
+    (panels.length > 0 ? panels.join(" | ") : undefined);
+  const names = [
+    ...new Set(figure.data.map((trace) => trace.name ?? trace.type ?? "")),
+  ];
+  const series = names.filter((name) => name !== "").join(", ");
+  const line = `Figure${heading === undefined ? "" : ` "${heading}"`}` +
+    (series === "" ? "" : `: ${series}`);
+  return plainLine(line);
+}
+
+/**
+ * Options of {@linkcode bundle}: the image size, and whether to draw it.
+ *
+ * @example A quick bundle, for an output about to be replaced
+ * ```ts
+ * import type { BundleOptions } from "./show.ts";
+ *
+ * const options: BundleOptions = { png: false };
+ * ```
+ */
+export interface BundleOptions extends RenderOptions {
+  /** Draw a chart's PNG image. Default true; pictures always have theirs. */
+  readonly png?: boolean;
+}
+
+/** The errors already explained to the reader, so that each is said once. */
+const explained = new WeakSet<Error>();
+
+/**
+ * The MIME bundle of a chart or a picture. A chart's includes a PNG when a
+ * browser can draw it (unless `png` is false); when none can, the bundle has
+ * no PNG and a line (printed once per failed browser start) says how to get
+ * one.
+ *
+ * @example What a chart sends
+ * ```ts
+ * import { linePlot } from "./figures.ts";
+ * import { bundle } from "./show.ts";
+ *
+ * const mime = await bundle(linePlot({ name: "loss", y: [3, 2, 1] }, { title: "training" }));
+ * console.log(Object.keys(mime)); // ["application/vnd.plotly.v1+json", "image/png", "text/plain"]
+ * console.log(mime["text/plain"]); // Figure "training": loss
+ * ```
+ */
+export async function bundle(
+  item: Showable,
+  options: BundleOptions = {},
+): Promise<MimeBundle> {
+  if (!isFigure(item)) {
+    return {
+      "image/png": Buffer.from(item.png).toString("base64"),
+      "text/plain": plainLine(item.text),
+    };
+  }
+  const figure = { data: item.data, layout: item.layout };
+  let png: string | undefined;
+  try {
+    if (options.png !== false) {
+      png = Buffer.from(await renderPng(figure, options)).toString("base64");
+    }
+  } catch (e) {
+    if (!(e instanceof BrowserError)) throw e;
+    if (!explained.has(e)) {
+      explained.add(e);
+      console.warn(e.message);
+    }
+  }
+  return {
+    "application/vnd.plotly.v1+json": figure,
+    ...(png === undefined ? {} : { "image/png": png }),
+    "text/plain": figureText(item),
+  };
+}
+
+/**
+ * Options of {@linkcode show}: the image size, and where to display.
+ *
+ * @example A wide chart
+ * ```ts
+ * import type { ShowOptions } from "./show.ts";
+ *
+ * const options: ShowOptions = { width: 900, height: 300 };
+ * ```
+ */
+export interface ShowOptions extends RenderOptions {
+  /** Where to display. Default: the notebook; outside one, print the text. */
+  readonly display?: Display;
+}
+
+/**
+ * Shows a chart or a picture in the notebook, each front end getting what it
+ * can display (see {@linkcode bundle}). Outside a notebook, prints its line
+ * of text.
+ *
+ * @example ReLU on [-2, 2]
+ * ```ts
+ * import { plotFunction } from "./figures.ts";
+ * import { show } from "./show.ts";
+ *
+ * await show(plotFunction((x) => Math.max(x, 0), { min: -2, max: 2, title: "ReLU" }));
+ * ```
+ */
+export async function show(
+  item: Showable,
+  options: ShowOptions = {},
+): Promise<void> {
+  const display = options.display ?? notebookDisplay();
+  if (display === undefined) {
+    console.log(isFigure(item) ? figureText(item) : plainLine(item.text));
+    return;
+  }
+  await display(await bundle(item, options), {});
+}

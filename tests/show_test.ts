@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import {
+  linePlot,
+  plotFunction,
+  scatterPlot,
+  subplots,
+} from "../lib/figures.ts";
+import { decodePng, encodePng } from "../lib/png.ts";
+import { closeBrowser } from "../lib/render.ts";
+import {
+  bundle,
+  type Display,
+  type DisplayOptions,
+  type MimeBundle,
+  notebookDisplay,
+  type Picture,
+  show,
+} from "../lib/show.ts";
+import { browserNeeds } from "./_browser.ts";
+import { permission, testIf } from "./_support.ts";
+
+const PLOTLY = "application/vnd.plotly.v1+json";
+
+/** A display that keeps what it is given. */
+function recorder(): {
+  display: Display;
+  shown: [MimeBundle, DisplayOptions][];
+} {
+  const shown: [MimeBundle, DisplayOptions][] = [];
+  return { display: (b, o) => void shown.push([b, o]), shown };
+}
+
+/** Runs `fn` with console[method] replaced by a collector; returns the lines. */
+async function capture(
+  method: "log" | "warn",
+  fn: () => Promise<void>,
+): Promise<string[]> {
+  const lines: string[] = [];
+  const original = console[method];
+  console[method] = (...args: unknown[]) => void lines.push(args.join(" "));
+  try {
+    await fn();
+  } finally {
+    console[method] = original;
+  }
+  return lines;
+}
+
+const sigmoid = plotFunction((x) => 1 / (1 + Math.exp(-x)), {
+  min: -4,
+  max: 4,
+  title: "sigmoid",
+});
+
+testIf(
+  "show sends a chart as plotly JSON, a PNG of the requested size and one line of text",
+  browserNeeds,
+  async () => {
+    const { display, shown } = recorder();
+    try {
+      await show(sigmoid, { display, width: 500, height: 300 });
+    } finally {
+      await closeBrowser();
+    }
+    assert.equal(shown.length, 1);
+    const [mime, options] = shown[0];
+    assert.deepEqual(options, {});
+    assert.deepEqual(Object.keys(mime).sort(), [
+      PLOTLY,
+      "image/png",
+      "text/plain",
+    ]);
+    assert.deepEqual(mime[PLOTLY], {
+      data: sigmoid.data,
+      layout: sigmoid.layout,
+    });
+    assert.equal(mime["text/plain"], 'Figure "sigmoid": sigmoid');
+    const png = Buffer.from(mime["image/png"]!, "base64");
+    const image = decodePng(png, "the chart");
+    assert.deepEqual([image.width, image.height], [500, 300]);
+    assert.ok(new Set(image.pixels).size > 10, "the image is not blank");
+  },
+);
+
+Deno.test("a chart's text is one line: its title and its series, never the data", async () => {
+  const two = linePlot([
+    { name: "trainLoss", y: Array.from({ length: 500 }, Math.random) },
+    { name: "validLoss", y: [1, 2] },
+  ], { title: "loss<br>by epoch" });
+  const text = (await bundle(two, { png: false }))["text/plain"];
+  assert.equal(text, 'Figure "loss by epoch": trainLoss, validLoss');
+  const untitled = (await bundle(scatterPlot({ y: [1] }), { png: false }))[
+    "text/plain"
+  ];
+  assert.equal(untitled, "Figure: scatter");
+  const panels = subplots([
+    linePlot({ name: "speed", y: [1] }, { title: "step 0" }),
+    linePlot({ name: "speed", y: [2] }, { title: "step 1" }),
+  ]);
+  const panelText = (await bundle(panels, { png: false }))["text/plain"];
+  assert.equal(panelText, 'Figure "step 0 | step 1": speed');
+});
+
+Deno.test("bundle leaves out the PNG when asked, and then needs no browser", async () => {
+  const mime = await bundle(sigmoid, { png: false });
+  assert.deepEqual(Object.keys(mime).sort(), [PLOTLY, "text/plain"]);
+});
+
+Deno.test("show sends a picture as its PNG and its line of text", async () => {
+  const pixels = new Uint8Array([0, 255, 255, 0]);
+  const picture: Picture = {
+    png: encodePng(pixels, 2, 2),
+    width: 2,
+    height: 2,
+    text: "a checkerboard",
+  };
+  const { display, shown } = recorder();
+  await show(picture, { display });
+  assert.equal(shown.length, 1);
+  const [mime] = shown[0];
+  assert.deepEqual(Object.keys(mime).sort(), ["image/png", "text/plain"]);
+  assert.equal(mime["text/plain"], "a checkerboard");
+  const image = decodePng(Buffer.from(mime["image/png"]!, "base64"), "picture");
+  assert.deepEqual([...image.pixels], [...pixels]);
+});
+
+Deno.test("outside a notebook there is no notebook display, and show prints the line of text", async () => {
+  assert.equal(notebookDisplay(), undefined);
+  const lines = await capture("log", () => show(sigmoid));
+  assert.deepEqual(lines, ['Figure "sigmoid": sigmoid']);
+});
+
+const chromiumPath = permission({ name: "env", variable: "CHROMIUM_PATH" });
+
+testIf(
+  "without a browser, charts are sent without a PNG, and one line says how to get one",
+  [chromiumPath, ...browserNeeds.slice(1)],
+  async () => {
+    const saved = Deno.env.get("CHROMIUM_PATH");
+    Deno.env.set("CHROMIUM_PATH", "tests/.scratch/no-such-chromium");
+    await closeBrowser(); // look for the browser again
+    const { display, shown } = recorder();
+    try {
+      const warnings = await capture("warn", async () => {
+        await show(sigmoid, { display });
+        await show(linePlot({ name: "loss", y: [2, 1] }), { display });
+      });
+      assert.equal(shown.length, 2);
+      for (const [mime] of shown) {
+        assert.deepEqual(Object.keys(mime).sort(), [PLOTLY, "text/plain"]);
+      }
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.ok(!warnings[0].includes("\n"));
+      assert.match(warnings[0], /no-such-chromium/);
+      assert.match(warnings[0], /CHROMIUM_PATH/);
+    } finally {
+      if (saved === undefined) Deno.env.delete("CHROMIUM_PATH");
+      else Deno.env.set("CHROMIUM_PATH", saved);
+      await closeBrowser();
+    }
+  },
+);
