@@ -77,6 +77,8 @@ export interface Series {
   readonly x?: ArrayLike<number>;
   /** The y coordinates. */
   readonly y: ArrayLike<number>;
+  /** Draw this series as lines or markers, whatever the chart's default. */
+  readonly mode?: "lines" | "markers" | "lines+markers";
 }
 
 /**
@@ -123,7 +125,7 @@ function chart(
 ): Figure {
   const data: Trace[] = asList(series).map((s) => ({
     type: "scatter",
-    mode,
+    mode: s.mode ?? mode,
     name: s.name,
     x: s.x === undefined ? Array.from(s.y, (_, i) => i) : Array.from(s.x),
     y: Array.from(s.y),

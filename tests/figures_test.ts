@@ -257,3 +257,13 @@ Deno.test("plotMetrics charts the losses and each metric by epoch, side by side"
   assert.equal(fields(figure.data[2]).xaxis, "x2");
   assert.equal(fields(figure.data[0]).mode, "lines+markers"); // one epoch shows too
 });
+
+Deno.test("a series may be drawn as lines in a scatter plot, the others as markers", () => {
+  const figure = scatterPlot([
+    { name: "points", x: [0, 1], y: [1, 2] },
+    { name: "fit", x: [0, 1], y: [1.1, 1.9], mode: "lines" },
+  ]);
+  const [points, fit] = figure.data as { mode: string }[];
+  assert.equal(points.mode, "markers");
+  assert.equal(fit.mode, "lines");
+});
