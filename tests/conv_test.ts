@@ -33,6 +33,27 @@ Deno.test("a Conv2d computes what tf.conv2d computes with the same filters, stri
   tf.dispose([x, ours, theirs, ...conv.params]);
 });
 
+Deno.test('overlapping windows compute what tf.conv2d computes with "same" padding', () => {
+  setSeed(8);
+  const conv = new Conv2d({ height: 6, width: 6, channels: 2 }, 3, {
+    kernel: 3,
+    stride: 2,
+  });
+  const x = tf.randomUniform([2, 6 * 6 * 2], 0, 1, "float32", 4) as tf.Tensor2D;
+  const ours = conv.forward(x);
+  const theirs = tf.tidy(() => {
+    const filters = conv.weight.reshape([3, 3, 2, 3]) as tf.Tensor4D;
+    const images = x.reshape([2, 6, 6, 2]) as tf.Tensor4D;
+    return tf.conv2d(images, filters, 2, "same").add(conv.bias).reshape([
+      2,
+      27,
+    ]);
+  });
+  assert.deepEqual(conv.output, { height: 3, width: 3, channels: 3 });
+  close(ours.dataSync(), theirs.dataSync(), 1e-5);
+  tf.dispose([x, ours, theirs, ...conv.params]);
+});
+
 Deno.test("a Conv2d's weight gradient matches finite differences", () => {
   setSeed(4);
   const conv = new Conv2d({ height: 4, width: 4, channels: 1 }, 2);
@@ -87,7 +108,7 @@ Deno.test("a Conv2d names the shape it expects when given another", () => {
   tf.dispose([x, ...conv.params]);
 });
 
-Deno.test("convNet maps digits to one output with 11,441 parameters", () => {
+Deno.test("convNet maps digits to one output with 11,777 parameters", () => {
   setSeed(6);
   const net = convNet();
   const x = tf.zeros([3, 784]) as tf.Tensor2D;
@@ -95,7 +116,7 @@ Deno.test("convNet maps digits to one output with 11,441 parameters", () => {
   assert.deepEqual(y.shape, [3, 1]);
   assert.equal(
     countParams(net),
-    (4 * 16 + 16) + (64 * 32 + 32) + (128 * 64 + 64) + (1024 + 1),
+    (25 * 16 + 16) + (64 * 32 + 32) + (128 * 64 + 64) + (1024 + 1),
   );
   tf.dispose([x, y, ...net.params]);
 });
