@@ -132,23 +132,102 @@ export function predict(model: Model, x: Tensor2D): Tensor2D {
  * `BatchMatMul` under a kernel name of its own, whose registered gradient
  * transposes first. A registered gradient, unlike a `tf.customGrad`, is
  * computed only for the inputs that need it: never for a batch of images.
+ *
+ * (Measured and rejected: the weights' gradient `aᵀ·dy` as `(dyᵀ·a)ᵀ`. The
+ * fast product packs its right operand anew for every new tensor, and packing
+ * a batch of 256 images costs 0.8 ms, more than the plain loop.)
  */
 const matMulKernel = "LessonMatMul";
+
+/** The gradients of `a·b` for `a` and `b`, given the gradient `dy` of the product. */
+function matMulGradients(dy: Tensor2D, a: Tensor, b: Tensor) {
+  return {
+    a: () => dy.matMul(b.transpose()),
+    b: () =>
+      dy.shape[1] === 1
+        ? a.matMul(dy, true, false)
+        : transpose(a as Tensor2D).matMul(dy),
+  };
+}
+
+/**
+ * `m` transposed. The WebAssembly backend transposes a matrix element by
+ * element; for a batch of 256 rows, the writes land 1 kB apart and keep
+ * evicting each other from the cache (0.27 ms for 256 × 784). Moved as
+ * strips of 16 columns, the same copy takes 0.15 ms.
+ */
+function transpose(m: Tensor2D): Tensor2D {
+  const [rows, columns] = m.shape;
+  if (columns % 16 !== 0) return m.transpose();
+  return tf.tidy(() =>
+    m.reshape([rows, columns / 16, 16]).transpose([1, 2, 0]).reshape([
+      columns,
+      rows,
+    ])
+  );
+}
 
 tf.registerGradient({
   kernelName: matMulKernel,
   inputsToSave: ["a", "b"],
-  gradFunc: (dy, [a, b]) => {
+  gradFunc: (dy, [a, b]) => matMulGradients(dy as Tensor2D, a, b),
+});
+
+/*
+ * A linear layer's `x·W + b` as one kernel: the engine records one step
+ * instead of two, and the bias's gradient is one sum instead of three
+ * operations (TensorFlow.js undoes the broadcast of `b` by reshaping, summing
+ * and reshaping): about 0.03 ms less per layer and training step.
+ */
+const linearKernel = "LessonLinear";
+
+tf.registerGradient({
+  kernelName: linearKernel,
+  inputsToSave: ["x", "weight"],
+  gradFunc: (dy, [x, weight]) => {
     const dyy = dy as Tensor2D;
-    return {
-      a: () => dyy.matMul(b.transpose()),
-      b: () =>
-        dyy.shape[1] === 1
-          ? a.matMul(dyy, true, false)
-          : a.transpose().matMul(dyy),
-    };
+    const { a, b } = matMulGradients(dyy, x, weight);
+    return { x: a, weight: b, bias: () => dyy.sum(0) };
   },
 });
+
+/**
+ * Registers a kernel for the current backend the first time it is used:
+ * `make` builds its function from the backend's own kernels.
+ */
+function ensureKernel(
+  name: string,
+  make: (kernel: (name: string) => tf.KernelFunc) => tf.KernelFunc,
+): void {
+  const backendName = tf.getBackend();
+  if (tf.getKernel(name, backendName) !== undefined) return;
+  const kernel = (other: string) =>
+    tf.getKernel(other, backendName)!.kernelFunc;
+  tf.registerKernel({
+    kernelName: name,
+    backendName,
+    kernelFunc: make(kernel),
+  });
+}
+
+/** `x·W + b`, as one kernel with the gradient registered above. */
+function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor2D {
+  ensureKernel(linearKernel, (kernel) => ({ inputs, backend }) => {
+    const product = kernel("BatchMatMul")({
+      inputs: { a: inputs.x, b: inputs.weight },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
+    const sum = kernel("Add")({
+      inputs: { a: product, b: inputs.bias },
+      backend,
+      attrs: {},
+    });
+    (backend as tf.KernelBackend).disposeData(product.dataId);
+    return sum;
+  });
+  return tf.engine().runKernel(linearKernel, { x, weight, bias });
+}
 
 /**
  * The matrix product `a·b` of two rank-2 tensors, with a gradient suited to
@@ -165,20 +244,15 @@ tf.registerGradient({
  * ```
  */
 export function matMul(a: Tensor, b: Tensor): Tensor2D {
-  const backendName = tf.getBackend();
-  if (tf.getKernel(matMulKernel, backendName) === undefined) {
-    const batchMatMul = tf.getKernel("BatchMatMul", backendName)!;
-    tf.registerKernel({
-      kernelName: matMulKernel,
-      backendName,
-      kernelFunc: ({ inputs, backend }) =>
-        batchMatMul.kernelFunc({
-          inputs,
-          backend,
-          attrs: { transposeA: false, transposeB: false },
-        }),
-    });
-  }
+  ensureKernel(
+    matMulKernel,
+    (kernel) => ({ inputs, backend }) =>
+      kernel("BatchMatMul")({
+        inputs,
+        backend,
+        attrs: { transposeA: false, transposeB: false },
+      }),
+  );
   return tf.engine().runKernel(matMulKernel, { a, b });
 }
 
@@ -233,7 +307,7 @@ export class Linear implements Module {
           `images [n, 28, 28] with x.reshape([-1, 784]).`,
       );
     }
-    return tf.tidy(() => matMul(x, this.weight).add(this.bias));
+    return linear(x, this.weight, this.bias);
   }
 }
 
