@@ -1,0 +1,526 @@
+/**
+ * `deno task bench`: the lesson's stages, timed with this library and with
+ * PyTorch (`bench/reference.py`) in the same run, on one thread each.
+ *
+ * Stages: decoding the 14,434 PNG files into tensors, without any cache
+ * (the files themselves are in the operating system's page cache) and from
+ * the caches each side keeps; the pixel-similarity baseline; 20 epochs of the
+ * linear model; 40 epochs of `simpleNet`; a closed-form least-squares fit.
+ * Each is run several times, the two sides taking turns run by run (so that
+ * both meet the same load from other programs), and the medians are
+ * reported, with the accuracy each side reached (the comparison is void when
+ * they differ beyond seed noise: a warning says so) and peak memory. The linear stage runs once more
+ * on the pure-JavaScript `cpu` backend, and PyTorch runs the two training
+ * stages once more with `torch.utils.data.DataLoader`, which batches item by
+ * item as the lesson's DataLoader does.
+ *
+ * Needs `/usr/bin/python3` with Debian's `python3-torch`, `python3-numpy`,
+ * `python3-pil` and `libopenblas0-pthread` (`python3-threadpoolctl` to
+ * report the BLAS kernel). Prints a table, then, as its last line, the
+ * results as one JSON object. Run from the project folder, with
+ * `MNIST_SAMPLE_URL` pointing at a local copy of the archive when offline.
+ *
+ * It runs with all permissions, as the Jupyter kernel does: under a
+ * permission set, Deno checks each file path it opens, which adds about
+ * 10 µs per file, a third to a cold load of 14,434 small files.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, useBackend } from "../lib/backend.ts";
+import type { Tensor, Tensor2D } from "../lib/backend.ts";
+import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
+import { untarData, URLs } from "../lib/download.ts";
+import { Learner } from "../lib/learner.ts";
+import { batchAccuracy, mnistLoss } from "../lib/loss.ts";
+import { loadMnistSample, type MnistSample } from "../lib/mnist.ts";
+import { Linear, type Module, simpleNet } from "../lib/model.ts";
+import { SGD } from "../lib/optim.ts";
+import { setSeed } from "../lib/random.ts";
+import { leastSquares } from "../lib/regression.ts";
+
+/** Runs per stage, on each side. */
+const RUNS = {
+  decode_cold: 3,
+  decode_cached: 5,
+  baseline: 5,
+  linear_20: 5,
+  simple_net_40: 3,
+  least_squares: 3,
+} as const;
+type Stage = keyof typeof RUNS;
+const STAGES = Object.keys(RUNS) as Stage[];
+
+/** How far two accuracies may differ and still be compared. */
+const TOLERANCE: Record<Stage, number> = {
+  decode_cold: 0,
+  decode_cached: 0,
+  baseline: 0, // no randomness: the digits must match exactly
+  linear_20: 0.006, // different seeds and random streams: a few images
+  simple_net_40: 0.006,
+  least_squares: 0.0005, // the same arithmetic in float64
+};
+
+const PYTHON = "/usr/bin/python3";
+const FOLDERS = ["train/3", "train/7", "valid/3", "valid/7"];
+
+/** One run of a stage, on either side. */
+interface Run {
+  readonly seconds: number;
+  readonly accuracy: number | null;
+}
+
+const log = (message: string) => console.error(message);
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round = (value: number, digits: number) =>
+  Math.round(value * 10 ** digits) / 10 ** digits;
+
+// Peak resident memory of this process, sampled between steps and by a timer.
+let peakRss = 0;
+const sampleRss = () => {
+  peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+};
+
+async function timed<T>(fn: () => T | Promise<T>): Promise<[number, T]> {
+  const start = performance.now();
+  const value = await fn();
+  const seconds = (performance.now() - start) / 1000;
+  sampleRss();
+  return [seconds, value];
+}
+
+// ---- Our side: one run of each stage ----------------------------------------
+
+/** Accuracies on the validation 3s, 7s, and their mean, to 4 decimals. */
+type BaselineAccuracy = { "3": number; "7": number; mean: number };
+
+const withBias = (x: Tensor2D): Tensor2D =>
+  tf.concat([x, tf.ones([x.shape[0], 1])], 1);
+
+class Ours {
+  readonly path: string;
+  /** The latest data loaded, which the later stages use. */
+  data: MnistSample | null = null;
+  /** The images of each digit, as the baseline needs them. */
+  #stacks: Tensor[] = [];
+  #datasets: { train: TensorDataset; valid: TensorDataset } | null = null;
+  /** The validation accuracies of the baseline's last run. */
+  baselineAccuracy: BaselineAccuracy | null = null;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  async run(stage: Stage, run: number): Promise<Run> {
+    switch (stage) {
+      case "decode_cold":
+        for (const folder of FOLDERS) {
+          await Deno.remove(`${this.path}/${folder}/.pixels-cache`)
+            .catch(() => {});
+        }
+        return await this.#load();
+      case "decode_cached":
+        return await this.#load();
+      case "baseline":
+        return await this.#baseline();
+      case "linear_20":
+        return await this.fit(() => new Linear(784, 1), 20, 1, run);
+      case "simple_net_40":
+        return await this.fit(simpleNet, 40, 0.1, run);
+      case "least_squares":
+        return await this.#leastSquares();
+    }
+  }
+
+  free(): void {
+    if (this.data === null) return;
+    const { train, valid } = this.data;
+    tf.dispose([train.x, train.y, valid.x, valid.y, ...this.#stacks]);
+    this.data = null;
+    this.#stacks = [];
+    this.#datasets = null;
+  }
+
+  async #load(): Promise<Run> {
+    this.free();
+    const [seconds, data] = await timed(() => loadMnistSample(this.path));
+    this.data = data;
+    return { seconds, accuracy: null };
+  }
+
+  async #baseline(): Promise<Run> {
+    const { train, valid } = this.data!;
+    if (this.#stacks.length === 0) {
+      // The stacks of 3s and 7s, as the lesson makes them: [n, 28, 28].
+      const images = (x: Tensor2D, from: number, to: number) =>
+        x.slice([from, 0], [to - from, -1]).reshape([-1, 28, 28]);
+      const threes = (y: Tensor2D) => y.sum().dataSync()[0];
+      const [t3, v3] = [threes(train.y), threes(valid.y)];
+      this.#stacks = [
+        images(train.x, 0, t3),
+        images(train.x, t3, train.x.shape[0]),
+        images(valid.x, 0, v3),
+        images(valid.x, v3, valid.x.shape[0]),
+      ];
+    }
+    const [threes, sevens, valid3, valid7] = this.#stacks;
+    const mnistDistance = (a: Tensor, b: Tensor) =>
+      a.sub(b).abs().mean([-1, -2]);
+    const [seconds, [a3, a7]] = await timed(() =>
+      tf.tidy(() => {
+        const mean3 = threes.mean(0);
+        const mean7 = sevens.mean(0);
+        const isThree = (x: Tensor) =>
+          mnistDistance(x, mean3).less(mnistDistance(x, mean7));
+        const accuracy3 = isThree(valid3).toFloat().mean();
+        const accuracy7 = tf.sub(1, isThree(valid7).toFloat()).mean();
+        return [accuracy3.dataSync()[0], accuracy7.dataSync()[0]];
+      })
+    );
+    this.baselineAccuracy = {
+      "3": round(a3, 4),
+      "7": round(a7, 4),
+      mean: round((a3 + a7) / 2, 4),
+    };
+    return { seconds, accuracy: this.baselineAccuracy.mean };
+  }
+
+  /** One fit of a fresh model with the lesson's Learner, seeded by the run. */
+  async fit(
+    makeModel: () => Module,
+    epochs: number,
+    lr: number,
+    run: number,
+  ): Promise<Run> {
+    const { train, valid } = this.data!;
+    this.#datasets ??= {
+      train: new TensorDataset(train.x, train.y),
+      valid: new TensorDataset(valid.x, valid.y),
+    };
+    setSeed(42 + run);
+    const dls = {
+      train: new DataLoader(this.#datasets.train, {
+        batchSize: 256,
+        shuffle: true,
+      }),
+      valid: new DataLoader(this.#datasets.valid, { batchSize: 256 }),
+    };
+    const model = makeModel();
+    const learn = new Learner(dls, model, SGD, mnistLoss, {
+      accuracy: batchAccuracy,
+    });
+    const [seconds, records] = await timed(() =>
+      learn.fit(epochs, lr, { onEpoch: sampleRss })
+    );
+    tf.dispose([...model.params]);
+    return {
+      seconds,
+      accuracy: round(records[records.length - 1].metrics.accuracy, 4),
+    };
+  }
+
+  async #leastSquares(): Promise<Run> {
+    const { train, valid } = this.data!;
+    const [seconds, w] = await timed(() => {
+      const x = withBias(train.x);
+      const coefficients = leastSquares(x, train.y);
+      x.dispose();
+      return coefficients;
+    });
+    const accuracy = tf.tidy(() =>
+      withBias(valid.x).matMul(w).greater(0.5).equal(valid.y.greater(0.5))
+        .toFloat().mean().dataSync()[0]
+    );
+    w.dispose();
+    return { seconds, accuracy: round(accuracy, 4) };
+  }
+}
+
+// ---- PyTorch's side: bench/reference.py, one request per line ---------------
+
+interface ReferenceInfo {
+  readonly torch: string;
+  readonly numpy: string;
+  readonly threads: number;
+  readonly unset: Record<string, string>;
+  readonly blas: unknown;
+}
+
+interface ReferenceRun extends Run {
+  readonly details: BaselineAccuracy | null;
+  readonly peak_rss_mb: number;
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>) {
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    for (let at = buffer.indexOf("\n"); at >= 0; at = buffer.indexOf("\n")) {
+      yield buffer.slice(0, at);
+      buffer = buffer.slice(at + 1);
+    }
+  }
+}
+
+class PyTorch {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: AsyncGenerator<string>;
+  /** The latest run's answer, with the peak memory so far. */
+  last: ReferenceRun | null = null;
+
+  constructor(path: string) {
+    try {
+      this.#child = new Deno.Command(PYTHON, {
+        args: ["bench/reference.py", path],
+        // One thread for every library that might start more (the script
+        // also sets these before it imports numpy and torch).
+        env: {
+          OMP_NUM_THREADS: "1",
+          OPENBLAS_NUM_THREADS: "1",
+          MKL_NUM_THREADS: "1",
+        },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+    } catch (e) {
+      throw new Error(
+        `Could not run ${PYTHON} (${(e as Error).message}): install ` +
+          "Debian's python3-torch python3-numpy python3-pil " +
+          "libopenblas0-pthread.",
+      );
+    }
+    this.#writer = this.#child.stdin.getWriter();
+    this.#lines = lines(this.#child.stdout);
+  }
+
+  async #answer<T>(): Promise<T> {
+    const { value, done } = await this.#lines.next();
+    if (done) {
+      throw new Error(
+        "bench/reference.py stopped: see its messages above; it needs " +
+          "Debian's python3-torch, python3-numpy, python3-pil and " +
+          "libopenblas0-pthread.",
+      );
+    }
+    return JSON.parse(value);
+  }
+
+  info(): Promise<ReferenceInfo> {
+    return this.#answer();
+  }
+
+  async run(stage: string, run: number): Promise<ReferenceRun> {
+    const request = JSON.stringify({ stage, run }) + "\n";
+    await this.#writer.write(new TextEncoder().encode(request));
+    this.last = await this.#answer<ReferenceRun>();
+    return this.last;
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    await this.#child.status;
+  }
+}
+
+// ---- Running both sides, run by run --------------------------------------
+
+log(`== Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}`);
+const path = await untarData(URLs.MNIST_SAMPLE);
+const sampler = setInterval(sampleRss, 5);
+const ours = new Ours(path);
+const pytorch = new PyTorch(path);
+const info = await pytorch.info();
+
+const results: Record<string, { ours: Run[]; pytorch: ReferenceRun[] }> = {};
+const peaks: Record<string, { ours: number; pytorch: number }> = {};
+for (const stage of STAGES) {
+  const both = results[stage] = {
+    ours: [] as Run[],
+    pytorch: [] as ReferenceRun[],
+  };
+  // Runs alternate between the two sides, so that both meet the same load.
+  for (let run = 0; run < RUNS[stage]; run++) {
+    both.ours.push(await ours.run(stage, run));
+    both.pytorch.push(await pytorch.run(stage, run));
+  }
+  peaks[stage] = { ours: peakRss, pytorch: pytorch.last!.peak_rss_mb };
+  log(
+    `  ${stage}: ours ${median(both.ours.map((r) => r.seconds)).toFixed(4)}` +
+      ` s, PyTorch ${median(both.pytorch.map((r) => r.seconds)).toFixed(4)} s`,
+  );
+}
+const pytorchBaseline = results.baseline.pytorch.at(-1)!.details;
+
+// Also: PyTorch batching item by item, as the lesson's DataLoader does, and
+// our linear stage on the pure-JavaScript backend (simpleNet's products take
+// it 25 times longer than WebAssembly: minutes for 40 epochs).
+const lessonLoader = {
+  linear_20: await pytorch.run("linear_20_torch_dataloader", 0),
+  simple_net_40: await pytorch.run("simple_net_40_torch_dataloader", 0),
+};
+const backend = tf.getBackend() as BackendName;
+let cpuLinear: Run | null = null;
+if ((await useBackend("cpu")) === "cpu") {
+  cpuLinear = await ours.fit(() => new Linear(784, 1), 20, 1, 0);
+}
+await useBackend(backend);
+ours.free();
+clearInterval(sampler);
+const pytorchPeak = pytorch.last!.peak_rss_mb;
+await pytorch.close();
+
+// ---- The report ------------------------------------------------------------
+
+const summary: Record<string, Record<string, number | null>> = {};
+const warnings: string[] = [];
+const medianAccuracy = (runs: readonly Run[]) =>
+  runs[0].accuracy === null
+    ? null
+    : round(median(runs.map((r) => r.accuracy!)), 4);
+for (const stage of STAGES) {
+  const { ours: mine, pytorch: theirs } = results[stage];
+  const oursS = median(mine.map((r) => r.seconds));
+  const pytorchS = median(theirs.map((r) => r.seconds));
+  const [a, b] = [medianAccuracy(mine), medianAccuracy(theirs)];
+  summary[stage] = {
+    ours_s: round(oursS, 4),
+    pytorch_s: round(pytorchS, 4),
+    ratio: round(oursS / pytorchS, 3),
+    ours_accuracy: a,
+    pytorch_accuracy: b,
+  };
+  if (a !== null && b !== null && Math.abs(a - b) > TOLERANCE[stage] + 1e-9) {
+    warnings.push(
+      `WARNING: ${stage}: accuracies ${a} (ours) and ${b} (PyTorch) differ ` +
+        `by more than ${TOLERANCE[stage]}: this comparison is void.`,
+    );
+  }
+}
+for (const digit of ["3", "7", "mean"] as const) {
+  const [a, b] = [ours.baselineAccuracy?.[digit], pytorchBaseline?.[digit]];
+  if (a !== b) {
+    warnings.push(
+      `WARNING: baseline accuracy of ${digit}: ${a} (ours) and ${b} ` +
+        "(PyTorch) differ: they must be equal.",
+    );
+  }
+}
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+const rows: string[][] = [[
+  "stage",
+  "runs",
+  "ours s",
+  "PyTorch s",
+  "ours/PyTorch",
+  "ours acc",
+  "PyTorch acc",
+  "ours peak MB",
+  "PyTorch peak MB",
+]];
+for (const stage of STAGES) {
+  const s = summary[stage];
+  const accuracy = (a: number | null) => a === null ? "-" : a.toFixed(4);
+  rows.push([
+    stage,
+    String(RUNS[stage]),
+    s.ours_s!.toFixed(3),
+    s.pytorch_s!.toFixed(3),
+    `${s.ratio!.toFixed(2)}×`,
+    accuracy(s.ours_accuracy),
+    accuracy(s.pytorch_accuracy),
+    mb(peaks[stage].ours),
+    peaks[stage].pytorch.toFixed(0),
+  ]);
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+const table = rows.map((r) =>
+  r.map((v, i) => i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))
+    .join("  ")
+);
+const versus = (label: string, a: Run, b: Run) =>
+  console.log(
+    `  ${label}: ${a.seconds.toFixed(3)} s (accuracy ${a.accuracy}) vs ` +
+      `${b.seconds.toFixed(3)} s (accuracy ${b.accuracy}): ` +
+      `${(a.seconds / b.seconds).toFixed(2)}×`,
+  );
+
+console.log("");
+console.log(
+  `ours: Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}, ` +
+    `${backend} backend (single-threaded, SIMD)`,
+);
+console.log(
+  "TensorFlow.js backends registered in Deno: " +
+    Object.keys(tf.engine().registryFactory).join(", ") +
+    " (WebGL registers only in a browser; WebGPU would need " +
+    "@tensorflow/tfjs-backend-webgpu, which the project does not use)",
+);
+console.log(
+  `PyTorch ${info.torch}, numpy ${info.numpy}, ${info.threads} thread, ` +
+    `BLAS ${JSON.stringify(info.blas)}`,
+);
+console.log(
+  "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE: " +
+    (Object.keys(info.unset).length === 0
+      ? "not set"
+      : `unset for PyTorch (were ${JSON.stringify(info.unset)})`),
+);
+console.log(
+  "Medians over the runs; the two sides take turns, run by run, and are " +
+    "seeded alike (42, 43, ...). A fit is timed whole: training, then " +
+    "validation loss and accuracy after each epoch. decode_cold deletes " +
+    "our .pixels-cache files (and writes them again); the PNG files stay in " +
+    "the page cache. PyTorch's cache is a torch.save'd file of the uint8 " +
+    "stacks.",
+);
+console.log("");
+for (const line of table) console.log(line);
+console.log("");
+console.log("Also measured (1 run each):");
+versus(
+  "linear_20, ours vs PyTorch batching item by item (torch.utils.data." +
+    "DataLoader, as the lesson's DataLoader does)",
+  results.linear_20.ours[0],
+  lessonLoader.linear_20,
+);
+versus(
+  "simple_net_40, the same",
+  results.simple_net_40.ours[0],
+  lessonLoader.simple_net_40,
+);
+if (cpuLinear === null) {
+  console.log("  ours on the cpu backend: not available");
+} else {
+  versus(
+    "linear_20, ours on the pure-JavaScript cpu backend vs PyTorch",
+    cpuLinear,
+    results.linear_20.pytorch[0],
+  );
+}
+console.log(
+  "  simple_net_40 on the cpu backend: not run (minutes: its products take " +
+    "25 times longer than on WebAssembly)",
+);
+console.log(
+  `  decode_cached (ours) vs decode_cold (PyTorch, PIL): ${
+    (summary.decode_cached.ours_s! / summary.decode_cold.pytorch_s!)
+      .toFixed(3)
+  }×`,
+);
+console.log(
+  `  peak memory: ours ${mb(peakRss)} MB, PyTorch ${pytorchPeak.toFixed(0)} MB`,
+);
+console.log(
+  `  baseline accuracies (3s, 7s, mean): ours ` +
+    `${JSON.stringify(ours.baselineAccuracy)}, PyTorch ` +
+    `${JSON.stringify(pytorchBaseline)}; the lesson: 0.9168, 0.9854, 0.9511`,
+);
+for (const warning of warnings) console.log(warning);
+console.log(JSON.stringify(summary));

@@ -1,0 +1,319 @@
+"""The PyTorch side of `deno task bench`: the lesson's stages, timed.
+
+Written from the lesson's steps (see /work/shared/LESSON.md), the way a
+PyTorch user would write them, on one thread:
+
+  decode_cold    PIL decodes every PNG of the four folders; stacked, scaled
+                 to 0..1, flattened into train/valid x and y
+  decode_cached  the same tensors from a torch.save'd file of the uint8 stacks
+  baseline       mean 3 and mean 7, L1 distance by broadcasting, accuracy
+  linear_20      nn.Linear(784, 1), mnist_loss, plain SGD at lr 1, 20 epochs
+  simple_net_40  784 -> 30 -> ReLU -> 1, lr 0.1, 40 epochs
+  least_squares  closed-form fit of the linear model on 0/1 labels (normal
+                 equations with a bias column, float64, Cholesky)
+
+and, when asked for, the two training stages with torch.utils.data.DataLoader
+(linear_20_torch_dataloader, simple_net_40_torch_dataloader).
+
+Usage: /usr/bin/python3 bench/reference.py DATA_FOLDER, then one request
+per line on stdin, such as {"stage": "linear_20", "run": 0}: it prints a line
+describing itself (versions, BLAS), then one JSON line per request with the
+seconds of that run, the accuracy reached and the peak memory so far.
+"""
+
+import os
+import sys
+
+# OpenBLAS reads these when it is loaded, so they are set before numpy and
+# torch are imported. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which some
+# machines here set to work around old OpenBLAS bugs, slow a current one:
+# this process alone runs without them, and reports the kernel chosen.
+UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+unset = {name: os.environ.pop(name) for name in UNSET if name in os.environ}
+for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[name] = "1"
+
+import json  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+torch.set_num_threads(1)
+torch.set_num_interop_threads(1)
+
+FOLDERS = ("train/3", "train/7", "valid/3", "valid/7")
+
+
+def peak_rss_mb():
+    # ru_maxrss is in kilobytes on Linux: the peak so far of this process.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return {"note": "threadpoolctl not installed"}
+    return [
+        {k: pool.get(k) for k in ("internal_api", "version", "architecture",
+                                  "num_threads", "filepath")}
+        for pool in threadpool_info()
+    ]
+
+
+# ---- Stage 1: PNG files to tensors -------------------------------------
+
+def image_files(folder):
+    return sorted(folder.glob("*.png"))
+
+
+def stack_folder(folder):
+    """Every image of a folder as one uint8 array [n, 28, 28], by PIL."""
+    return np.stack([np.asarray(Image.open(f)) for f in image_files(folder)])
+
+
+def to_splits(stacks):
+    """The lesson's train_x/train_y and valid_x/valid_y from the 4 stacks."""
+    def split(threes, sevens):
+        x = torch.cat([threes, sevens]).float().div_(255).view(-1, 28 * 28)
+        y = torch.cat([torch.ones(len(threes)), torch.zeros(len(sevens))])
+        return x, y.unsqueeze(1)
+    t3, t7, v3, v7 = (torch.as_tensor(s) for s in stacks)
+    return split(t3, t7), split(v3, v7)
+
+
+def decode_cold(path):
+    return to_splits([stack_folder(path / f) for f in FOLDERS])
+
+
+def decode_cached(cache):
+    return to_splits(torch.load(cache))
+
+
+# ---- Stage 2: the pixel-similarity baseline ----------------------------
+
+def mnist_distance(a, b):
+    return (a - b).abs().mean((-1, -2))
+
+
+def baseline(train, valid):
+    (train_x, train_y), (valid_x, valid_y) = train, valid
+    images = lambda x, y, label: x[y[:, 0] == label].view(-1, 28, 28)  # noqa
+    threes, sevens = images(train_x, train_y, 1), images(train_x, train_y, 0)
+    valid3, valid7 = images(valid_x, valid_y, 1), images(valid_x, valid_y, 0)
+    start = time.perf_counter()
+    mean3, mean7 = threes.mean(0), sevens.mean(0)
+
+    def is_3(x):
+        return mnist_distance(x, mean3) < mnist_distance(x, mean7)
+
+    accuracy3 = is_3(valid3).float().mean().item()
+    accuracy7 = (1 - is_3(valid7).float()).mean().item()
+    seconds = time.perf_counter() - start
+    return seconds, {"3": round(accuracy3, 4), "7": round(accuracy7, 4),
+                     "mean": round((accuracy3 + accuracy7) / 2, 4)}
+
+
+# ---- Stages 3 and 4: SGD with the lesson's Learner ---------------------
+
+class TensorLoader:
+    """Batches of rows of x and y, in a new random order each epoch when
+    shuffled: rows are picked by index, the fast way with tensors."""
+
+    def __init__(self, x, y, batch_size, shuffle):
+        self.x, self.y = x, y
+        self.batch_size, self.shuffle = batch_size, shuffle
+
+    def __iter__(self):
+        n = len(self.x)
+        order = torch.randperm(n) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                rows = slice(start, start + self.batch_size)
+            else:
+                rows = order[start:start + self.batch_size]
+            yield self.x[rows], self.y[rows]
+
+
+def mnist_loss(predictions, targets):
+    predictions = predictions.sigmoid()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+
+
+def batch_accuracy(predictions, targets):
+    return ((predictions.sigmoid() > 0.5) == (targets > 0.5)).float().mean()
+
+
+class BasicOptim:
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def step(self):
+        with torch.no_grad():
+            for p in self.params:
+                p -= p.grad * self.lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
+def torch_loader(x, y, batch_size, shuffle):
+    """torch.utils.data.DataLoader, which collates batches item by item, as
+    the lesson's DataLoader over a list of (image, label) pairs does."""
+    return torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x, y), batch_size=batch_size,
+        shuffle=shuffle)
+
+
+def fit(model, train, valid, epochs, lr, loader=TensorLoader):
+    """The lesson's Learner.fit: per epoch, train on shuffled batches (the
+    loss of each read back, as a Learner records it), then the validation
+    loss and accuracy. Returns the last accuracy."""
+    opt = BasicOptim(model.parameters(), lr)
+    dl_train = loader(*train, 256, shuffle=True)
+    dl_valid = loader(*valid, 256, shuffle=False)
+    accuracy = 0.0
+    for _ in range(epochs):
+        total = 0.0
+        for xb, yb in dl_train:
+            loss = mnist_loss(model(xb), yb)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            total += loss.item() * len(xb)
+        with torch.no_grad():
+            sums = torch.zeros(2)
+            for xb, yb in dl_valid:
+                predictions = model(xb)
+                sums += len(xb) * torch.stack(
+                    [mnist_loss(predictions, yb),
+                     batch_accuracy(predictions, yb)])
+            accuracy = (sums[1] / len(valid[0])).item()
+    return round(accuracy, 4)
+
+
+def linear_model():
+    return torch.nn.Linear(28 * 28, 1)
+
+
+def simple_net():
+    return torch.nn.Sequential(
+        torch.nn.Linear(28 * 28, 30), torch.nn.ReLU(), torch.nn.Linear(30, 1))
+
+
+# ---- Stage 5: least squares, closed form -------------------------------
+
+def least_squares(train, valid, ridge=1e-6):
+    """The normal equations (XᵀX + εI)·w = Xᵀy in float64, solved by
+    Cholesky, X with a column of ones for the bias: the same arithmetic as
+    our leastSquares. (torch.linalg.lstsq's default driver, gelsy, returns
+    zeros for this rank-deficient X with Debian's LAPACK; gelsd works, in
+    0.34 s, and reaches 0.9858 in float32.)"""
+    (train_x, train_y), (valid_x, valid_y) = train, valid
+    start = time.perf_counter()
+    x = torch.cat([train_x, torch.ones(len(train_x), 1)], 1).double()
+    gram = x.T @ x
+    gram.diagonal().add_(ridge)
+    coefficients = torch.cholesky_solve(x.T @ train_y.double(),
+                                        torch.linalg.cholesky(gram)).float()
+    weights, bias = coefficients[:-1], coefficients[-1]
+    seconds = time.perf_counter() - start
+    predictions = valid_x @ weights + bias
+    accuracy = ((predictions > 0.5) == (valid_y > 0.5)).float().mean().item()
+    return seconds, round(accuracy, 4)
+
+
+# ---- Serving the stages, one run at a time -----------------------------
+
+class Reference:
+    """The data and the cache the stages share, made when first needed."""
+
+    def __init__(self, path):
+        self.path = path
+        self.folder = tempfile.mkdtemp(prefix="reference-cache-")
+        self.cache = Path(self.folder) / "mnist_sample.pt"
+        self.data = None
+
+    def close(self):
+        shutil.rmtree(self.folder)
+
+    def splits(self):
+        if self.data is None:
+            self.data = decode_cached(self.ensure_cache())
+        return self.data
+
+    def ensure_cache(self):
+        if not self.cache.exists():
+            # The uint8 stacks as tensors: the same bytes as our pixel caches.
+            torch.save([torch.from_numpy(stack_folder(self.path / f))
+                        for f in FOLDERS], self.cache)
+        return self.cache
+
+    def run(self, stage, run):
+        """One run of a stage: (seconds, accuracy, details)."""
+        if stage == "decode_cold":
+            seconds, self.data = timed(lambda: decode_cold(self.path))
+            return seconds, None, None
+        if stage == "decode_cached":
+            cache = self.ensure_cache()
+            seconds, self.data = timed(lambda: decode_cached(cache))
+            return seconds, None, None
+        train, valid = self.splits()
+        if stage == "baseline":
+            seconds, accuracies = baseline(train, valid)
+            return seconds, accuracies["mean"], accuracies
+        if stage == "least_squares":
+            seconds, accuracy = least_squares(train, valid)
+            return seconds, accuracy, None
+        make, epochs, lr, loader = TRAININGS[stage]
+        torch.manual_seed(42 + run)
+        model = make()
+        seconds, accuracy = timed(
+            lambda: fit(model, train, valid, epochs, lr, loader))
+        return seconds, accuracy, None
+
+
+TRAININGS = {
+    "linear_20": (linear_model, 20, 1.0, TensorLoader),
+    "simple_net_40": (simple_net, 40, 0.1, TensorLoader),
+    "linear_20_torch_dataloader": (linear_model, 20, 1.0, torch_loader),
+    "simple_net_40_torch_dataloader": (simple_net, 40, 0.1, torch_loader),
+}
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def main():
+    """Answers each line of stdin, {"stage": name, "run": k}, with a line of
+    JSON: its seconds, accuracy and the peak memory so far. The bench sends
+    runs alternately to both sides, so that both meet the same load."""
+    reference = Reference(Path(sys.argv[1]))
+    print(json.dumps({
+        "torch": torch.__version__, "numpy": np.__version__,
+        "threads": torch.get_num_threads(), "unset": unset,
+        "blas": blas_info()}), flush=True)
+    try:
+        for line in sys.stdin:
+            request = json.loads(line)
+            seconds, accuracy, details = reference.run(
+                request["stage"], request.get("run", 0))
+            print(json.dumps({
+                "seconds": seconds, "accuracy": accuracy, "details": details,
+                "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+    finally:
+        reference.close()
+
+
+if __name__ == "__main__":
+    main()
