@@ -49,3 +49,4 @@ export * from "./render.ts";
 export * from "./show.ts";
 export * from "./images.ts";
 export * from "./progress.ts";
+export * from "./regression.ts";
