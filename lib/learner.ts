@@ -183,7 +183,54 @@ export interface FitOptions {
   readonly onEpoch?: (record: EpochRecord) => void | Promise<void>;
 }
 
-function tableRow(cells: readonly string[]): string {
+/**
+ * The column names of a table of epochs: epoch, the losses, each metric, and
+ * the time.
+ *
+ * @example
+ * ```ts
+ * import { epochColumns } from "./learner.ts";
+ *
+ * console.log(epochColumns(["accuracy"])); // ["epoch", "trainLoss", "validLoss", "accuracy", "time"]
+ * ```
+ */
+export function epochColumns(metrics: readonly string[]): string[] {
+  return ["epoch", "trainLoss", "validLoss", ...metrics, "time"];
+}
+
+/**
+ * One epoch as a table row, under {@linkcode epochColumns}: losses and
+ * metrics to 6 decimals, the time in seconds with its unit.
+ *
+ * @example
+ * ```ts
+ * import { epochCells } from "./learner.ts";
+ *
+ * const record = { epoch: 0, trainLoss: 0.1, validLoss: 0.2, metrics: { accuracy: 0.9 }, seconds: 0.05 };
+ * console.log(epochCells(record)); // ["0", "0.100000", "0.200000", "0.900000", "0.05 s"]
+ * ```
+ */
+export function epochCells(record: EpochRecord): string[] {
+  return [
+    String(record.epoch),
+    record.trainLoss.toFixed(6),
+    record.validLoss.toFixed(6),
+    ...Object.values(record.metrics).map((value) => value.toFixed(6)),
+    `${record.seconds.toFixed(2)} s`,
+  ];
+}
+
+/**
+ * Cells padded into one line of a text table.
+ *
+ * @example
+ * ```ts
+ * import { epochColumns, textRow } from "./learner.ts";
+ *
+ * console.log(textRow(epochColumns([]))); // "epoch       trainLoss   validLoss   time"
+ * ```
+ */
+export function textRow(cells: readonly string[]): string {
   return cells.map((cell) => cell.padEnd(11)).join(" ").trimEnd();
 }
 
@@ -208,7 +255,7 @@ function tableRow(cells: readonly string[]): string {
  *   valid: new DataLoader(dset, { batchSize: 256 }),
  * };
  * const learn = new Learner(dls, simpleNet(), SGD, mnistLoss, { accuracy: batchAccuracy });
- * await learn.fit(2, 0.1); // prints: epoch, trainLoss, validLoss, accuracy, seconds
+ * await learn.fit(2, 0.1); // prints: epoch, trainLoss, validLoss, accuracy, time
  * console.log(learn.recorder.length); // 2
  * tf.dispose([x, y, ...learn.model.params]);
  * ```
@@ -266,7 +313,7 @@ export class Learner {
     const print = options.onEpoch === undefined;
     if (print) {
       console.log(
-        tableRow(["epoch", "trainLoss", "validLoss", ...names, "seconds"]),
+        textRow(epochColumns(names)),
       );
     }
     const records: EpochRecord[] = [];
@@ -289,13 +336,7 @@ export class Learner {
       const record = { epoch, trainLoss, validLoss, metrics, seconds };
       records.push(record);
       if (print) {
-        console.log(tableRow([
-          String(epoch),
-          trainLoss.toFixed(6),
-          validLoss.toFixed(6),
-          ...names.map((name) => metrics[name].toFixed(6)),
-          seconds.toFixed(2),
-        ]));
+        console.log(textRow(epochCells(record)));
       } else {
         await options.onEpoch?.(record);
       }

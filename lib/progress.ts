@@ -31,7 +31,13 @@
  */
 import { type Progress, textProgress } from "./download.ts";
 import { plotMetrics } from "./figures.ts";
-import type { EpochRecord, FitOptions } from "./learner.ts";
+import {
+  epochCells,
+  epochColumns,
+  type EpochRecord,
+  type FitOptions,
+  textRow,
+} from "./learner.ts";
 import type { RenderOptions } from "./render.ts";
 import {
   bundle,
@@ -168,34 +174,9 @@ export function progressBar(
   };
 }
 
-/** The columns of a fit's table, as the Learner prints them. */
-function columns(record: EpochRecord): string[] {
-  return [
-    "epoch",
-    "trainLoss",
-    "validLoss",
-    ...Object.keys(record.metrics),
-    "seconds",
-  ];
-}
-
-function cells(record: EpochRecord): string[] {
-  return [
-    String(record.epoch),
-    record.trainLoss.toFixed(6),
-    record.validLoss.toFixed(6),
-    ...Object.values(record.metrics).map((value) => value.toFixed(6)),
-    record.seconds.toFixed(2),
-  ];
-}
-
-function textRow(values: readonly string[]): string {
-  return values.map((value) => value.padEnd(11)).join(" ").trimEnd();
-}
-
 function tableBundle(records: readonly EpochRecord[]): MimeBundle {
-  const head = columns(records[0]);
-  const rows = records.map(cells);
+  const head = epochColumns(Object.keys(records[0].metrics));
+  const rows = records.map(epochCells);
   const tr = (tag: string, values: readonly string[]) =>
     `<tr>${
       values.map((v) => `<${tag}>${escapeHtml(v)}</${tag}>`).join("")
@@ -222,7 +203,7 @@ export interface FitProgressOptions extends ProgressOptions, RenderOptions {}
 
 /**
  * `Learner.fit` options that show its progress: in a notebook, a table that
- * grows a row per epoch (epoch, trainLoss, validLoss, each metric, seconds)
+ * grows a row per epoch (epoch, trainLoss, validLoss, each metric, time)
  * and a chart of the losses and metrics, both updated in place. Only the
  * chart of the last epoch (number `epochs`) is drawn as a PNG too, so pass
  * the number of epochs given to `fit`. Outside a notebook, prints the rows as
@@ -249,9 +230,11 @@ export function fitProgress(
   if (display === undefined) {
     return {
       onEpoch: (record) => {
-        if (records.length === 0) console.log(textRow(columns(record)));
+        if (records.length === 0) {
+          console.log(textRow(epochColumns(Object.keys(record.metrics))));
+        }
         records.push(record);
-        console.log(textRow(cells(record)));
+        console.log(textRow(epochCells(record)));
       },
     };
   }

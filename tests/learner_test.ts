@@ -198,14 +198,14 @@ Deno.test("fit without onEpoch prints a header, then a row per epoch", async () 
   assert.equal(lines.length, 3);
   assert.match(
     lines[0],
-    /^epoch\s+trainLoss\s+validLoss\s+accuracy\s+seconds$/,
+    /^epoch\s+trainLoss\s+validLoss\s+accuracy\s+time$/,
   );
   const r = learn.recorder[1];
   assert.match(
     lines[2],
     new RegExp(
       `^1\\s+${r.trainLoss.toFixed(6)}\\s+${r.validLoss.toFixed(6)}\\s+` +
-        `${r.metrics.accuracy.toFixed(6)}\\s+\\d+\\.\\d\\d$`,
+        `${r.metrics.accuracy.toFixed(6)}\\s+\\d+\\.\\d\\d s$`,
     ),
   );
   tf.dispose([...learn.model.params]);

@@ -172,9 +172,12 @@ Deno.test("fitProgress shows a table that grows a row per epoch and a chart, eac
   assert.equal(lines.length, 4);
   assert.match(
     lines[0],
-    /^epoch\s+trainLoss\s+validLoss\s+accuracy\s+seconds$/,
+    /^epoch\s+trainLoss\s+validLoss\s+accuracy\s+time$/,
   );
-  assert.match(lines[3], /^2\s+\d\.\d{6}\s+\d\.\d{6}\s+\d\.\d{6}\s+\d+\.\d\d$/);
+  assert.match(
+    lines[3],
+    /^2\s+\d\.\d{6}\s+\d\.\d{6}\s+\d\.\d{6}\s+\d+\.\d\d s$/,
+  );
   const html = lastTable["text/html"] ?? "";
   assert.equal(html.match(/<tr>/g)?.length, 4);
   assert.match(html, /^<table><thead><tr><th>epoch<\/th><th>trainLoss<\/th>/);
@@ -219,7 +222,7 @@ Deno.test("outside a notebook, fitProgress prints the rows as the Learner does",
   assert.equal(lines.length, 3);
   assert.match(
     lines[0],
-    /^epoch\s+trainLoss\s+validLoss\s+accuracy\s+seconds$/,
+    /^epoch\s+trainLoss\s+validLoss\s+accuracy\s+time$/,
   );
   assert.match(lines[1], /^0\s+\d\.\d{6}/);
   assert.match(lines[2], /^1\s+\d\.\d{6}/);
