@@ -256,3 +256,77 @@ export type OptFunc = (params: readonly Variable[], lr: number) => BasicOptim;
 export function SGD(params: readonly Variable[], lr: number): BasicOptim {
   return new BasicOptim(params, lr);
 }
+
+/**
+ * Gradient descent with momentum: each step follows a running sum of the
+ * gradients, `v = beta · v + grad`, then `p -= lr · v`, so that steps keep
+ * going the way they have been going and the noise of single batches
+ * averages out. The running sums are tensors the optimizer owns: dispose of
+ * it when done.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Linear } from "./model.ts";
+ * import { calcGrad, Momentum } from "./optim.ts";
+ *
+ * const model = new Linear(2, 1);
+ * const opt = new Momentum(model.params, 0.1, 0.9);
+ * const xb = tf.tensor2d([[1, 2]]);
+ * const yb = tf.tensor2d([[1]]);
+ * calcGrad(xb, yb, model);
+ * opt.step();
+ * opt.zeroGrad();
+ * opt.dispose();
+ * tf.dispose([xb, yb, ...model.params]);
+ * ```
+ */
+export class Momentum extends BasicOptim {
+  /** How much of the previous direction each step keeps. */
+  readonly beta: number;
+  readonly #velocity = new Map<Variable, Tensor>();
+
+  /** An optimizer of `params` with learning rate `lr` and momentum `beta`. */
+  constructor(params: readonly Variable[], lr: number, beta = 0.9) {
+    super(params, lr);
+    this.beta = beta;
+  }
+
+  /** Updates each running sum with its gradient, and moves by `-lr · v`. */
+  override step(): void {
+    tf.tidy(() => {
+      for (const param of this.params) {
+        const grad = gradOf(param);
+        if (grad === null) continue;
+        const before = this.#velocity.get(param);
+        const velocity = tf.keep(
+          before === undefined ? grad.clone() : before.mul(this.beta).add(grad),
+        );
+        before?.dispose();
+        this.#velocity.set(param, velocity);
+        param.assign(param.sub(velocity.mul(this.lr)));
+      }
+    });
+  }
+
+  /** Frees the running sums. */
+  dispose(): void {
+    tf.dispose([...this.#velocity.values()]);
+    this.#velocity.clear();
+  }
+}
+
+/**
+ * An optimizer factory for a `Learner`: gradient descent with momentum
+ * `beta`.
+ *
+ * @example
+ * ```ts
+ * import { momentum, type OptFunc } from "./optim.ts";
+ *
+ * const optFunc: OptFunc = momentum(0.9);
+ * ```
+ */
+export function momentum(beta = 0.9): OptFunc {
+  return (params, lr) => new Momentum(params, lr, beta);
+}

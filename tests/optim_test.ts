@@ -1,6 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { BasicOptim, calcGrad, gradOf, SGD, zeroGrad } from "../lib/optim.ts";
+import {
+  BasicOptim,
+  calcGrad,
+  gradOf,
+  Momentum,
+  SGD,
+  zeroGrad,
+} from "../lib/optim.ts";
 import { initParams, Linear, relu, Sequential } from "../lib/model.ts";
 import { mnistLoss, mseLoss } from "../lib/loss.ts";
 import { LessonError } from "../lib/errors.ts";
@@ -250,4 +257,28 @@ Deno.test("calcGrad explains a model without parameters and a loss that is not o
   assert.equal(tf.memory().numTensors, before);
   assert.equal(gradOf(model.weight), null);
   tf.dispose([xb, yb, ...model.params]);
+});
+
+Deno.test("Momentum steps follow the running sum of gradients, and dispose frees it", () => {
+  const w = tf.variable(tf.tensor1d([1, 2]));
+  const gradient = tf.tensor1d([1, -2]);
+  const xb = tf.zeros([1, 1]) as tf.Tensor2D;
+  // A model whose loss is w·gradient: its gradient with respect to w is constant.
+  const model = () => w.mul(gradient).sum().reshape([1, 1]) as tf.Tensor2D;
+  const total = (p: tf.Tensor2D) => p.sum();
+  const before = tf.memory().numTensors;
+  const opt = new Momentum([w], 0.1, 0.5);
+  const step = () => {
+    calcGrad(xb, xb, model, total);
+    opt.step();
+    opt.zeroGrad();
+  };
+  step(); // v = g, so w = [1, 2] - 0.1·[1, -2]
+  assertClose(w.dataSync(), [0.9, 2.2], 1e-6);
+  step(); // v = 0.5·g + g = 1.5·g
+  assertClose(w.dataSync(), [0.75, 2.5], 1e-6);
+  assert.equal(tf.memory().numTensors, before + 1, "one running sum");
+  opt.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([w, gradient, xb]);
 });
