@@ -5,13 +5,7 @@ import { ShapeError } from "../lib/errors.ts";
 import { countParams } from "../lib/model.ts";
 import { calcGrad, gradOf, zeroGrad } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";
-
-function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(Math.abs(a[i] - b[i]) <= tol, `at ${i}: ${a[i]} vs ${b[i]}`);
-  }
-}
+import { assertClose } from "./_assert.ts";
 
 Deno.test("a Conv2d computes what tf.conv2d computes with the same filters, stride = kernel", () => {
   setSeed(3);
@@ -29,7 +23,7 @@ Deno.test("a Conv2d computes what tf.conv2d computes with the same filters, stri
   });
   assert.deepEqual(conv.output, { height: 3, width: 3, channels: 3 });
   assert.deepEqual(ours.shape, [2, 27]);
-  close(ours.dataSync(), theirs.dataSync(), 1e-5);
+  assertClose(ours.dataSync(), theirs.dataSync(), 1e-5);
   tf.dispose([x, ours, theirs, ...conv.params]);
 });
 
@@ -50,7 +44,7 @@ Deno.test('overlapping windows compute what tf.conv2d computes with "same" paddi
     ]);
   });
   assert.deepEqual(conv.output, { height: 3, width: 3, channels: 3 });
-  close(ours.dataSync(), theirs.dataSync(), 1e-5);
+  assertClose(ours.dataSync(), theirs.dataSync(), 1e-5);
   tf.dispose([x, ours, theirs, ...conv.params]);
 });
 
@@ -76,7 +70,7 @@ Deno.test("a Conv2d's weight gradient matches finite differences", () => {
     conv.weight.assign(tf.tensor2d(w, conv.weight.shape as [number, number]));
     return slope;
   });
-  close(analytic, numeric, 2e-3);
+  assertClose(analytic, numeric, 2e-3);
   zeroGrad(conv.params);
   tf.dispose([x, ...conv.params]);
 });
@@ -93,7 +87,7 @@ Deno.test("gradients flow through a Conv2d to the layer below", () => {
     const row = Math.floor(p / 4) % 2, column = (p % 4) % 2;
     return w[row * 2 + column].reduce((a, b) => a + b, 0);
   });
-  close(dx.dataSync(), expected, 1e-5);
+  assertClose(dx.dataSync(), expected, 1e-5);
   tf.dispose([x, dx, ...conv.params]);
 });
 

@@ -11,6 +11,7 @@ import {
 } from "../lib/images.ts";
 import { decodePng, type GrayImage } from "../lib/png.ts";
 import type { MimeBundle, Picture } from "../lib/show.ts";
+import { lessonBlock } from "./_assert.ts";
 
 /** A 28×28 image whose pixel (r, c) is (r * 28 + c) mod 256. */
 function ramp(): GrayImage {
@@ -137,16 +138,8 @@ Deno.test("digitGrid captions each digit, and refuses more captions than digits"
 
 /** The lesson's digit `train/3/10000.png`, rows 4 to 9 of columns 4 to 9 (the rest black). */
 function lessonCorner(): GrayImage {
-  const block = [
-    [0, 0, 0, 0, 0, 0],
-    [0, 0, 0, 0, 0, 29],
-    [0, 0, 0, 48, 166, 224],
-    [0, 93, 244, 249, 253, 187],
-    [0, 107, 253, 253, 230, 48],
-    [0, 3, 20, 20, 15, 0],
-  ];
   const pixels = new Uint8Array(784);
-  block.forEach((row, r) => pixels.set(row, (r + 4) * 28 + 4));
+  lessonBlock.forEach((row, r) => pixels.set(row, (r + 4) * 28 + 4));
   return { width: 28, height: 28, pixels };
 }
 

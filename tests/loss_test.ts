@@ -9,6 +9,7 @@ import {
   sigmoid,
 } from "../lib/loss.ts";
 import { ShapeError } from "../lib/errors.ts";
+import { assertClose } from "./_assert.ts";
 
 // References in float64, written from the formulas, independent of the library.
 const sigmoid64 = (z: number) => 1 / (1 + Math.exp(-z));
@@ -38,21 +39,6 @@ function centralDifferences(
     down[i] -= h;
     return (f(up) - f(down)) / (2 * h);
   });
-}
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: number,
-): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    const gap = Math.abs(actual[i] - expected[i]);
-    assert.ok(
-      gap <= tolerance * Math.max(1, Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`,
-    );
-  }
 }
 
 /** The value of a loss and its gradient with respect to the predictions. */

@@ -19,6 +19,7 @@ import {
   scratchRoot,
   testIf,
 } from "./_support.ts";
+import { lessonBlock } from "./_assert.ts";
 
 const scratch = new URL("mnist/", scratchRoot);
 const withArchive: Need[] = [...scratchAccess, ...archiveNeeds()];
@@ -59,15 +60,6 @@ function digit(level: number, id = level): Uint8Array {
   pixels[0] = id;
   return encodePng(pixels, 28, 28);
 }
-
-const im3Block = [
-  [0, 0, 0, 0, 0, 0],
-  [0, 0, 0, 0, 0, 29],
-  [0, 0, 0, 48, 166, 224],
-  [0, 93, 244, 249, 253, 187],
-  [0, 107, 253, 253, 230, 48],
-  [0, 3, 20, 20, 15, 0],
-];
 
 Deno.test("pixelRows cuts a block of rows and columns, like im[4:10, 4:10]", () => {
   const image = {
@@ -308,7 +300,7 @@ testIf(
     ]);
     const im3 = await openImage(threes[1]);
     assert.deepEqual([im3.width, im3.height], [28, 28]);
-    assert.deepEqual(pixelRows(im3, [4, 10], [4, 10]), im3Block);
+    assert.deepEqual(pixelRows(im3, [4, 10], [4, 10]), lessonBlock);
   },
 );
 
@@ -323,7 +315,7 @@ testIf(
     const block = tf.tidy(() =>
       stacked3.slice([1, 4, 4], [1, 6, 6]).mul(255).round().squeeze()
     );
-    assert.deepEqual(block.arraySync(), im3Block);
+    assert.deepEqual(block.arraySync(), lessonBlock);
 
     const { train, valid } = await loadMnistSample(path);
     assert.deepEqual([train.x.shape, train.y.shape], [[12396, 784], [

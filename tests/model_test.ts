@@ -12,21 +12,7 @@ import {
 } from "../lib/model.ts";
 import { ShapeError } from "../lib/errors.ts";
 import { randn, setSeed } from "../lib/random.ts";
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: number,
-): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    const gap = Math.abs(actual[i] - expected[i]);
-    assert.ok(
-      gap <= tolerance * Math.max(1, Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`,
-    );
-  }
-}
+import { assertClose } from "./_assert.ts";
 
 /** `x·W + b` in float64, from the plain arrays. */
 function affine64(

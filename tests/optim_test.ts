@@ -12,21 +12,7 @@ import { initParams, Linear, relu, Sequential } from "../lib/model.ts";
 import { mnistLoss, mseLoss } from "../lib/loss.ts";
 import { LessonError } from "../lib/errors.ts";
 import { randn, setSeed } from "../lib/random.ts";
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: number,
-): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    const gap = Math.abs(actual[i] - expected[i]);
-    assert.ok(
-      gap <= tolerance * Math.max(1, Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`,
-    );
-  }
-}
+import { assertClose } from "./_assert.ts";
 
 // The lesson's loss in float64, as a reference.
 const sigmoid64 = (z: number) => 1 / (1 + Math.exp(-z));

@@ -11,20 +11,10 @@ import { decodePng } from "../lib/png.ts";
 import { fitProgress, progressBar } from "../lib/progress.ts";
 import { setSeed } from "../lib/random.ts";
 import { closeBrowser } from "../lib/render.ts";
-import type { Display, DisplayOptions, MimeBundle } from "../lib/show.ts";
 import { browserNeeds } from "./_browser.ts";
 import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
 import { entry, tar } from "./_tar.ts";
-
-const PLOTLY = "application/vnd.plotly.v1+json";
-
-function recorder(): {
-  display: Display;
-  shown: [MimeBundle, DisplayOptions][];
-} {
-  const shown: [MimeBundle, DisplayOptions][] = [];
-  return { display: (b, o) => void shown.push([b, o]), shown };
-}
+import { PLOTLY, recorder } from "./_display.ts";
 
 /** Lets queued displays run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));

@@ -3,21 +3,7 @@ import assert from "node:assert/strict";
 import { LessonError, ShapeError } from "../lib/errors.ts";
 import { Random } from "../lib/random.ts";
 import { leastSquares } from "../lib/regression.ts";
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: number,
-): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) {
-    const gap = Math.abs(actual[i] - expected[i]);
-    assert.ok(
-      gap <= tolerance * Math.max(1, Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`,
-    );
-  }
-}
+import { assertClose } from "./_assert.ts";
 
 /** The weights fitted to rows `x` and targets `y`, as plain arrays. */
 function fit(x: number[][], y: number[][], ridge?: number): number[][] {

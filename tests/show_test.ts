@@ -8,28 +8,10 @@ import {
 } from "../lib/figures.ts";
 import { decodePng, encodePng } from "../lib/png.ts";
 import { closeBrowser } from "../lib/render.ts";
-import {
-  bundle,
-  type Display,
-  type DisplayOptions,
-  type MimeBundle,
-  notebookDisplay,
-  type Picture,
-  show,
-} from "../lib/show.ts";
+import { bundle, notebookDisplay, type Picture, show } from "../lib/show.ts";
 import { browserNeeds } from "./_browser.ts";
 import { permission, testIf } from "./_support.ts";
-
-const PLOTLY = "application/vnd.plotly.v1+json";
-
-/** A display that keeps what it is given. */
-function recorder(): {
-  display: Display;
-  shown: [MimeBundle, DisplayOptions][];
-} {
-  const shown: [MimeBundle, DisplayOptions][] = [];
-  return { display: (b, o) => void shown.push([b, o]), shown };
-}
+import { PLOTLY, recorder } from "./_display.ts";
 
 /** Runs `fn` with console[method] replaced by a collector; returns the lines. */
 async function capture(
