@@ -297,6 +297,9 @@ export interface SubplotOptions {
   readonly title?: string;
 }
 
+/** The share of a subplot's cell that a heat map may take (the rest: its colour bar). */
+const PANEL = 0.78;
+
 /**
  * Figures as the panels of one figure, row by row: each keeps its traces,
  * axis titles and title (shown above its panel); a legend entry appears once
@@ -344,9 +347,21 @@ export function subplots(
         line: { color: colourOf(names.indexOf(name)), ...trace.line },
         marker: { color: colourOf(names.indexOf(name)), ...trace.marker },
       };
+      // A heat map's colour bar goes just right of its own panel.
+      const bar = trace.type !== "heatmap" ? {} : {
+        colorbar: {
+          ...trace.colorbar,
+          x: ((i % columns) + PANEL) / columns + 0.005,
+          xanchor: "left",
+          y: 1 - (Math.floor(i / columns) + 0.5) / rows,
+          len: 0.75 / rows,
+          thickness: 10,
+        },
+      };
       data.push({
         ...trace,
         ...colour,
+        ...bar,
         xaxis: `x${n}`,
         yaxis: `y${n}`,
         legendgroup: name,
@@ -354,9 +369,24 @@ export function subplots(
       } as Trace);
     }
     const { xaxis, yaxis } = figure.layout;
-    layout[`xaxis${n}`] = { ...xaxis };
+    // Heat maps: each panel keeps the right part of its cell for its colour
+    // bar, and the image hugs that side.
+    const cell = !figure.data.some((t) => t.type === "heatmap") ? {} : {
+      x: {
+        domain: [(i % columns) / columns, ((i % columns) + PANEL) / columns],
+        constraintoward: "right",
+      },
+      y: {
+        domain: [
+          1 - (Math.floor(i / columns) + 0.9) / rows,
+          1 - (Math.floor(i / columns) + 0.1) / rows,
+        ],
+      },
+    };
+    layout[`xaxis${n}`] = { ...xaxis, ...cell.x };
     layout[`yaxis${n}`] = {
       ...yaxis,
+      ...cell.y,
       ...(yaxis?.scaleanchor ? { scaleanchor: `x${n}` } : {}),
     };
     const title = titleText(figure.layout);
@@ -479,6 +509,11 @@ const DIVERGING = [
  * down. Accepts a tensor of 784 values (`[784, 1]`, `[28, 28]`, ...) or an
  * array; throws a `ShapeError` for any other size.
  *
+ * The scale reaches the largest magnitude, unless `clip` (a fraction, such as
+ * 0.99) ends it at that quantile of the magnitudes: the few larger weights
+ * are then drawn in full colour, and the others stay visible. Least-squares
+ * fits need it: pixels inked in a handful of images get huge weights.
+ *
  * @example The weights of the lesson's linear model
  * ```ts
  * import { weightMap } from "./figures.ts";
@@ -491,7 +526,7 @@ const DIVERGING = [
  */
 export function weightMap(
   weights: Tensor | ArrayLike<number>,
-  options: { readonly title?: string } = {},
+  options: { readonly title?: string; readonly clip?: number } = {},
 ): Figure {
   const values = "dataSync" in weights ? weights.dataSync() : weights;
   const side = 28;
@@ -508,10 +543,19 @@ export function weightMap(
     { length: side },
     (_, r) => Array.from({ length: side }, (_, c) => values[r * side + c]),
   );
+  const { clip = 1 } = options;
+  if (!(clip > 0 && clip <= 1)) {
+    throw new RangeError(
+      `weightMap's clip is a fraction in (0, 1]; got ${clip}.`,
+    );
+  }
+  const magnitudes = Array.from(values, Math.abs).sort((a, b) => a - b);
+  const limit = magnitudes[Math.ceil(clip * magnitudes.length) - 1] || 1;
   return heatmap(rows, {
     title: options.title,
     colorscale: DIVERGING,
-    symmetric: true,
+    zmin: -limit,
+    zmax: limit,
     colorbarTitle: "weight",
   });
 }

@@ -267,3 +267,31 @@ Deno.test("a series may be drawn as lines in a scatter plot, the others as marke
   assert.equal(points.mode, "markers");
   assert.equal(fit.mode, "lines");
 });
+
+Deno.test("weightMap's clip ends the scale at a quantile of the magnitudes", () => {
+  const weights = Array.from(
+    { length: 784 },
+    (_, i) => i === 0 ? 100 : (i % 2 ? 1 : -1),
+  );
+  const full = fields(weightMap(weights).data[0]);
+  const clipped = fields(weightMap(weights, { clip: 0.99 }).data[0]);
+  assert.deepEqual([full.zmin, full.zmax], [-100, 100]);
+  assert.deepEqual([clipped.zmin, clipped.zmax], [-1, 1]);
+  assert.throws(() => weightMap(weights, { clip: 0 }), RangeError);
+});
+
+Deno.test("side by side, each heat map keeps its own colour bar, right of its panel", () => {
+  const maps = [1, 2, 3].map((k) =>
+    weightMap(Array.from({ length: 784 }, (_, i) => k * Math.sin(i)))
+  );
+  const figure = subplots(maps, { columns: 3 });
+  const bars = figure.data.map((trace) => fields(trace).colorbar.x as number);
+  const layout = layoutOf(figure);
+  bars.forEach((x, i) => {
+    const [, right] = layout[`xaxis${i === 0 ? "" : i + 1}`].domain;
+    assert.ok(
+      x > right && x < (i + 1) / 3,
+      `bar ${i} at ${x}, panel ends at ${right}`,
+    );
+  });
+});
