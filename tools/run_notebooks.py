@@ -133,7 +133,7 @@ def differences(saved, fresh):
 def run(path, deno_kernels, timeout):
     nb = nbformat.read(path, as_version=4)
     client = FencedClient(
-        nb, timeout=timeout, kernel_name="deno",
+        nb, timeout=timeout, kernel_name="deno", record_timing=False,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
     os.environ["JUPYTER_PATH"] = deno_kernels
     client.execute()
