@@ -45,6 +45,7 @@ import {
   type DisplayOptions,
   type MimeBundle,
   notebookDisplay,
+  tableBundle,
 } from "./show.ts";
 
 /**
@@ -69,13 +70,6 @@ export interface ProgressOptions {
 
 /** Shortest time between two updates of a bar, but for the last of a task. */
 const BAR_INTERVAL_MS = 100;
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(
-    />/g,
-    "&gt;",
-  );
-}
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -174,18 +168,11 @@ export function progressBar(
   };
 }
 
-function tableBundle(records: readonly EpochRecord[]): MimeBundle {
-  const head = epochColumns(Object.keys(records[0].metrics));
-  const rows = records.map(epochCells);
-  const tr = (tag: string, values: readonly string[]) =>
-    `<tr>${
-      values.map((v) => `<${tag}>${escapeHtml(v)}</${tag}>`).join("")
-    }</tr>`;
-  return {
-    "text/plain": [head, ...rows].map(textRow).join("\n"),
-    "text/html": `<table><thead>${tr("th", head)}</thead><tbody>` +
-      `${rows.map((row) => tr("td", row)).join("")}</tbody></table>`,
-  };
+function epochTable(records: readonly EpochRecord[]): MimeBundle {
+  return tableBundle(
+    epochColumns(Object.keys(records[0].metrics)),
+    records.map(epochCells),
+  );
 }
 
 /**
@@ -243,7 +230,7 @@ export function fitProgress(
     onEpoch: async (record) => {
       records.push(record);
       const how = records.length === 1 ? {} : { update: true };
-      await display(tableBundle(records), { id: `table-${id}`, ...how });
+      await display(epochTable(records), { id: `table-${id}`, ...how });
       const chart = await bundle(plotMetrics(records), {
         ...options,
         png: records.length >= epochs,

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { tableBundle } from "./show.ts";
 
 /**
  * One model's result on the validation set.
@@ -89,10 +90,6 @@ export function saveResult(
   return result;
 }
 
-function escape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-}
-
 /**
  * Something the Deno Jupyter kernel displays as a rich output: its method
  * under `Symbol.for("Jupyter.display")` returns a MIME bundle.
@@ -123,34 +120,19 @@ export interface Displayable {
  * ```
  */
 export function resultsTable(results: readonly ModelResult[]): Displayable {
-  const header = ["notebook", "model", "parameters", "accuracy"];
-  const rows = results.map((r) => [
-    r.notebook,
-    r.model,
-    r.parameters.toLocaleString("en-US"),
-    r.accuracy.toFixed(4),
-  ]);
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => row[i].length))
+  const table = tableBundle(
+    ["notebook", "model", "parameters", "accuracy"],
+    results.map((r) => [
+      r.notebook,
+      r.model,
+      r.parameters.toLocaleString("en-US"),
+      r.accuracy.toFixed(4),
+    ]),
   );
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))
-      .join("  ").trimEnd();
-  const cell = (tag: string, c: string, i: number) =>
-    `<${tag}${i < 2 ? "" : ' align="right"'}>${escape(c)}</${tag}>`;
-  const html = "<table>\n<thead><tr>" +
-    header.map((h, i) => cell("th", h, i)).join("") +
-    "</tr></thead>\n<tbody>\n" +
-    rows.map((row) =>
-      "<tr>" + row.map((c, i) => cell("td", c, i)).join("") + "</tr>"
-    )
-      .join("\n") +
-    "\n</tbody>\n</table>";
-  const text = [line(header), ...rows.map(line)].join("\n");
   return {
     [Symbol.for("Jupyter.display")]: () => ({
-      "text/html": html,
-      "text/plain": text,
+      "text/html": table["text/html"]!,
+      "text/plain": table["text/plain"],
     }),
   };
 }

@@ -88,6 +88,63 @@ export interface MimeBundle {
 }
 
 /**
+ * A table as a bundle: HTML (GitHub shows tables, without styles) and the same
+ * rows as aligned text. The first column is left-aligned; other columns are
+ * right-aligned when all their cells are numbers (units such as "0.05 s"
+ * allowed).
+ *
+ * @example
+ * ```ts
+ * import { tableBundle } from "./show.ts";
+ *
+ * const table = tableBundle(["model", "accuracy"], [["linear", "0.9818"]]);
+ * console.log(table["text/plain"]); // "model   accuracy\nlinear    0.9818"
+ * ```
+ */
+export function tableBundle(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): MimeBundle {
+  const numeric = header.map((_, i) =>
+    i > 0 && rows.every((row) => /^-?[\d.,]+(e-?\d+)?( \w+)?$/.test(row[i]))
+  );
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => row[i].length))
+  );
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) =>
+      numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])
+    )
+      .join("  ").trimEnd();
+  const html = (tag: string, cells: readonly string[]) =>
+    "<tr>" + cells.map((c, i) =>
+      `<${tag}${numeric[i] ? ' align="right"' : ""}>${escapeHtml(c)}</${tag}>`
+    ).join("") + "</tr>";
+  return {
+    "text/plain": [header, ...rows].map(line).join("\n"),
+    "text/html": `<table><thead>${html("th", header)}</thead><tbody>` +
+      rows.map((row) => html("td", row)).join("") + "</tbody></table>",
+  };
+}
+
+/**
+ * Text made safe to place in HTML.
+ *
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./show.ts";
+ *
+ * console.log(escapeHtml("a < b & c")); // "a &lt; b &amp; c"
+ * ```
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(
+    />/g,
+    "&gt;",
+  );
+}
+
+/**
  * How a display is sent: `id` names an output that later displays with
  * `update: true` replace in place.
  *

@@ -170,9 +170,12 @@ Deno.test("fitProgress shows a table that grows a row per epoch and a chart, eac
   );
   const html = lastTable["text/html"] ?? "";
   assert.equal(html.match(/<tr>/g)?.length, 4);
-  assert.match(html, /^<table><thead><tr><th>epoch<\/th><th>trainLoss<\/th>/);
+  assert.match(
+    html,
+    /^<table><thead><tr><th>epoch<\/th><th align="right">trainLoss<\/th>/,
+  );
   const accuracy = learn.recorder[2].metrics.accuracy.toFixed(6);
-  assert.ok(html.includes(`<td>${accuracy}</td>`));
+  assert.ok(html.includes(`<td align="right">${accuracy}</td>`));
   for (const [chart] of charts) {
     assert.deepEqual(Object.keys(chart).sort(), [PLOTLY, "text/plain"]);
   }

@@ -8,7 +8,13 @@ import {
 } from "../lib/figures.ts";
 import { decodePng, encodePng } from "../lib/png.ts";
 import { closeBrowser } from "../lib/render.ts";
-import { bundle, notebookDisplay, type Picture, show } from "../lib/show.ts";
+import {
+  bundle,
+  notebookDisplay,
+  type Picture,
+  show,
+  tableBundle,
+} from "../lib/show.ts";
 import { browserNeeds } from "./_browser.ts";
 import { permission, testIf } from "./_support.ts";
 import { PLOTLY, recorder } from "./_display.ts";
@@ -143,3 +149,18 @@ testIf(
     }
   },
 );
+
+Deno.test("tableBundle aligns numbers right and text left, in HTML and in text", () => {
+  const table = tableBundle(["epoch", "model", "accuracy", "time"], [
+    ["0", "linear", "0.9818", "0.05 s"],
+    ["10", "a<b", "0.9", "1.25 s"],
+  ]);
+  assert.deepEqual(table["text/plain"].split("\n"), [
+    "epoch  model   accuracy    time",
+    "0      linear    0.9818  0.05 s",
+    "10     a<b          0.9  1.25 s",
+  ]);
+  const html = table["text/html"]!;
+  assert.match(html, /<td>linear<\/td><td align="right">0\.9818<\/td>/);
+  assert.match(html, /<td>a&lt;b<\/td>/);
+});
