@@ -70,3 +70,23 @@ export class DataError extends LessonError {}
  * ```
  */
 export class ShapeError extends LessonError {}
+
+/**
+ * No browser could draw a figure: none is installed or allowed to run, it
+ * failed to start, or plotly.js failed in it.
+ *
+ * @example Tell a missing browser from other failures
+ * ```ts
+ * import { linePlot } from "./figures.ts";
+ * import { BrowserError } from "./errors.ts";
+ * import { renderPng } from "./render.ts";
+ *
+ * try {
+ *   await renderPng(linePlot({ y: [1, 2] }));
+ * } catch (e) {
+ *   if (!(e instanceof BrowserError)) throw e;
+ *   console.log(e.message); // says what to install
+ * }
+ * ```
+ */
+export class BrowserError extends LessonError {}

@@ -33,27 +33,8 @@
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LessonError } from "./errors.ts";
+import { BrowserError } from "./errors.ts";
 import type { Figure } from "./figures.ts";
-
-/**
- * No browser could draw a figure: none is installed or allowed to run, it
- * failed to start, or plotly.js failed in it.
- *
- * @example Tell a missing browser from other failures
- * ```ts
- * import { linePlot } from "./figures.ts";
- * import { BrowserError, renderPng } from "./render.ts";
- *
- * try {
- *   await renderPng(linePlot({ y: [1, 2] }));
- * } catch (e) {
- *   if (!(e instanceof BrowserError)) throw e;
- *   console.log(e.message); // says what to install
- * }
- * ```
- */
-export class BrowserError extends LessonError {}
 
 /**
  * The size of a rendered image, in pixels.

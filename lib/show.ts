@@ -28,7 +28,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { Figure } from "./figures.ts";
-import { BrowserError, type RenderOptions, renderPng } from "./render.ts";
+import { BrowserError } from "./errors.ts";
+import { type RenderOptions, renderPng } from "./render.ts";
 
 /**
  * A PNG image with a line of text that says what it shows.
