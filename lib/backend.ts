@@ -23,6 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { envVar } from "./env.ts";
 
 /** A TensorFlow.js tensor of any rank. */
 export type Tensor = tf.Tensor;
@@ -35,12 +36,6 @@ export type Variable = tf.Variable;
 export type BackendName = "wasm" | "cpu";
 
 const runsAsNode = tf.env().getBool("IS_NODE");
-
-function envVar(name: string): string | undefined {
-  const state = Deno.permissions.querySync({ name: "env", variable: name })
-    .state;
-  return state === "granted" ? Deno.env.get(name) : undefined;
-}
 
 function canReadWasm(): boolean {
   const entry = new URL(import.meta.resolve("@tensorflow/tfjs-backend-wasm"));

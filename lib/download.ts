@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { DataError, DownloadError } from "./errors.ts";
+import { envVar } from "./env.ts";
 import { readTar, type TarEntry } from "./tar.ts";
 
 /**
@@ -163,12 +164,6 @@ function reporter(
     last = step;
     onProgress({ task, done, total, unit });
   };
-}
-
-function envVar(name: string): string | undefined {
-  const env = { name: "env", variable: name } as const;
-  if (Deno.permissions.querySync(env).state !== "granted") return undefined;
-  return Deno.env.get(name) || undefined;
 }
 
 function isUrl(source: string): boolean {

@@ -34,6 +34,7 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BrowserError } from "./errors.ts";
+import { envVar } from "./env.ts";
 import type { Figure } from "./figures.ts";
 
 /**
@@ -93,12 +94,6 @@ interface Browser {
 
 /** The browser of this process: started at the first render, kept. */
 let current: Promise<Browser> | undefined;
-
-function envVar(name: string): string | undefined {
-  const env = { name: "env", variable: name } as const;
-  if (Deno.permissions.querySync(env).state !== "granted") return undefined;
-  return Deno.env.get(name) || undefined;
-}
 
 function exists(path: string): boolean | undefined {
   const read = { name: "read", path } as const;

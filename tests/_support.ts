@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { envVar } from "../lib/env.ts";
 
 /** A precondition of a test: whether it holds, and what to do when it does not. */
 export interface Need {
@@ -74,9 +75,7 @@ export function archiveNeeds(): Need[] {
 
 /** Whether this run is CI's (`CI` set), where every test must run. */
 export function inCI(): boolean {
-  const env = { name: "env", variable: "CI" } as const;
-  return Deno.permissions.querySync(env).state === "granted" &&
-    (Deno.env.get("CI") ?? "") !== "";
+  return envVar("CI") !== undefined;
 }
 
 /**
