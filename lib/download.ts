@@ -119,6 +119,22 @@ export interface UntarOptions {
 }
 
 /**
+ * A bar of 30 characters and a percentage, for `done` out of `total`.
+ *
+ * @example
+ * ```ts
+ * import { textBar } from "./download.ts";
+ *
+ * console.log(textBar(1, 2)); // "[###############...............]  50%"
+ * ```
+ */
+export function textBar(done: number, total: number): string {
+  const fraction = Math.min(done / total, 1);
+  const filled = "#".repeat(Math.round(30 * fraction)).padEnd(30, ".");
+  return `[${filled}] ${String(Math.floor(100 * fraction)).padStart(3)}%`;
+}
+
+/**
  * A progress reporter that draws a text bar, rewritten in place, on stderr
  * (or any other output with a `writeSync`).
  *
@@ -139,12 +155,9 @@ export function textProgress(
       unit === "bytes" ? (n / 1e6).toFixed(1) : String(n);
     const of = total === undefined ? "" : ` / ${count(total)}`;
     const amount = `${count(done)}${of} ${unit === "bytes" ? "MB" : "files"}`;
-    let bar = "";
-    if (total !== undefined && total > 0) {
-      const fraction = Math.min(done / total, 1);
-      const filled = "#".repeat(Math.round(30 * fraction)).padEnd(30, ".");
-      bar = `[${filled}] ${String(Math.floor(100 * fraction)).padStart(3)}%  `;
-    }
+    const bar = total !== undefined && total > 0
+      ? `${textBar(done, total)}  `
+      : "";
     const end = done === total ? "\n" : "";
     out.writeSync(encoder.encode(`\r${task.padEnd(8)} ${bar}${amount}${end}`));
   };

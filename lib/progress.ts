@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { type Progress, textProgress } from "./download.ts";
+import { type Progress, textBar, textProgress } from "./download.ts";
 import { plotMetrics } from "./figures.ts";
 import {
   epochCells,
@@ -103,11 +103,9 @@ function barBundle(progress: Progress, before: string | undefined): MimeBundle {
   if (total === undefined || total === 0 || done === total) {
     return { "text/plain": line, "text/html": `<span>${line}</span>` };
   }
-  const fraction = Math.min(done / total, 1);
-  const percent = Math.floor(100 * fraction);
-  const filled = "#".repeat(Math.round(30 * fraction)).padEnd(30, ".");
+  const percent = Math.floor(100 * Math.min(done / total, 1));
   return {
-    "text/plain": `[${filled}] ${String(percent).padStart(3)}%  ${line}`,
+    "text/plain": `${textBar(done, total)}  ${line}`,
     "text/html": `<progress value="${percent}" max="100"></progress> ` +
       `<span>${percent}%  ${line}</span>`,
   };
