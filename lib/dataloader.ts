@@ -21,6 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import "./backend.ts";
 import type { Tensor2D } from "./backend.ts";
 import { ShapeError } from "./errors.ts";
+import { gatherRows } from "./kernels.ts";
 import { Random, rng } from "./random.ts";
 
 /** A batch of inputs and targets: `[xb, yb]`, with as many rows in each. */
@@ -92,8 +93,6 @@ export class TensorDataset implements Dataset<Batch> {
   readonly #xWidth: number;
   readonly #yWidth: number;
   /** Buffers reused by the batches, on the WebAssembly backend. */
-  readonly #xb = { data: new Float32Array(0) };
-  readonly #yb = { data: new Float32Array(0) };
 
   /** Copies `x` and `y`, which must have the same number of rows. */
   constructor(x: tf.Tensor2D, y: tf.Tensor2D) {
@@ -113,52 +112,15 @@ export class TensorDataset implements Dataset<Batch> {
 
   /** The rows at `indices`, as new tensors that the caller owns. */
   collate(indices: readonly number[]): Batch {
-    // The WebAssembly backend copies a tensor's values into its own memory,
-    // so the rows can be gathered in one buffer reused by every batch. A
-    // fresh 800 kB array per batch of 256 images cost 0.4 ms in garbage
-    // collection, about as long as the linear model's whole training step.
-    // The cpu backend keeps the array it is given: there, each batch gets
-    // its own.
-    const reuse = tf.getBackend() === "wasm";
-    const n = indices.length;
     return [
-      tf.tensor2d(
-        rows(this.#x, this.#xWidth, indices, reuse ? this.#xb : null),
-        [n, this.#xWidth],
-      ),
-      tf.tensor2d(
-        rows(this.#y, this.#yWidth, indices, reuse ? this.#yb : null),
-        [n, this.#yWidth],
-      ),
+      gatherRows(this.#x, this.#xWidth, indices),
+      gatherRows(this.#y, this.#yWidth, indices),
     ];
   }
 
-  /** Disposes a batch's tensors. */
   release(batch: Batch): void {
     tf.dispose([...batch]);
   }
-}
-
-/**
- * The rows of `data` at `indices`, one after the other: in `buffer.data`
- * (grown when too small) when a buffer is given, else in a new array.
- */
-function rows(
-  data: Float32Array,
-  width: number,
-  indices: readonly number[],
-  buffer: { data: Float32Array } | null,
-): Float32Array {
-  const size = indices.length * width;
-  if (buffer !== null && buffer.data.length < size) {
-    buffer.data = new Float32Array(size);
-  }
-  const out = buffer === null ? new Float32Array(size) : buffer.data;
-  for (let k = 0; k < indices.length; k++) {
-    const start = indices[k] * width;
-    out.set(data.subarray(start, start + width), k * width);
-  }
-  return out.subarray(0, size);
 }
 
 function arrayDataset<T>(items: readonly T[]): Dataset<T[]> {

@@ -34,6 +34,7 @@ import * as tf from "@tensorflow/tfjs";
 import "./backend.ts";
 import type { Tensor, Tensor2D, Variable } from "./backend.ts";
 import { ShapeError } from "./errors.ts";
+import { linearForward, linearWeightGrad, MAX_COLUMNS } from "./kernels.ts";
 import { randn, rng } from "./random.ts";
 
 /**
@@ -177,9 +178,17 @@ tf.registerGradient({
  * A linear layer's `x·W + b` as one kernel: the engine records one step
  * instead of two, and the bias's gradient is one sum instead of three
  * operations (TensorFlow.js undoes the broadcast of `b` by reshaping, summing
- * and reshaping): about 0.03 ms less per layer and training step.
+ * and reshaping). On the WebAssembly backend, layers of up to 32 outputs
+ * compute the product and the weights' gradient with the kernels of
+ * `kernels.ts`; wider ones, and the `cpu` backend, with TensorFlow.js's.
  */
 const linearKernel = "LessonLinear";
+const weightGradKernel = "LessonLinearWeightGrad";
+
+/** Whether `kernels.ts` computes a layer with `columns` outputs. */
+function ownKernels(columns: number): boolean {
+  return tf.getBackend() === "wasm" && columns <= MAX_COLUMNS;
+}
 
 tf.registerGradient({
   kernelName: linearKernel,
@@ -187,8 +196,22 @@ tf.registerGradient({
   gradFunc: (dy, [x, weight]) => {
     const dyy = dy as Tensor2D;
     const { a, b } = matMulGradients(dyy, x, weight);
-    return { x: a, weight: b, bias: () => dyy.sum(0) };
+    const own = ownKernels(weight.shape[1]!);
+    return {
+      x: a,
+      weight: own
+        ? () =>
+          tf.engine().runKernel(weightGradKernel, { x, dy: dyy }) as Tensor
+        : b,
+      bias: () => dyy.sum(0),
+    };
   },
+});
+
+tf.registerKernel({
+  kernelName: weightGradKernel,
+  backendName: "wasm",
+  kernelFunc: linearWeightGrad,
 });
 
 /**
@@ -212,7 +235,9 @@ function ensureKernel(
 
 /** `x·W + b`, as one kernel with the gradient registered above. */
 function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor2D {
-  ensureKernel(linearKernel, (kernel) => ({ inputs, backend }) => {
+  ensureKernel(linearKernel, (kernel) => (args) => {
+    const { inputs, backend } = args;
+    if (ownKernels(inputs.weight!.shape[1])) return linearForward(args);
     const product = kernel("BatchMatMul")({
       inputs: { a: inputs.x, b: inputs.weight },
       backend,

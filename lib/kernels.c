@@ -1,0 +1,194 @@
+/*
+ * The linear layer's two products, x·W + b and xᵀ·dy, in WebAssembly SIMD.
+ *
+ * TensorFlow.js's WebAssembly backend runs them through XNNPACK, which is
+ * built for big dense products: for the lesson's shapes it spends most of its
+ * time packing the weights anew after every update (784 × 1), or walks a
+ * transposed batch with a plain loop (xᵀ·dy). These two functions do only
+ * the arithmetic, reading and writing the backend's own memory: `lib/kernels.ts`
+ * passes them the addresses of the tensors.
+ *
+ * Zero pixels: about 81% of an MNIST image is black background, exact zeros,
+ * which add nothing to a weighted sum. With more than one output column the
+ * products below skip them, which gives the same sums as the dense product
+ * (up to the order of the additions). With one column, a dense dot product
+ * is faster than skipping.
+ *
+ * Build: `deno task kernels` compiles this file with clang into
+ * `lib/kernels_wasm.ts`. The functions use no memory of their own: no stack,
+ * no globals, no data; every buffer is passed in.
+ */
+#include <wasm_simd128.h>
+
+/* Columns are handled in tiles of 32: 8 SIMD registers of 4 floats. */
+#define TILE 32
+
+typedef struct {
+  v128_t v[8];
+} tile_t;
+
+static inline tile_t tile_load(const float *p) {
+  tile_t t;
+#pragma clang loop unroll(full)
+  for (int q = 0; q < 8; q++) t.v[q] = wasm_v128_load(p + 4 * q);
+  return t;
+}
+
+static inline void tile_store(float *p, tile_t t) {
+#pragma clang loop unroll(full)
+  for (int q = 0; q < 8; q++) wasm_v128_store(p + 4 * q, t.v[q]);
+}
+
+/* t + s·row, for a row of 32 floats. */
+static inline tile_t tile_axpy(tile_t t, float s, const float *row) {
+  v128_t sv = wasm_f32x4_splat(s);
+#pragma clang loop unroll(full)
+  for (int q = 0; q < 8; q++) {
+    t.v[q] = wasm_f32x4_add(t.v[q], wasm_f32x4_mul(sv, wasm_v128_load(row + 4 * q)));
+  }
+  return t;
+}
+
+/* Columns j0 .. j0+cols-1 of the [rows][m] matrix a, copied into the
+ * [rows][32] matrix tile; its other columns are zeros. */
+static void copy_tile(const float *a, float *tile, int rows, int m, int j0,
+                      int cols) {
+  for (int r = 0; r < rows; r++) {
+    const float *from = a + r * m + j0;
+    float *to = tile + r * TILE;
+    int j = 0;
+    for (; j < cols; j++) to[j] = from[j];
+    for (; j < TILE; j++) to[j] = 0.0f;
+  }
+}
+
+/* The nonzero entries of x [n][k], row by row: those of row i are
+ * where[starts[i] .. starts[i+1]) (their columns) and value[...] (their
+ * values). Four zeros in a row are skipped with one comparison. Returns how
+ * many entries there are; count_nonzeros says it beforehand, to size the
+ * lists, which need room for one entry more: each entry is written before
+ * the test that keeps or drops it. */
+int count_nonzeros(const float *x, int n, int k) {
+  int count = 0;
+  for (int q = 0; q < n * k; q++) count += x[q] != 0.0f;
+  return count;
+}
+
+int list_nonzeros(const float *x, int n, int k, int *starts, int *where,
+                  float *value) {
+  int count = 0;
+  for (int i = 0; i < n; i++) {
+    const float *row = x + i * k;
+    starts[i] = count;
+    int p = 0;
+    for (; p + 4 <= k; p += 4) {
+      v128_t four = wasm_v128_load(row + p);
+      if (!wasm_i32x4_bitmask(wasm_f32x4_ne(four, wasm_f32x4_splat(0.0f)))) {
+        continue;
+      }
+      for (int q = p; q < p + 4; q++) {
+        where[count] = q;
+        value[count] = row[q];
+        count += row[q] != 0.0f;
+      }
+    }
+    for (; p < k; p++) {
+      where[count] = p;
+      value[count] = row[p];
+      count += row[p] != 0.0f;
+    }
+  }
+  starts[n] = count;
+  return count;
+}
+/* a[0..k) · b[0..k) */
+static float dot(const float *a, const float *b, int k) {
+  v128_t even = wasm_f32x4_splat(0.0f), odd = wasm_f32x4_splat(0.0f);
+  int p = 0;
+  for (; p + 8 <= k; p += 8) {
+    even = wasm_f32x4_add(even, wasm_f32x4_mul(wasm_v128_load(a + p),
+                                               wasm_v128_load(b + p)));
+    odd = wasm_f32x4_add(odd, wasm_f32x4_mul(wasm_v128_load(a + p + 4),
+                                             wasm_v128_load(b + p + 4)));
+  }
+  v128_t sum = wasm_f32x4_add(even, odd);
+  float s = wasm_f32x4_extract_lane(sum, 0) + wasm_f32x4_extract_lane(sum, 1) +
+            wasm_f32x4_extract_lane(sum, 2) + wasm_f32x4_extract_lane(sum, 3);
+  for (; p < k; p++) s += a[p] * b[p];
+  return s;
+}
+
+/* How many floats of scratch memory the two functions below need. */
+int scratch_floats(int k) { return k * TILE + TILE; }
+
+/* out[n][m] = x[n][k] · w[k][m] + b[m], for m = 1. */
+void linear_forward_dense(const float *x, const float *w, const float *b,
+                          float *out, int n, int k) {
+  for (int i = 0; i < n; i++) out[i] = dot(x + i * k, w, k) + b[0];
+}
+
+/* out[n][m] = x[n][k] · w[k][m] + b[m], x given by its nonzero entries. */
+void linear_forward_sparse(const int *starts, const int *where,
+                           const float *value, const float *w, const float *b,
+                           float *out, int n, int k, int m, float *scratch) {
+  float *w_tile = scratch, *out_row = w_tile + k * TILE;
+  for (int j0 = 0; j0 < m; j0 += TILE) {
+    int cols = m - j0 < TILE ? m - j0 : TILE;
+    copy_tile(w, w_tile, k, m, j0, cols);
+    copy_tile(b, out_row, 1, m, j0, cols);
+    tile_t bias = tile_load(out_row);
+    for (int i = 0; i < n; i++) {
+      tile_t sum = bias;
+      for (int c = starts[i]; c < starts[i + 1]; c++) {
+        sum = tile_axpy(sum, value[c], w_tile + where[c] * TILE);
+      }
+      tile_store(out_row, sum);
+      for (int j = 0; j < cols; j++) out[i * m + j0 + j] = out_row[j];
+    }
+  }
+}
+
+/* dw[k][m] = xᵀ · dy, for x [n][k] and dy [n][m] with m = 1: the gradient
+ * of the weights, given the gradient dy of the layer's output. */
+void linear_weight_grad_dense(const float *x, const float *dy, float *dw,
+                              int n, int k) {
+  for (int p = 0; p < k; p++) dw[p] = 0.0f;
+  for (int i = 0; i < n; i++) {
+    const float *row = x + i * k;
+    v128_t d = wasm_f32x4_splat(dy[i]);
+    int p = 0;
+    for (; p + 4 <= k; p += 4) {
+      wasm_v128_store(dw + p, wasm_f32x4_add(wasm_v128_load(dw + p),
+                                             wasm_f32x4_mul(d, wasm_v128_load(row + p))));
+    }
+    for (; p < k; p++) dw[p] += dy[i] * row[p];
+  }
+}
+
+/* dw[k][m] = xᵀ · dy, x given by its nonzero entries. */
+void linear_weight_grad_sparse(const int *starts, const int *where,
+                               const float *value, const float *dy, float *dw,
+                               int n, int k, int m, float *scratch) {
+  float *dw_tile = scratch, *dy_row = dw_tile + k * TILE;
+  for (int j0 = 0; j0 < m; j0 += TILE) {
+    int cols = m - j0 < TILE ? m - j0 : TILE;
+    for (int q = 0; q < k * TILE; q++) dw_tile[q] = 0.0f;
+    for (int i = 0; i < n; i++) {
+      copy_tile(dy + i * m, dy_row, 1, m, j0, cols);
+      tile_t d = tile_load(dy_row);
+      for (int c = starts[i]; c < starts[i + 1]; c++) {
+        float *g = dw_tile + where[c] * TILE;
+        tile_t sum = tile_load(g);
+        v128_t v = wasm_f32x4_splat(value[c]);
+#pragma clang loop unroll(full)
+        for (int q = 0; q < 8; q++) {
+          sum.v[q] = wasm_f32x4_add(sum.v[q], wasm_f32x4_mul(v, d.v[q]));
+        }
+        tile_store(g, sum);
+      }
+    }
+    for (int p = 0; p < k; p++) {
+      for (int j = 0; j < cols; j++) dw[p * m + j0 + j] = dw_tile[p * TILE + j];
+    }
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * Kernels of our own for TensorFlow.js's WebAssembly backend: the linear
+ * layer's product `x·W + b` and its weights' gradient `xᵀ·dy`, compiled from
+ * `lib/kernels.c`, and an `Identity` that shares a tensor's memory instead of
+ * copying it.
+ *
+ * Why: for the lesson's shapes the backend's own kernels spend their time
+ * around the arithmetic. Its matrix product packs the weights anew after
+ * every update (0.13 ms of a linear step's 0.5 ms), multiplies by a
+ * transposed batch with a plain loop (0.2 ms), and every training step
+ * copies the batch of images once more because the gradient tape keeps its
+ * inputs through `Identity` (0.03 to 0.27 ms). `model.ts` registers these
+ * kernels under its own kernel names, so nothing else in TensorFlow.js
+ * changes; on the `cpu` backend it uses TensorFlow.js's operations instead.
+ *
+ * @example x·W + b for one image of three pixels and two outputs
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { linearForward } from "./kernels.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor2d([[1, 0, 2]]);
+ *   const weight = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+ *   const bias = tf.tensor1d([0.5, -0.5]);
+ *   const backend = tf.backend();
+ *   const y = linearForward({ inputs: { x, weight, bias }, backend, attrs: {} });
+ *   console.log(backend.readSync((y as tf.TensorInfo).dataId)); // [11.5, 13.5]
+ *   backend.disposeData((y as tf.TensorInfo).dataId);
+ *   tf.dispose([x, weight, bias]);
+ * }
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "./backend.ts";
+import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
+
+/** What this module uses of `@tensorflow/tfjs-backend-wasm`'s backend. */
+interface WasmBackend extends tf.KernelBackend {
+  readonly wasm: {
+    readonly asm: { readonly memory: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(address: number): void;
+  };
+  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: object): void;
+}
+
+/** The functions of `lib/kernels.c`; addresses are byte offsets. */
+interface Kernels {
+  scratch_floats(k: number): number;
+  count_nonzeros(x: number, n: number, k: number): number;
+  list_nonzeros(
+    x: number,
+    n: number,
+    k: number,
+    starts: number,
+    where: number,
+    value: number,
+  ): number;
+  linear_forward_dense(
+    x: number,
+    w: number,
+    b: number,
+    out: number,
+    n: number,
+    k: number,
+  ): void;
+  linear_forward_sparse(
+    starts: number,
+    where: number,
+    value: number,
+    w: number,
+    b: number,
+    out: number,
+    n: number,
+    k: number,
+    m: number,
+    scratch: number,
+  ): void;
+  linear_weight_grad_dense(
+    x: number,
+    dy: number,
+    dw: number,
+    n: number,
+    k: number,
+  ): void;
+  linear_weight_grad_sparse(
+    starts: number,
+    where: number,
+    value: number,
+    dy: number,
+    dw: number,
+    n: number,
+    k: number,
+    m: number,
+    scratch: number,
+  ): void;
+}
+
+/** A batch's nonzero entries, listed in the backend's memory. */
+interface Nonzeros {
+  /** The batch's data, whose entries these are. */
+  readonly dataId: object;
+  /** One block holding the three lists. */
+  readonly block: number;
+  readonly starts: number;
+  readonly where: number;
+  readonly value: number;
+}
+
+/** The kernels in the memory of one backend. */
+interface Instance {
+  readonly backend: WasmBackend;
+  readonly kernels: Kernels;
+  /** The last batch listed: the forward pass lists it, its gradient reuses it. */
+  nonzeros: Nonzeros | null;
+}
+
+const compiled = new WebAssembly.Module(
+  Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0)),
+);
+const instances = new WeakMap<WasmBackend, Instance>();
+
+function instanceOf(backend: unknown): Instance {
+  const wasm = backend as WasmBackend;
+  let instance = instances.get(wasm);
+  if (instance === undefined) {
+    const exports = new WebAssembly.Instance(compiled, {
+      env: { memory: wasm.wasm.asm.memory },
+    }).exports;
+    instance = {
+      backend: wasm,
+      kernels: exports as unknown as Kernels,
+      nonzeros: null,
+    };
+    instances.set(wasm, instance);
+  }
+  return instance;
+}
+
+/**
+ * The widest output the kernels below handle: 32 columns. Wider layers are
+ * dense products that the backend's own matrix product does better.
+ */
+export const MAX_COLUMNS = 32;
+
+function address(backend: WasmBackend, tensor: tf.TensorInfo): number {
+  return backend.dataIdMap.get(tensor.dataId).memoryOffset;
+}
+
+/*
+ * The nonzero entries of a batch `x`, listed once for the forward pass and
+ * reused by the weights' gradient, which reads the same batch: the gradient
+ * tape keeps `x` under the same data (see `Identity` below). Tensors never
+ * change their data, so the same data means the same lists.
+ */
+function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
+  const { backend, kernels } = instance;
+  if (instance.nonzeros?.dataId === x.dataId) return instance.nonzeros;
+  if (instance.nonzeros !== null) backend.wasm._free(instance.nonzeros.block);
+  instance.nonzeros = null;
+  const [n, k] = x.shape;
+  const count = kernels.count_nonzeros(address(backend, x), n, k);
+  // One spare entry in each list: list_nonzeros writes each entry before
+  // deciding whether to keep it.
+  const block = backend.wasm._malloc(4 * (n + 1 + 2 * (count + 1)));
+  const lists = {
+    dataId: x.dataId,
+    block,
+    starts: block,
+    where: block + 4 * (n + 1),
+    value: block + 4 * (n + 1 + count + 1),
+  };
+  kernels.list_nonzeros(
+    address(backend, x),
+    n,
+    k,
+    lists.starts,
+    lists.where,
+    lists.value,
+  );
+  instance.nonzeros = lists;
+  return lists;
+}
+
+/** Runs `work` with a scratch buffer for `k` inputs in the backend's memory. */
+function withScratch(
+  instance: Instance,
+  k: number,
+  work: (scratch: number) => void,
+): void {
+  const { backend, kernels } = instance;
+  const scratch = backend.wasm._malloc(4 * kernels.scratch_floats(k));
+  try {
+    work(scratch);
+  } finally {
+    backend.wasm._free(scratch);
+  }
+}
+
+/**
+ * `x·W + b` for `x` `[n, k]`, `W` `[k, m]` and `b` `[m]`, on the WebAssembly
+ * backend, for `m` up to {@linkcode MAX_COLUMNS}. With one output it is a
+ * dense dot product per row; with more, the zeros of `x` are skipped.
+ *
+ * @example Registered as a kernel of the WebAssembly backend
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { linearForward } from "./kernels.ts";
+ *
+ * tf.registerKernel({
+ *   kernelName: "MyLinear",
+ *   backendName: "wasm",
+ *   kernelFunc: linearForward,
+ * });
+ * ```
+ */
+export const linearForward: tf.KernelFunc = ({ inputs, backend }) => {
+  const instance = instanceOf(backend);
+  const { kernels, backend: wasm } = instance;
+  const { x, weight, bias } = inputs as Record<string, tf.TensorInfo>;
+  const [n, k] = x.shape;
+  const m = weight.shape[1];
+  const out = wasm.makeOutput([n, m], "float32");
+  const [w, b, y] = [weight, bias, out].map((t) => address(wasm, t));
+  if (m === 1) {
+    kernels.linear_forward_dense(address(wasm, x), w, b, y, n, k);
+    return out;
+  }
+  const { starts, where, value } = nonzerosOf(instance, x);
+  withScratch(instance, k, (scratch) =>
+    kernels.linear_forward_sparse(
+      starts,
+      where,
+      value,
+      w,
+      b,
+      y,
+      n,
+      k,
+      m,
+      scratch,
+    ));
+  return out;
+};
+
+/**
+ * `xᵀ·dy` for `x` `[n, k]` and `dy` `[n, m]`: the gradient of a linear
+ * layer's weights `[k, m]`, on the WebAssembly backend, for `m` up to
+ * {@linkcode MAX_COLUMNS}.
+ *
+ * @example The gradient of the weights of `x·W` where the loss is the sum
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { linearWeightGrad } from "./kernels.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor2d([[1, 0, 2], [3, 1, 0]]);
+ *   const dy = tf.ones([2, 1]);
+ *   const backend = tf.backend();
+ *   const dw = linearWeightGrad({ inputs: { x, dy }, backend, attrs: {} });
+ *   console.log(backend.readSync((dw as tf.TensorInfo).dataId)); // [4, 1, 2]
+ *   backend.disposeData((dw as tf.TensorInfo).dataId);
+ *   tf.dispose([x, dy]);
+ * }
+ * ```
+ */
+export const linearWeightGrad: tf.KernelFunc = ({ inputs, backend }) => {
+  const instance = instanceOf(backend);
+  const { kernels, backend: wasm } = instance;
+  const { x, dy } = inputs as Record<string, tf.TensorInfo>;
+  const [n, k] = x.shape;
+  const m = dy.shape[1];
+  const out = wasm.makeOutput([k, m], "float32");
+  const [d, dw] = [dy, out].map((t) => address(wasm, t));
+  if (m === 1) {
+    kernels.linear_weight_grad_dense(address(wasm, x), d, dw, n, k);
+    return out;
+  }
+  const { starts, where, value } = nonzerosOf(instance, x);
+  withScratch(instance, k, (scratch) =>
+    kernels.linear_weight_grad_sparse(
+      starts,
+      where,
+      value,
+      d,
+      dw,
+      n,
+      k,
+      m,
+      scratch,
+    ));
+  return out;
+};
+
+/*
+ * `Identity` on the WebAssembly backend copies the tensor. TensorFlow.js
+ * calls it to keep each input a gradient will need, so every training step
+ * copied its batch of images once more (800 kB for 256 images). No kernel
+ * of that backend writes into an existing tensor, so sharing the memory, as
+ * the `cpu` backend's `Identity` does, is safe.
+ */
+const copyingIdentity = tf.getKernel("Identity", "wasm")!.kernelFunc;
+tf.unregisterKernel("Identity", "wasm");
+tf.registerKernel({
+  kernelName: "Identity",
+  backendName: "wasm",
+  kernelFunc: (args) => {
+    const { x } = args.inputs as Record<string, tf.TensorInfo>;
+    if (x.dtype === "string") return copyingIdentity(args);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+});
+
+/**
+ * The rows `indices` of a `[rows, width]` matrix of floats, as a tensor
+ * `[indices.length, width]`. On the WebAssembly backend the rows are copied
+ * straight into the backend's memory, once; elsewhere they are gathered in
+ * a new array first.
+ *
+ * @example Rows 2 and 0 of a 3 × 2 matrix
+ * ```ts
+ * import { gatherRows } from "./kernels.ts";
+ *
+ * const matrix = Float32Array.of(1, 2, 3, 4, 5, 6);
+ * const rows = gatherRows(matrix, 2, [2, 0]);
+ * rows.print(); // [[5, 6], [1, 2]]
+ * rows.dispose();
+ * ```
+ */
+export function gatherRows(
+  data: Float32Array,
+  width: number,
+  indices: readonly number[],
+): tf.Tensor2D {
+  const shape: [number, number] = [indices.length, width];
+  const fill = (out: Float32Array) => {
+    for (let k = 0; k < indices.length; k++) {
+      const start = indices[k] * width;
+      out.set(data.subarray(start, start + width), k * width);
+    }
+    return out;
+  };
+  if (tf.getBackend() !== "wasm") {
+    return tf.tensor2d(fill(new Float32Array(shape[0] * width)), shape);
+  }
+  const backend = tf.backend() as WasmBackend;
+  const info = backend.makeOutput(shape, "float32");
+  fill(
+    new Float32Array(
+      backend.wasm.asm.memory.buffer,
+      address(backend, info),
+      shape[0] * width,
+    ),
+  );
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
+}
