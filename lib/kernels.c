@@ -192,3 +192,23 @@ void linear_weight_grad_sparse(const int *starts, const int *where,
     }
   }
 }
+
+/* out[i] = bytes[i] / 255: gray levels 0..255 as floats 0..1. */
+void unit_floats(const unsigned char *bytes, float *out, int n) {
+  const v128_t scale = wasm_f32x4_splat(255.0f);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t b = wasm_v128_load(bytes + i);
+    v128_t low = wasm_u16x8_extend_low_u8x16(b);
+    v128_t high = wasm_u16x8_extend_high_u8x16(b);
+    v128_t quarters[4] = {
+        wasm_u32x4_extend_low_u16x8(low), wasm_u32x4_extend_high_u16x8(low),
+        wasm_u32x4_extend_low_u16x8(high), wasm_u32x4_extend_high_u16x8(high)};
+#pragma clang loop unroll(full)
+    for (int q = 0; q < 4; q++) {
+      wasm_v128_store(out + i + 4 * q,
+                      wasm_f32x4_div(wasm_f32x4_convert_i32x4(quarters[q]), scale));
+    }
+  }
+  for (; i < n; i++) out[i] = (float)bytes[i] / 255.0f;
+}

@@ -34,6 +34,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "./backend.ts";
+import { ShapeError } from "./errors.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
 
 /** What this module uses of `@tensorflow/tfjs-backend-wasm`'s backend. */
@@ -87,6 +88,7 @@ interface Kernels {
     n: number,
     k: number,
   ): void;
+  unit_floats(bytes: number, out: number, n: number): void;
   linear_weight_grad_sparse(
     starts: number,
     where: number,
@@ -358,4 +360,58 @@ export function gatherRows(
     ),
   );
   return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
+}
+
+/** Gray levels 0..255 as float32 values 0..1, as JavaScript divides them. */
+const unitTable = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+/**
+ * Gray levels 0..255, the bytes of `parts` one after the other, as a float32
+ * tensor of values 0..1 (`level / 255`) and shape `shape`. On the
+ * WebAssembly backend they are divided in SIMD straight into the tensor's
+ * memory: 11 million pixels in a few milliseconds, against 20 to 80 in
+ * JavaScript plus the copy into the backend.
+ *
+ * @example Black, mid-gray and white
+ * ```ts
+ * import { unitFloats } from "./kernels.ts";
+ *
+ * const x = unitFloats([Uint8Array.of(0, 51), Uint8Array.of(255)], [1, 3]);
+ * x.print(); // [[0, 0.2, 1]]
+ * x.dispose();
+ * ```
+ */
+export function unitFloats(
+  parts: readonly Uint8Array[],
+  shape: readonly number[],
+): tf.Tensor {
+  const size = parts.reduce((n, part) => n + part.length, 0);
+  if (shape.reduce((a, b) => a * b, 1) !== size) {
+    throw new ShapeError(
+      `unitFloats got ${size} gray levels for a tensor of shape [${shape}].`,
+    );
+  }
+  if (tf.getBackend() !== "wasm") {
+    const out = new Float32Array(size);
+    let at = 0;
+    for (const part of parts) {
+      for (let i = 0; i < part.length; i++) out[at + i] = unitTable[part[i]];
+      at += part.length;
+    }
+    return tf.tensor(out, [...shape]);
+  }
+  const { backend, kernels } = instanceOf(tf.backend());
+  const info = backend.makeOutput([...shape], "float32");
+  const bytes = backend.wasm._malloc(Math.max(size, 1));
+  try {
+    let at = bytes;
+    for (const part of parts) {
+      new Uint8Array(backend.wasm.asm.memory.buffer).set(part, at);
+      at += part.length;
+    }
+    kernels.unit_floats(bytes, address(backend, info), size);
+  } finally {
+    backend.wasm._free(bytes);
+  }
+  return tf.engine().makeTensorFromTensorInfo(info);
 }

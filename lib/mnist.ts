@@ -10,7 +10,7 @@
  * of `png.ts`: the 14,434 images load in about 0.4 s (0.6 s under a
  * permission set, where Deno checks every path it opens). Each folder then
  * keeps its pixels in a checked cache file, `.pixels-cache`, and later loads
- * take under 0.1 s.
+ * take about 0.03 s.
  *
  * @example From the archive to tensors
  * ```ts
@@ -30,6 +30,7 @@ import type { Tensor, Tensor2D } from "./backend.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataError } from "./errors.ts";
+import { unitFloats } from "./kernels.ts";
 import { decodePng, type GrayImage } from "./png.ts";
 
 /**
@@ -136,18 +137,15 @@ export function pixelRows(
  * valid, else decoded from the files (and cached when the folder is writable).
  */
 async function readDigits(folder: string): Promise<Uint8Array> {
-  const names = imageNames(folder);
-  if (names.length === 0) {
+  const cached = await readCache(folder);
+  if (cached !== undefined) return cached;
+  const files = getImageFiles(folder);
+  if (files.length === 0) {
     throw new DataError(
       `The folder ${folder} holds no PNG images: check the path, or delete ` +
         "data/mnist_sample and run untarData(URLs.MNIST_SAMPLE) again.",
     );
   }
-  const listing = digest(names.join("\n"));
-  const cached = await readCache(folder, names.length, listing);
-  if (cached !== undefined) return cached;
-
-  const files = names.map((name) => join(folder, name));
   const read = (start: number) =>
     Promise.all(
       files.slice(start, start + CONCURRENCY).map((f) => Deno.readFile(f)),
@@ -177,23 +175,28 @@ async function readDigits(folder: string): Promise<Uint8Array> {
     reading.catch(() => {}); // the files read ahead are not needed now
     throw e;
   }
-  await writeCache(folder, listing, pixels);
+  await writeCache(folder, pixels);
   return pixels;
 }
 
 /*
  * The cache of a folder: a file `.pixels-cache` in it, holding a header
- * (magic, image count, image side, sha256 of the sorted file names, sha256 of
- * the pixels) and the pixels. It is used only when all of these match, so a
- * damaged, truncated or outdated cache (files added, removed or renamed) is
- * rebuilt. Changing the content of a PNG in place is not detected: delete
- * `.pixels-cache` after doing so.
+ * (magic, image count, image side, the folder's modification time, sha256
+ * of the pixels) and the pixels. A folder's modification time changes when a
+ * file is added, removed or renamed in it, so the cache is used only while
+ * that time is the one it recorded and the rest of the header matches: a
+ * damaged, truncated or outdated cache is rebuilt. (Checking the time takes
+ * 0.1 ms; listing and sorting the 14,434 names took 20 ms, half of a cached
+ * load.) Not detected: a PNG whose content is changed in place, or a file
+ * added within the millisecond the cache was written; delete `.pixels-cache`
+ * after doing so.
  */
 const CACHE_NAME = ".pixels-cache";
-const MAGIC = "MNISTPX1";
-const HEADER = 8 + 4 + 4 + 32 + 32;
+const MAGIC = "MNISTPX2";
+const MTIME_AT = 16;
+const HEADER = 8 + 4 + 4 + 8 + 32;
 
-function digest(data: string | Uint8Array): Uint8Array {
+function digest(data: Uint8Array): Uint8Array {
   return createHash("sha256").update(data).digest();
 }
 
@@ -201,11 +204,22 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
-async function readCache(
-  folder: string,
-  count: number,
-  listing: Uint8Array,
-): Promise<Uint8Array | undefined> {
+/** The folder's modification time in ms; a DataError when it is missing. */
+async function folderTime(folder: string): Promise<number | undefined> {
+  try {
+    return (await Deno.stat(folder)).mtime?.getTime();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new DataError(
+      `The folder ${folder} does not exist: check the path, or delete ` +
+        "data/mnist_sample and run untarData(URLs.MNIST_SAMPLE) again.",
+      { cause: e },
+    );
+  }
+}
+
+async function readCache(folder: string): Promise<Uint8Array | undefined> {
+  const time = await folderTime(folder);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(join(folder, CACHE_NAME));
@@ -213,21 +227,19 @@ async function readCache(
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
-  if (bytes.length !== HEADER + count * SIZE * SIZE) return undefined;
+  if (bytes.length < HEADER || time === undefined) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER);
+  const count = view.getUint32(8, true);
   const pixels = bytes.subarray(HEADER);
   const valid = new TextDecoder().decode(bytes.subarray(0, 8)) === MAGIC &&
-    view.getUint32(8, true) === count && view.getUint32(12, true) === SIZE &&
-    sameBytes(bytes.subarray(16, 48), listing) &&
-    sameBytes(bytes.subarray(48, 80), digest(pixels));
+    view.getUint32(12, true) === SIZE &&
+    pixels.length === count * SIZE * SIZE &&
+    view.getFloat64(MTIME_AT, true) === time &&
+    sameBytes(bytes.subarray(HEADER - 32, HEADER), digest(pixels));
   return valid ? pixels : undefined;
 }
 
-async function writeCache(
-  folder: string,
-  listing: Uint8Array,
-  pixels: Uint8Array,
-): Promise<void> {
+async function writeCache(folder: string, pixels: Uint8Array): Promise<void> {
   const write = { name: "write", path: folder } as const;
   if (Deno.permissions.querySync(write).state !== "granted") return;
   const bytes = new Uint8Array(HEADER + pixels.length);
@@ -235,28 +247,23 @@ async function writeCache(
   bytes.set(new TextEncoder().encode(MAGIC));
   view.setUint32(8, pixels.length / (SIZE * SIZE), true);
   view.setUint32(12, SIZE, true);
-  bytes.set(listing, 16);
-  bytes.set(digest(pixels), 48);
+  bytes.set(digest(pixels), HEADER - 32);
   bytes.set(pixels, HEADER);
+  const path = join(folder, CACHE_NAME);
   try {
-    await Deno.writeFile(join(folder, CACHE_NAME), bytes);
+    // Creating the file changes the folder's time, so that time is read
+    // after, and written into the header in place (which does not change it).
+    await Deno.writeFile(path, bytes);
+    const time = await folderTime(folder);
+    if (time === undefined) return;
+    const stamp = new Uint8Array(8);
+    new DataView(stamp.buffer).setFloat64(0, time, true);
+    using file = await Deno.open(path, { write: true });
+    await file.seek(MTIME_AT, Deno.SeekMode.Start);
+    await file.write(stamp);
   } catch {
     // The cache only saves time: a folder that cannot take it loads anyway.
   }
-}
-
-/** Gray levels 0..255 as float32 values 0..1. */
-const scaled = Float32Array.from({ length: 256 }, (_, v) => v / 255);
-
-/** The gray levels of `parts`, one after the other, as floats 0..1. */
-function toFloats(...parts: Uint8Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    for (let i = 0; i < part.length; i++) out[at + i] = scaled[part[i]];
-    at += part.length;
-  }
-  return out;
 }
 
 /**
@@ -278,11 +285,7 @@ function toFloats(...parts: Uint8Array[]): Float32Array {
  */
 export async function stackFolder(folder: string): Promise<Tensor> {
   const pixels = await readDigits(folder);
-  return tf.tensor3d(toFloats(pixels), [
-    pixels.length / (SIZE * SIZE),
-    SIZE,
-    SIZE,
-  ]);
+  return unitFloats([pixels], [pixels.length / (SIZE * SIZE), SIZE, SIZE]);
 }
 
 /**
@@ -332,7 +335,7 @@ async function loadSplit(path: string, split: string): Promise<Split> {
   const n = n3 + sevens.length / area;
   const labels = new Float32Array(n).fill(1, 0, n3);
   return {
-    x: tf.tensor2d(toFloats(threes, sevens), [n, area]),
+    x: unitFloats([threes, sevens], [n, area]) as Tensor2D,
     y: tf.tensor2d(labels, [n, 1]),
   };
 }

@@ -1,6 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { gatherRows, linearForward, linearWeightGrad } from "../lib/kernels.ts";
+import {
+  gatherRows,
+  linearForward,
+  linearWeightGrad,
+  unitFloats,
+} from "../lib/kernels.ts";
+import { ShapeError } from "../lib/errors.ts";
 import { KERNELS_SOURCE_SHA256 } from "../lib/kernels_wasm.ts";
 import { type Linear, simpleNet } from "../lib/model.ts";
 import { Random } from "../lib/random.ts";
@@ -210,3 +216,27 @@ testIf(
     );
   },
 );
+
+Deno.test("unitFloats divides every gray level by 255 exactly as JavaScript does", () => {
+  // 0..255 and back: 512 levels, so that the SIMD part (16 at a time) and
+  // the rest both run, across two parts.
+  const levels = Uint8Array.from(
+    { length: 512 },
+    (_, i) => i < 256 ? i : 511 - i,
+  );
+  const x = unitFloats([levels.subarray(0, 300), levels.subarray(300)], [
+    2,
+    256,
+  ]);
+  assert.deepEqual(x.shape, [2, 256]);
+  assert.deepEqual(x.dataSync(), Float32Array.from(levels, (v) => v / 255));
+  x.dispose();
+});
+
+Deno.test("unitFloats refuses a shape that does not hold the gray levels", () => {
+  assert.throws(
+    () => unitFloats([new Uint8Array(10)], [3, 3]),
+    (e: Error) =>
+      e instanceof ShapeError && /10 gray levels.*\[3,3\]/.test(e.message),
+  );
+});

@@ -23,6 +23,7 @@ const exported = [
   "linear_forward_sparse",
   "linear_weight_grad_dense",
   "linear_weight_grad_sparse",
+  "unit_floats",
 ];
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
