@@ -101,6 +101,12 @@ int list_nonzeros(const float *x, int n, int k, int *starts, int *where,
   starts[n] = count;
   return count;
 }
+/* The sum of the four lanes of v. */
+static inline float lanes_sum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) +
+         wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+}
+
 /* a[0..k) · b[0..k) */
 static float dot(const float *a, const float *b, int k) {
   v128_t even = wasm_f32x4_splat(0.0f), odd = wasm_f32x4_splat(0.0f);
@@ -111,9 +117,7 @@ static float dot(const float *a, const float *b, int k) {
     odd = wasm_f32x4_add(odd, wasm_f32x4_mul(wasm_v128_load(a + p + 4),
                                              wasm_v128_load(b + p + 4)));
   }
-  v128_t sum = wasm_f32x4_add(even, odd);
-  float s = wasm_f32x4_extract_lane(sum, 0) + wasm_f32x4_extract_lane(sum, 1) +
-            wasm_f32x4_extract_lane(sum, 2) + wasm_f32x4_extract_lane(sum, 3);
+  float s = lanes_sum(wasm_f32x4_add(even, odd));
   for (; p < k; p++) s += a[p] * b[p];
   return s;
 }
@@ -121,10 +125,36 @@ static float dot(const float *a, const float *b, int k) {
 /* How many floats of scratch memory the two functions below need. */
 int scratch_floats(int k) { return k * TILE + TILE; }
 
-/* out[n][m] = x[n][k] · w[k][m] + b[m], for m = 1. */
+/* out[n][m] = x[n][k] · w[k][m] + b[m], for m = 1: a dot product per row,
+ * four rows at a time so that each load of w serves four rows. */
 void linear_forward_dense(const float *x, const float *w, const float *b,
                           float *out, int n, int k) {
-  for (int i = 0; i < n; i++) out[i] = dot(x + i * k, w, k) + b[0];
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float *r0 = x + i * k, *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
+    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+    int p = 0;
+    for (; p + 4 <= k; p += 4) {
+      v128_t wp = wasm_v128_load(w + p);
+      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(r0 + p), wp));
+      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(r1 + p), wp));
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(r2 + p), wp));
+      s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(r3 + p), wp));
+    }
+    float t0 = lanes_sum(s0), t1 = lanes_sum(s1), t2 = lanes_sum(s2),
+          t3 = lanes_sum(s3);
+    for (; p < k; p++) {
+      t0 += r0[p] * w[p];
+      t1 += r1[p] * w[p];
+      t2 += r2[p] * w[p];
+      t3 += r3[p] * w[p];
+    }
+    out[i] = t0 + b[0];
+    out[i + 1] = t1 + b[0];
+    out[i + 2] = t2 + b[0];
+    out[i + 3] = t3 + b[0];
+  }
+  for (; i < n; i++) out[i] = dot(x + i * k, w, k) + b[0];
 }
 
 /* out[n][m] = x[n][k] · w[k][m] + b[m], x given by its nonzero entries. */
@@ -149,19 +179,33 @@ void linear_forward_sparse(const int *starts, const int *where,
 }
 
 /* dw[k][m] = xᵀ · dy, for x [n][k] and dy [n][m] with m = 1: the gradient
- * of the weights, given the gradient dy of the layer's output. */
+ * of the weights, given the gradient dy of the layer's output. Four rows
+ * at a time, so that dw is read and written once per four rows. */
 void linear_weight_grad_dense(const float *x, const float *dy, float *dw,
                               int n, int k) {
   for (int p = 0; p < k; p++) dw[p] = 0.0f;
-  for (int i = 0; i < n; i++) {
-    const float *row = x + i * k;
-    v128_t d = wasm_f32x4_splat(dy[i]);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float *r0 = x + i * k, *r1 = r0 + k, *r2 = r1 + k, *r3 = r2 + k;
+    v128_t d0 = wasm_f32x4_splat(dy[i]), d1 = wasm_f32x4_splat(dy[i + 1]),
+           d2 = wasm_f32x4_splat(dy[i + 2]), d3 = wasm_f32x4_splat(dy[i + 3]);
     int p = 0;
     for (; p + 4 <= k; p += 4) {
-      wasm_v128_store(dw + p, wasm_f32x4_add(wasm_v128_load(dw + p),
-                                             wasm_f32x4_mul(d, wasm_v128_load(row + p))));
+      v128_t sum = wasm_f32x4_add(
+          wasm_f32x4_add(wasm_f32x4_mul(d0, wasm_v128_load(r0 + p)),
+                         wasm_f32x4_mul(d1, wasm_v128_load(r1 + p))),
+          wasm_f32x4_add(wasm_f32x4_mul(d2, wasm_v128_load(r2 + p)),
+                         wasm_f32x4_mul(d3, wasm_v128_load(r3 + p))));
+      wasm_v128_store(dw + p, wasm_f32x4_add(wasm_v128_load(dw + p), sum));
     }
-    for (; p < k; p++) dw[p] += dy[i] * row[p];
+    for (; p < k; p++) {
+      dw[p] += dy[i] * r0[p] + dy[i + 1] * r1[p] + dy[i + 2] * r2[p] +
+               dy[i + 3] * r3[p];
+    }
+  }
+  for (; i < n; i++) {
+    const float *row = x + i * k;
+    for (int p = 0; p < k; p++) dw[p] += dy[i] * row[p];
   }
 }
 
