@@ -256,3 +256,20 @@ void unit_floats(const unsigned char *bytes, float *out, int n) {
   }
   for (; i < n; i++) out[i] = (float)bytes[i] / 255.0f;
 }
+
+/* Rows of images kept as their nonzero gray levels (see lib/dataloader.ts):
+ * row r's values are levels[starts[r] .. starts[r+1]), at the columns
+ * where[...]. Writes rows indices[0..n) into out [n][width], as floats
+ * table[level], zeros elsewhere. */
+void gather_levels(const unsigned *starts, const unsigned short *where,
+                   const unsigned char *levels, const float *table,
+                   const int *indices, int n, int width, float *out) {
+  __builtin_memset(out, 0, (unsigned long)n * width * sizeof(float));
+  for (int k = 0; k < n; k++) {
+    float *row = out + k * width;
+    unsigned end = starts[indices[k] + 1];
+    for (unsigned e = starts[indices[k]]; e < end; e++) {
+      row[where[e]] = table[levels[e]];
+    }
+  }
+}

@@ -89,6 +89,16 @@ interface Kernels {
     k: number,
   ): void;
   unit_floats(bytes: number, out: number, n: number): void;
+  gather_levels(
+    starts: number,
+    where: number,
+    levels: number,
+    table: number,
+    indices: number,
+    n: number,
+    width: number,
+    out: number,
+  ): void;
   linear_weight_grad_sparse(
     starts: number,
     where: number,
@@ -319,51 +329,53 @@ tf.registerKernel({
 });
 
 /**
- * The rows `indices` of a `[rows, width]` matrix of floats, as a tensor
- * `[indices.length, width]`. On the WebAssembly backend the rows are copied
- * straight into the backend's memory, once; elsewhere they are gathered in
- * a new array first.
+ * A new float32 tensor `[rows, columns]` whose values `fill` writes. On the
+ * WebAssembly backend `fill` writes straight into the backend's memory, which
+ * saves copying the values from an array of our own; elsewhere it fills a new
+ * array. Either way the array starts with unspecified values: `fill` must
+ * write every one.
  *
- * @example Rows 2 and 0 of a 3 × 2 matrix
+ * @example A batch of two rows
  * ```ts
- * import { gatherRows } from "./kernels.ts";
+ * import { filledTensor } from "./kernels.ts";
  *
- * const matrix = Float32Array.of(1, 2, 3, 4, 5, 6);
- * const rows = gatherRows(matrix, 2, [2, 0]);
- * rows.print(); // [[5, 6], [1, 2]]
+ * const rows = filledTensor([2, 3], (out) => out.set([1, 2, 3, 4, 5, 6]));
+ * rows.print(); // [[1, 2, 3], [4, 5, 6]]
  * rows.dispose();
  * ```
  */
-export function gatherRows(
-  data: Float32Array,
-  width: number,
-  indices: readonly number[],
+export function filledTensor(
+  shape: readonly [number, number],
+  fill: (out: Float32Array) => void,
 ): tf.Tensor2D {
-  const shape: [number, number] = [indices.length, width];
-  const fill = (out: Float32Array) => {
-    for (let k = 0; k < indices.length; k++) {
-      const start = indices[k] * width;
-      out.set(data.subarray(start, start + width), k * width);
-    }
-    return out;
-  };
+  const size = shape[0] * shape[1];
   if (tf.getBackend() !== "wasm") {
-    return tf.tensor2d(fill(new Float32Array(shape[0] * width)), shape);
+    const out = new Float32Array(size);
+    fill(out);
+    return tf.tensor2d(out, [...shape]);
   }
   const backend = tf.backend() as WasmBackend;
-  const info = backend.makeOutput(shape, "float32");
-  fill(
-    new Float32Array(
-      backend.wasm.asm.memory.buffer,
-      address(backend, info),
-      shape[0] * width,
-    ),
-  );
+  const info = backend.makeOutput([...shape], "float32");
+  const buffer = backend.wasm.asm.memory.buffer;
+  fill(new Float32Array(buffer, address(backend, info), size));
   return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
 }
 
-/** Gray levels 0..255 as float32 values 0..1, as JavaScript divides them. */
-const unitTable = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+/**
+ * Gray levels 0..255 as float32 values 0..1, as JavaScript divides them:
+ * `UNIT_LEVELS[v]` is `v / 255`.
+ *
+ * @example
+ * ```ts
+ * import { UNIT_LEVELS } from "./kernels.ts";
+ *
+ * console.log(UNIT_LEVELS[0], UNIT_LEVELS[255]); // 0 1
+ * ```
+ */
+export const UNIT_LEVELS: Readonly<Float32Array> = Float32Array.from(
+  { length: 256 },
+  (_, v) => v / 255,
+);
 
 /**
  * Gray levels 0..255, the bytes of `parts` one after the other, as a float32
@@ -395,7 +407,7 @@ export function unitFloats(
     const out = new Float32Array(size);
     let at = 0;
     for (const part of parts) {
-      for (let i = 0; i < part.length; i++) out[at + i] = unitTable[part[i]];
+      for (let i = 0; i < part.length; i++) out[at + i] = UNIT_LEVELS[part[i]];
       at += part.length;
     }
     return tf.tensor(out, [...shape]);
@@ -414,4 +426,128 @@ export function unitFloats(
     backend.wasm._free(bytes);
   }
   return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/**
+ * Images kept as their nonzero gray levels: row `r`'s values are
+ * `levels[starts[r] .. starts[r + 1])`, in columns `where[...]`, each
+ * meaning `level / 255`; every other value is 0.
+ */
+export interface GrayLevels {
+  /** Values per row. */
+  readonly width: number;
+  readonly starts: Uint32Array;
+  readonly where: Uint16Array;
+  readonly levels: Uint8Array;
+}
+
+/** A copy of a GrayLevels in the backend's memory, at these addresses. */
+interface LevelsCopy {
+  readonly starts: number;
+  readonly where: number;
+  readonly levels: number;
+}
+
+const levelsCopies = new WeakMap<GrayLevels, LevelsCopy>();
+const tables = new WeakMap<Instance, number>();
+const freeWhenCollected = new FinalizationRegistry<() => void>((free) =>
+  free()
+);
+
+/** The store's copy in the backend's memory, made the first time. */
+function levelsCopy(instance: Instance, store: GrayLevels): LevelsCopy {
+  let copy = levelsCopies.get(store);
+  if (copy !== undefined) return copy;
+  const { backend } = instance;
+  const { starts, where, levels } = store;
+  const block = backend.wasm._malloc(
+    starts.byteLength + where.byteLength + levels.byteLength,
+  );
+  const heap = new Uint8Array(backend.wasm.asm.memory.buffer);
+  const bytes = (a: ArrayBufferView) =>
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  heap.set(bytes(starts), block);
+  heap.set(bytes(where), block + starts.byteLength);
+  heap.set(bytes(levels), block + starts.byteLength + where.byteLength);
+  copy = {
+    starts: block,
+    where: block + starts.byteLength,
+    levels: block + starts.byteLength + where.byteLength,
+  };
+  levelsCopies.set(store, copy);
+  freeWhenCollected.register(store, () => backend.wasm._free(block));
+  return copy;
+}
+
+/** UNIT_LEVELS in the backend's memory. */
+function tableOf(instance: Instance): number {
+  let table = tables.get(instance);
+  if (table === undefined) {
+    table = instance.backend.wasm._malloc(UNIT_LEVELS.byteLength);
+    new Float32Array(instance.backend.wasm.asm.memory.buffer, table, 256)
+      .set(UNIT_LEVELS);
+    tables.set(instance, table);
+  }
+  return table;
+}
+
+/**
+ * The rows `indices` of images kept as gray levels, as a float32 tensor
+ * `[indices.length, width]` of values 0..1. On the WebAssembly backend the
+ * rows are written by `lib/kernels.c`, in a copy of the levels made in the
+ * backend's memory the first time (and freed with the store).
+ *
+ * @example Two rows of three pixels
+ * ```ts
+ * import { gatherLevels } from "./kernels.ts";
+ *
+ * const store = {
+ *   width: 3,
+ *   starts: Uint32Array.of(0, 1, 3),
+ *   where: Uint16Array.of(2, 0, 1),
+ *   levels: Uint8Array.of(255, 51, 255),
+ * };
+ * gatherLevels(store, [1, 0]).print(); // [[0.2, 1, 0], [0, 0, 1]]
+ * ```
+ */
+export function gatherLevels(
+  store: GrayLevels,
+  indices: readonly number[],
+): tf.Tensor2D {
+  const { width, starts, where, levels } = store;
+  const n = indices.length;
+  if (tf.getBackend() !== "wasm") {
+    return filledTensor([n, width], (out) => {
+      out.fill(0);
+      for (let k = 0; k < n; k++) {
+        const row = k * width;
+        const end = starts[indices[k] + 1];
+        for (let e = starts[indices[k]]; e < end; e++) {
+          out[row + where[e]] = UNIT_LEVELS[levels[e]];
+        }
+      }
+    });
+  }
+  const instance = instanceOf(tf.backend());
+  const { backend, kernels } = instance;
+  const copy = levelsCopy(instance, store);
+  const table = tableOf(instance);
+  const info = backend.makeOutput([n, width], "float32");
+  const rows = backend.wasm._malloc(4 * Math.max(n, 1));
+  try {
+    new Int32Array(backend.wasm.asm.memory.buffer, rows, n).set(indices);
+    kernels.gather_levels(
+      copy.starts,
+      copy.where,
+      copy.levels,
+      table,
+      rows,
+      n,
+      width,
+      address(backend, info),
+    );
+  } finally {
+    backend.wasm._free(rows);
+  }
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { type Batch, DataLoader, TensorDataset } from "../lib/dataloader.ts";
 import { ShapeError } from "../lib/errors.ts";
-import { setSeed } from "../lib/random.ts";
+import { Random, setSeed } from "../lib/random.ts";
 
 const range = (n: number): number[] => [...Array(n).keys()];
 
@@ -137,4 +137,25 @@ Deno.test("a TensorDataset refuses inputs and targets of different lengths, nami
     return true;
   });
   tf.dispose([x, y]);
+});
+
+Deno.test("batches of images (gray levels / 255) equal the rows of x, as do those of other data", () => {
+  // Images are kept as their nonzero gray levels, other data as floats:
+  // either way a batch holds exactly the rows asked for.
+  const random = new Random(3);
+  const levels = Array.from(
+    { length: 40 * 784 },
+    () => random.uniform() < 0.8 ? 0 : Math.floor(random.uniform() * 256),
+  );
+  const images = tf.tensor2d(levels.map((v) => v / 255), [40, 784]);
+  const other = tf.tensor2d(levels.map((v) => v / 100), [40, 784]);
+  const y = tf.zeros([40, 1]) as tf.Tensor2D;
+  const indices = [39, 0, 7, 7, 21];
+  for (const x of [images as tf.Tensor2D, other as tf.Tensor2D]) {
+    const [xb, yb] = new TensorDataset(x, y).collate(indices);
+    const expected = tf.gather(x, indices);
+    assert.deepEqual(xb.dataSync(), expected.dataSync());
+    tf.dispose([xb, yb, expected]);
+  }
+  tf.dispose([images, other, y]);
 });

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import {
-  gatherRows,
+  filledTensor,
+  gatherLevels,
   linearForward,
   linearWeightGrad,
   unitFloats,
@@ -188,12 +189,33 @@ testIf(
   },
 );
 
-Deno.test("gatherRows makes a tensor of the chosen rows, in order", () => {
-  const data = Float32Array.from({ length: 12 }, (_, i) => i);
-  const rows = gatherRows(data, 3, [3, 0, 3]);
-  assert.deepEqual(rows.shape, [3, 3]);
-  assert.deepEqual([...rows.dataSync()], [9, 10, 11, 0, 1, 2, 9, 10, 11]);
+Deno.test("filledTensor makes a tensor of the values its fill writes", () => {
+  const rows = filledTensor([2, 3], (out) => out.set([1, 2, 3, 4, 5, 6]));
+  assert.deepEqual(rows.shape, [2, 3]);
+  assert.deepEqual([...rows.dataSync()], [1, 2, 3, 4, 5, 6]);
   rows.dispose();
+});
+
+Deno.test("gatherLevels writes the chosen rows' gray levels / 255 and zeros elsewhere", () => {
+  // Rows: [0, 0, 255/255], [51/255, 255/255, 0], [0, 0, 0].
+  const store = {
+    width: 3,
+    starts: Uint32Array.of(0, 1, 3, 3),
+    where: Uint16Array.of(2, 0, 1),
+    levels: Uint8Array.of(255, 51, 255),
+  };
+  const before = tf.memory().numTensors;
+  // Twice: the first call on the WebAssembly backend copies the store.
+  for (let i = 0; i < 2; i++) {
+    const rows = gatherLevels(store, [1, 2, 0, 1]);
+    assert.deepEqual(rows.shape, [4, 3]);
+    assert.deepEqual(
+      rows.dataSync(),
+      Float32Array.of(51 / 255, 1, 0, 0, 0, 0, 0, 0, 1, 51 / 255, 1, 0),
+    );
+    rows.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
 });
 
 testIf(
