@@ -24,6 +24,7 @@ const exported = [
   "linear_weight_grad_dense",
   "linear_weight_grad_sparse",
   "unit_floats",
+  "gather_levels",
 ];
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
