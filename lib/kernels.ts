@@ -1,10 +1,12 @@
 /**
- * Kernels of our own for TensorFlow.js's WebAssembly backend: the linear
- * layer's product `x·W + b` and its weights' gradient `xᵀ·dy`, compiled from
- * `lib/kernels.c`, and an `Identity` that shares a tensor's memory instead of
- * copying it.
+ * Kernels of our own for TensorFlow.js's WebAssembly backend, compiled from
+ * `lib/kernels.c`: the linear layer's product `x·W + b` and its weights'
+ * gradient `xᵀ·dy`; writing batches of images and scaled pixels straight
+ * into the backend's memory; and an `Identity` that shares a tensor's memory
+ * instead of copying it. Each has a plain TensorFlow.js counterpart on the
+ * `cpu` backend.
  *
- * Why: for the lesson's shapes the backend's own kernels spend their time
+Why: for the lesson's shapes the backend's own kernels spend their time
  * around the arithmetic. Its matrix product packs the weights anew after
  * every update (0.13 ms of a linear step's 0.5 ms), multiplies by a
  * transposed batch with a plain loop (0.2 ms), and every training step
