@@ -6,14 +6,14 @@
  * instead of copying it. Each has a plain TensorFlow.js counterpart on the
  * `cpu` backend.
  *
-Why: for the lesson's shapes the backend's own kernels spend their time
+ * Why: for the lesson's shapes the backend's own kernels spend their time
  * around the arithmetic. Its matrix product packs the weights anew after
  * every update (0.13 ms of a linear step's 0.5 ms), multiplies by a
  * transposed batch with a plain loop (0.2 ms), and every training step
- * copies the batch of images once more because the gradient tape keeps its
- * inputs through `Identity` (0.03 to 0.27 ms). `model.ts` registers these
- * kernels under its own kernel names, so nothing else in TensorFlow.js
- * changes; on the `cpu` backend it uses TensorFlow.js's operations instead.
+ * copied the batch of images once more because the gradient tape keeps its
+ * inputs through `Identity` (0.03 to 0.27 ms). `model.ts` registers the
+ * layer's kernels under its own kernel names, so nothing else in
+ * TensorFlow.js changes.
  *
  * @example x·W + b for one image of three pixels and two outputs
  * ```ts
