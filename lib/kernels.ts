@@ -131,6 +131,8 @@ interface Instance {
   readonly kernels: Kernels;
   /** The last batch listed: the forward pass lists it, its gradient reuses it. */
   nonzeros: Nonzeros | null;
+  /** Where UNIT_LEVELS is copied in the backend's memory, once needed. */
+  levelTable: number | null;
 }
 
 const compiled = new WebAssembly.Module(
@@ -149,6 +151,7 @@ function instanceOf(backend: unknown): Instance {
       backend: wasm,
       kernels: exports as unknown as Kernels,
       nonzeros: null,
+      levelTable: null,
     };
     instances.set(wasm, instance);
   }
@@ -451,7 +454,6 @@ interface LevelsCopy {
 }
 
 const levelsCopies = new WeakMap<GrayLevels, LevelsCopy>();
-const tables = new WeakMap<Instance, number>();
 const freeWhenCollected = new FinalizationRegistry<() => void>((free) =>
   free()
 );
@@ -483,14 +485,13 @@ function levelsCopy(instance: Instance, store: GrayLevels): LevelsCopy {
 
 /** UNIT_LEVELS in the backend's memory. */
 function tableOf(instance: Instance): number {
-  let table = tables.get(instance);
-  if (table === undefined) {
-    table = instance.backend.wasm._malloc(UNIT_LEVELS.byteLength);
-    new Float32Array(instance.backend.wasm.asm.memory.buffer, table, 256)
+  if (instance.levelTable === null) {
+    const { wasm } = instance.backend;
+    instance.levelTable = wasm._malloc(UNIT_LEVELS.byteLength);
+    new Float32Array(wasm.asm.memory.buffer, instance.levelTable, 256)
       .set(UNIT_LEVELS);
-    tables.set(instance, table);
   }
-  return table;
+  return instance.levelTable;
 }
 
 /**

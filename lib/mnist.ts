@@ -65,6 +65,15 @@ export function getImageFiles(folder: string): string[] {
   return imageNames(folder).map((name) => join(folder, name));
 }
 
+/** The error for a folder that does not exist. */
+function missingFolder(folder: string, cause: unknown): DataError {
+  return new DataError(
+    `The folder ${folder} does not exist: check the path, or delete ` +
+      "data/mnist_sample and run untarData(URLs.MNIST_SAMPLE) again.",
+    { cause },
+  );
+}
+
 /** The sorted names of the PNG files of a folder (see getImageFiles). */
 function imageNames(folder: string): string[] {
   const names: string[] = [];
@@ -76,11 +85,7 @@ function imageNames(folder: string): string[] {
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new DataError(
-      `The folder ${folder} does not exist: check the path, or delete ` +
-        "data/mnist_sample and run untarData(URLs.MNIST_SAMPLE) again.",
-      { cause: e },
-    );
+    throw missingFolder(folder, e);
   }
   return names.sort();
 }
@@ -210,11 +215,7 @@ async function folderTime(folder: string): Promise<number | undefined> {
     return (await Deno.stat(folder)).mtime?.getTime();
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new DataError(
-      `The folder ${folder} does not exist: check the path, or delete ` +
-        "data/mnist_sample and run untarData(URLs.MNIST_SAMPLE) again.",
-      { cause: e },
-    );
+    throw missingFolder(folder, e);
   }
 }
 
