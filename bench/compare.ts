@@ -27,13 +27,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, useBackend } from "../lib/backend.ts";
-import type { Tensor, Tensor2D } from "../lib/backend.ts";
+import { type BackendName, useBackend } from "../lib/fast/backend.ts";
+import type { Tensor, Tensor2D } from "../lib/fast/backend.ts";
 import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
-import { untarData, URLs } from "../lib/download.ts";
+import { untarData, URLs } from "../lib/load/download.ts";
 import { Learner } from "../lib/learner.ts";
 import { batchAccuracy, mnistLoss } from "../lib/loss.ts";
-import { loadMnistSample, type MnistSample } from "../lib/mnist.ts";
+import { loadMnistSample, type MnistSample } from "../lib/load/mnist.ts";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { SGD } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";

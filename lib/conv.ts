@@ -32,8 +32,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
-import type { Tensor2D, Variable } from "./backend.ts";
+import "./fast/backend.ts";
+import type { Tensor2D, Variable } from "./fast/backend.ts";
 import { ShapeError } from "./errors.ts";
 import { Linear, matMul, type Module, relu, Sequential } from "./model.ts";
 import { rng } from "./random.ts";

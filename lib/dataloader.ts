@@ -18,10 +18,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
-import type { Tensor2D } from "./backend.ts";
+import "./fast/backend.ts";
+import type { Tensor2D } from "./fast/backend.ts";
 import { ShapeError } from "./errors.ts";
-import { filledTensor, gatherLevels, UNIT_LEVELS } from "./kernels.ts";
+import { filledTensor, gatherLevels, UNIT_LEVELS } from "./fast/kernels.ts";
 import { Random, rng } from "./random.ts";
 
 /** A batch of inputs and targets: `[xb, yb]`, with as many rows in each. */

@@ -77,9 +77,9 @@ export class ShapeError extends LessonError {}
  *
  * @example Tell a missing browser from other failures
  * ```ts
- * import { linePlot } from "./figures.ts";
+ * import { linePlot } from "./plot/figures.ts";
  * import { BrowserError } from "./errors.ts";
- * import { renderPng } from "./render.ts";
+ * import { renderPng } from "./plot/render.ts";
  *
  * try {
  *   await renderPng(linePlot({ y: [1, 2] }));
@@ -90,3 +90,31 @@ export class ShapeError extends LessonError {}
  * ```
  */
 export class BrowserError extends LessonError {}
+
+/**
+ * An argument the library cannot work with: a learning rate that is not a
+ * finite number, a count of epochs that is not a whole number, a size out of
+ * range. The message names the argument, its value and what would do.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentError, LessonError } from "./errors.ts";
+ *
+ * const e = new ArgumentError("fit needs a whole number of epochs, 1 or more; got 1.5.");
+ * console.log(e instanceof LessonError, e.name); // true "ArgumentError"
+ * ```
+ */
+export class ArgumentError extends LessonError {}
+
+/**
+ * Training went wrong numerically: the loss became NaN or infinite, which
+ * usually means the learning rate is too large.
+ *
+ * @example
+ * ```ts
+ * import { TrainingError } from "./errors.ts";
+ *
+ * console.log(new TrainingError("the loss became NaN at epoch 2, batch 5").name); // "TrainingError"
+ * ```
+ */
+export class TrainingError extends LessonError {}

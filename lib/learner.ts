@@ -27,7 +27,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
+import "./fast/backend.ts";
 import type { DataLoader, DataLoaders, TensorDataset } from "./dataloader.ts";
 import {
   batchAccuracy,

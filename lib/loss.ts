@@ -22,8 +22,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
-import type { Tensor, Tensor2D } from "./backend.ts";
+import "./fast/backend.ts";
+import type { Tensor, Tensor2D } from "./fast/backend.ts";
 import { ShapeError } from "./errors.ts";
 
 /**

@@ -30,23 +30,23 @@
  *
  * @module
  */
-export * from "./backend.ts";
+export * from "./fast/backend.ts";
 export * from "./errors.ts";
 export * from "./random.ts";
-export * from "./download.ts";
-export * from "./tar.ts";
-export * from "./png.ts";
-export * from "./mnist.ts";
+export * from "./load/download.ts";
+export * from "./load/tar.ts";
+export * from "./load/png.ts";
+export * from "./load/mnist.ts";
 export * from "./dataloader.ts";
 export * from "./model.ts";
 export * from "./loss.ts";
 export * from "./optim.ts";
 export * from "./learner.ts";
 export * from "./conv.ts";
-export * from "./results.ts";
-export * from "./figures.ts";
-export * from "./render.ts";
-export * from "./show.ts";
-export * from "./images.ts";
-export * from "./progress.ts";
+export * from "./plot/results.ts";
+export * from "./plot/figures.ts";
+export * from "./plot/render.ts";
+export * from "./plot/show.ts";
+export * from "./plot/images.ts";
+export * from "./plot/progress.ts";
 export * from "./regression.ts";

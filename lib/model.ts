@@ -31,10 +31,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
-import type { Tensor, Tensor2D, Variable } from "./backend.ts";
+import "./fast/backend.ts";
+import type { Tensor, Tensor2D, Variable } from "./fast/backend.ts";
 import { ShapeError } from "./errors.ts";
-import { linearForward, linearWeightGrad, MAX_COLUMNS } from "./kernels.ts";
+import {
+  linearForward,
+  linearWeightGrad,
+  MAX_COLUMNS,
+} from "./fast/kernels.ts";
 import { randn, rng } from "./random.ts";
 
 /**

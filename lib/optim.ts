@@ -33,8 +33,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
-import type { Tensor, Tensor2D, Variable } from "./backend.ts";
+import "./fast/backend.ts";
+import type { Tensor, Tensor2D, Variable } from "./fast/backend.ts";
 import { LessonError } from "./errors.ts";
 import { type LossFunc, mnistLoss } from "./loss.ts";
 import { type Model, predict } from "./model.ts";

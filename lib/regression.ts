@@ -16,7 +16,7 @@
  * @example The lesson's linear model fitted to 0/1 labels
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { loadMnistSample } from "./mnist.ts";
+ * import { loadMnistSample } from "./load/mnist.ts";
  * import { leastSquares } from "./regression.ts";
  *
  * const { train, valid } = await loadMnistSample("data/mnist_sample");
@@ -33,8 +33,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
-import type { Tensor2D } from "./backend.ts";
+import "./fast/backend.ts";
+import type { Tensor2D } from "./fast/backend.ts";
 import { LessonError, ShapeError } from "./errors.ts";
 
 /**

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Display, DisplayOptions, MimeBundle } from "../lib/show.ts";
+import type { Display, DisplayOptions, MimeBundle } from "../lib/plot/show.ts";
 
 /** The MIME type of an interactive plotly chart. */
 export const PLOTLY = "application/vnd.plotly.v1+json";

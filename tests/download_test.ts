@@ -8,9 +8,9 @@ import {
   textProgress,
   untarData,
   URLs,
-} from "../lib/download.ts";
+} from "../lib/load/download.ts";
 import { DataError, DownloadError } from "../lib/errors.ts";
-import { decodePng } from "../lib/png.ts";
+import { decodePng } from "../lib/load/png.ts";
 import {
   archiveNeeds,
   archiveUrl,

@@ -11,7 +11,7 @@ import {
   subplots,
   type Trace,
   weightMap,
-} from "../lib/figures.ts";
+} from "../lib/plot/figures.ts";
 import type { EpochRecord } from "../lib/learner.ts";
 
 /** A trace's fields, whatever its type. */

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { drawText, GLYPH_HEIGHT, GLYPH_WIDTH, textWidth } from "../lib/font.ts";
-import type { GrayImage } from "../lib/png.ts";
+import {
+  drawText,
+  GLYPH_HEIGHT,
+  GLYPH_WIDTH,
+  textWidth,
+} from "../lib/plot/font.ts";
+import type { GrayImage } from "../lib/load/png.ts";
 
 function blank(width: number, height: number, level = 255): GrayImage {
   return { width, height, pixels: new Uint8Array(width * height).fill(level) };

@@ -8,9 +8,9 @@ import {
   pixelTable,
   showImage,
   showImages,
-} from "../lib/images.ts";
-import { decodePng, type GrayImage } from "../lib/png.ts";
-import type { MimeBundle, Picture } from "../lib/show.ts";
+} from "../lib/plot/images.ts";
+import { decodePng, type GrayImage } from "../lib/load/png.ts";
+import type { MimeBundle, Picture } from "../lib/plot/show.ts";
 import { lessonBlock } from "./_assert.ts";
 
 /** A 28×28 image whose pixel (r, c) is (r * 28 + c) mod 256. */

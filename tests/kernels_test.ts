@@ -6,9 +6,9 @@ import {
   linearForward,
   linearWeightGrad,
   unitFloats,
-} from "../lib/kernels.ts";
+} from "../lib/fast/kernels.ts";
 import { ShapeError } from "../lib/errors.ts";
-import { KERNELS_SOURCE_SHA256 } from "../lib/kernels_wasm.ts";
+import { KERNELS_SOURCE_SHA256 } from "../lib/fast/kernels_wasm.ts";
 import { type Linear, simpleNet } from "../lib/model.ts";
 import { Random } from "../lib/random.ts";
 import { type Need, permission, testIf } from "./_support.ts";
@@ -219,11 +219,11 @@ Deno.test("gatherLevels writes the chosen rows' gray levels / 255 and zeros else
 });
 
 testIf(
-  "lib/kernels_wasm.ts was compiled from the lib/kernels.c of this commit",
+  "lib/fast/kernels_wasm.ts was compiled from the lib/fast/kernels.c of this commit",
   [permission({ name: "read", path: new URL("../lib", import.meta.url) })],
   async () => {
     const source = await Deno.readFile(
-      new URL("../lib/kernels.c", import.meta.url),
+      new URL("../lib/fast/kernels.c", import.meta.url),
     );
     const digest = new Uint8Array(
       await crypto.subtle.digest("SHA-256", source),
@@ -233,7 +233,7 @@ testIf(
     assert.equal(
       hex,
       KERNELS_SOURCE_SHA256,
-      "lib/kernels.c changed since lib/kernels_wasm.ts was built: run " +
+      "lib/fast/kernels.c changed since lib/fast/kernels_wasm.ts was built: run " +
         "`deno task kernels` (needs apt-get install -y clang lld)",
     );
   },

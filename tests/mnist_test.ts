@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { untarData, URLs } from "../lib/download.ts";
+import { untarData, URLs } from "../lib/load/download.ts";
 import { DataError } from "../lib/errors.ts";
 import {
   getImageFiles,
@@ -9,8 +9,8 @@ import {
   openImage,
   pixelRows,
   stackFolder,
-} from "../lib/mnist.ts";
-import { encodePng } from "../lib/png.ts";
+} from "../lib/load/mnist.ts";
+import { encodePng } from "../lib/load/png.ts";
 import {
   archiveNeeds,
   archiveUrl,

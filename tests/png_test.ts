@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { crc32, deflateSync } from "node:zlib";
 import { decode, encode } from "fast-png";
 import { DataError, ShapeError } from "../lib/errors.ts";
-import { decodePng, encodePng } from "../lib/png.ts";
+import { decodePng, encodePng } from "../lib/load/png.ts";
 
 // PNG files are built here chunk by chunk, independently of lib/png.ts.
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { decode } from "fast-png";
-import { linePlot, plotFunction, weightMap } from "../lib/figures.ts";
-import { decodePng } from "../lib/png.ts";
-import { closeBrowser, renderPng } from "../lib/render.ts";
+import { linePlot, plotFunction, weightMap } from "../lib/plot/figures.ts";
+import { decodePng } from "../lib/load/png.ts";
+import { closeBrowser, renderPng } from "../lib/plot/render.ts";
 import { browserNeeds, profiles } from "./_browser.ts";
 import { testIf } from "./_support.ts";
 

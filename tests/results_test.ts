@@ -4,7 +4,7 @@ import {
   type ModelResult,
   resultsTable,
   saveResult,
-} from "../lib/results.ts";
+} from "../lib/plot/results.ts";
 import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
 
 const file = new URL("results/results.json", scratchRoot);

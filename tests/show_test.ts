@@ -5,16 +5,16 @@ import {
   plotFunction,
   scatterPlot,
   subplots,
-} from "../lib/figures.ts";
-import { decodePng, encodePng } from "../lib/png.ts";
-import { closeBrowser } from "../lib/render.ts";
+} from "../lib/plot/figures.ts";
+import { decodePng, encodePng } from "../lib/load/png.ts";
+import { closeBrowser } from "../lib/plot/render.ts";
 import {
   bundle,
   notebookDisplay,
   type Picture,
   show,
   tableBundle,
-} from "../lib/show.ts";
+} from "../lib/plot/show.ts";
 import { browserNeeds } from "./_browser.ts";
 import { permission, testIf } from "./_support.ts";
 import { PLOTLY, recorder } from "./_display.ts";

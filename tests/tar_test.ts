@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DataError } from "../lib/errors.ts";
-import { readTar } from "../lib/tar.ts";
+import { readTar } from "../lib/load/tar.ts";
 import { entry, header, paxRecord, tar } from "./_tar.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

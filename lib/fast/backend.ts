@@ -23,7 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { envVar } from "./env.ts";
+import { envVar } from "../load/env.ts";
 
 /** A TensorFlow.js tensor of any rank. */
 export type Tensor = tf.Tensor;

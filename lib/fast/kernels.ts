@@ -1,6 +1,6 @@
 /**
  * Kernels of our own for TensorFlow.js's WebAssembly backend, compiled from
- * `lib/kernels.c`: the linear layer's product `x·W + b` and its weights'
+ * `lib/fast/kernels.c`: the linear layer's product `x·W + b` and its weights'
  * gradient `xᵀ·dy`; writing batches of images and scaled pixels straight
  * into the backend's memory; and an `Identity` that shares a tensor's memory
  * instead of copying it. Each has a plain TensorFlow.js counterpart on the
@@ -36,7 +36,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "./backend.ts";
-import { ShapeError } from "./errors.ts";
+import { ShapeError } from "../errors.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
 
 /** What this module uses of `@tensorflow/tfjs-backend-wasm`'s backend. */
@@ -51,7 +51,7 @@ interface WasmBackend extends tf.KernelBackend {
   incRef(dataId: object): void;
 }
 
-/** The functions of `lib/kernels.c`; addresses are byte offsets. */
+/** The functions of `lib/fast/kernels.c`; addresses are byte offsets. */
 interface Kernels {
   scratch_floats(k: number): number;
   count_nonzeros(x: number, n: number, k: number): number;
@@ -497,7 +497,7 @@ function tableOf(instance: Instance): number {
 /**
  * The rows `indices` of images kept as gray levels, as a float32 tensor
  * `[indices.length, width]` of values 0..1. On the WebAssembly backend the
- * rows are written by `lib/kernels.c`, in a copy of the levels made in the
+ * rows are written by `lib/fast/kernels.c`, in a copy of the levels made in the
  * backend's memory the first time (and freed with the store).
  *
  * @example Two rows of three pixels

@@ -10,11 +10,11 @@
  *
  * @example Download, then train, with progress
  * ```ts
- * import { DataLoader, TensorDataset } from "./dataloader.ts";
- * import { untarData, URLs } from "./download.ts";
- * import { Learner } from "./learner.ts";
- * import { loadMnistSample } from "./mnist.ts";
- * import { Linear } from "./model.ts";
+ * import { DataLoader, TensorDataset } from "../dataloader.ts";
+ * import { untarData, URLs } from "../load/download.ts";
+ * import { Learner } from "../learner.ts";
+ * import { loadMnistSample } from "../load/mnist.ts";
+ * import { Linear } from "../model.ts";
  * import { fitProgress, progressBar } from "./progress.ts";
  *
  * const path = await untarData(URLs.MNIST_SAMPLE, { onProgress: progressBar() });
@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { type Progress, textBar, textProgress } from "./download.ts";
+import { type Progress, textBar, textProgress } from "../load/download.ts";
 import { plotMetrics } from "./figures.ts";
 import {
   epochCells,
@@ -37,7 +37,7 @@ import {
   type EpochRecord,
   type FitOptions,
   textRow,
-} from "./learner.ts";
+} from "../learner.ts";
 import type { RenderOptions } from "./render.ts";
 import {
   bundle,
@@ -132,7 +132,7 @@ function sender(display: Display): (b: MimeBundle, o: DisplayOptions) => void {
  *
  * @example
  * ```ts
- * import { untarData, URLs } from "./download.ts";
+ * import { untarData, URLs } from "../load/download.ts";
  * import { progressBar } from "./progress.ts";
  *
  * const path = await untarData(URLs.MNIST_SAMPLE, { onProgress: progressBar() });
@@ -196,10 +196,10 @@ export interface FitProgressOptions extends ProgressOptions, RenderOptions {}
  *
  * @example Train the lesson's simple net for 40 epochs
  * ```ts
- * import { Learner } from "./learner.ts";
- * import { simpleNet } from "./model.ts";
+ * import { Learner } from "../learner.ts";
+ * import { simpleNet } from "../model.ts";
  * import { fitProgress } from "./progress.ts";
- * import type { DataLoaders, TensorDataset } from "./dataloader.ts";
+ * import type { DataLoaders, TensorDataset } from "../dataloader.ts";
  *
  * declare const dls: DataLoaders<TensorDataset>;
  * const learn = new Learner(dls, simpleNet());

@@ -24,10 +24,10 @@
  * @module
  */
 import type { Data, Layout } from "plotly.js-dist-min";
-import "./backend.ts";
-import type { Tensor } from "./backend.ts";
-import { ShapeError } from "./errors.ts";
-import type { EpochRecord } from "./learner.ts";
+import "../fast/backend.ts";
+import type { Tensor } from "../fast/backend.ts";
+import { ShapeError } from "../errors.ts";
+import type { EpochRecord } from "../learner.ts";
 
 /** One plotly.js trace: a line, a set of markers, a heat map... */
 export type Trace = Data;
@@ -517,7 +517,7 @@ const DIVERGING = [
  * @example The weights of the lesson's linear model
  * ```ts
  * import { weightMap } from "./figures.ts";
- * import { Linear } from "./model.ts";
+ * import { Linear } from "../model.ts";
  * import { show } from "./show.ts";
  *
  * const linear = new Linear(28 * 28, 1);
@@ -567,7 +567,7 @@ export function weightMap(
  * @example After training
  * ```ts
  * import { plotMetrics } from "./figures.ts";
- * import type { EpochRecord } from "./learner.ts";
+ * import type { EpochRecord } from "../learner.ts";
  *
  * const records: EpochRecord[] = [
  *   { epoch: 0, trainLoss: 0.3, validLoss: 0.25, metrics: { accuracy: 0.8 }, seconds: 0.1 },

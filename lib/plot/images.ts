@@ -14,7 +14,7 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { showImage, showImages } from "./images.ts";
- * import { openImage, stackFolder } from "./mnist.ts";
+ * import { openImage, stackFolder } from "../load/mnist.ts";
  *
  * await showImage(await openImage("data/mnist_sample/train/3/10000.png"));
  * const [threes, sevens] = await Promise.all([
@@ -28,11 +28,11 @@
  *
  * @module
  */
-import "./backend.ts";
-import type { Tensor } from "./backend.ts";
-import { ShapeError } from "./errors.ts";
+import "../fast/backend.ts";
+import type { Tensor } from "../fast/backend.ts";
+import { ShapeError } from "../errors.ts";
 import { drawText, GLYPH_HEIGHT, textWidth } from "./font.ts";
-import { encodePng, type GrayImage } from "./png.ts";
+import { encodePng, type GrayImage } from "../load/png.ts";
 import { type Picture, show, type ShowOptions } from "./show.ts";
 
 /**
@@ -44,7 +44,7 @@ import { type Picture, show, type ShowOptions } from "./show.ts";
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import type { Digit } from "./images.ts";
- * import { openImage } from "./mnist.ts";
+ * import { openImage } from "../load/mnist.ts";
  *
  * const fromFile: Digit = await openImage("data/mnist_sample/train/3/10000.png");
  * const fromTensor: Digit = tf.zeros([28, 28]);
@@ -158,7 +158,7 @@ export interface DigitOptions {
  * @example Save a digit as a PNG file
  * ```ts
  * import { digitPicture } from "./images.ts";
- * import { openImage } from "./mnist.ts";
+ * import { openImage } from "../load/mnist.ts";
  *
  * const im3 = await openImage("data/mnist_sample/train/3/10000.png");
  * const picture = digitPicture(im3, { title: "a 3" });
@@ -201,7 +201,7 @@ export interface GridOptions {
  * @example The first five 3s
  * ```ts
  * import { digitGrid } from "./images.ts";
- * import { getImageFiles, openImage } from "./mnist.ts";
+ * import { getImageFiles, openImage } from "../load/mnist.ts";
  *
  * const files = getImageFiles("data/mnist_sample/train/3").slice(0, 5);
  * const digits = await Promise.all(files.map(openImage));
@@ -295,7 +295,7 @@ export function digitGrid(
  * @example The top of the lesson's 3
  * ```ts
  * import { pixelTable } from "./images.ts";
- * import { openImage } from "./mnist.ts";
+ * import { openImage } from "../load/mnist.ts";
  * import { show } from "./show.ts";
  *
  * const im3 = await openImage("data/mnist_sample/train/3/10000.png");
@@ -365,7 +365,7 @@ export function pixelTable(
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { showImage } from "./images.ts";
- * import { stackFolder } from "./mnist.ts";
+ * import { stackFolder } from "../load/mnist.ts";
  *
  * const threes = await stackFolder("data/mnist_sample/train/3");
  * const mean3 = threes.mean(0);
@@ -386,7 +386,7 @@ export async function showImage(
  * @example A 3 and a 7
  * ```ts
  * import { showImages } from "./images.ts";
- * import { openImage } from "./mnist.ts";
+ * import { openImage } from "../load/mnist.ts";
  *
  * const digits = await Promise.all([
  *   openImage("data/mnist_sample/train/3/10000.png"),

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { DataError } from "./errors.ts";
+import { DataError } from "../errors.ts";
 
 /**
  * What a tar entry is: a file, a folder, or something else (a link, a

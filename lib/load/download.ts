@@ -27,7 +27,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { DataError, DownloadError } from "./errors.ts";
+import { DataError, DownloadError } from "../errors.ts";
 import { envVar } from "./env.ts";
 import { readTar, type TarEntry } from "./tar.ts";
 
@@ -426,7 +426,7 @@ export async function untarData(
   url: string,
   options: UntarOptions = {},
 ): Promise<string> {
-  const dest = options.dest ?? new URL("../data/", import.meta.url);
+  const dest = options.dest ?? new URL("../../data/", import.meta.url);
   const destPath = dest instanceof URL ? fileURLToPath(dest) : dest;
   const name = new URL(url, "file:///").pathname.split("/").pop()!
     .replace(/\.(tgz|tar\.gz)$/, "");

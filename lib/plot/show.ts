@@ -28,7 +28,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Figure } from "./figures.ts";
-import { BrowserError } from "./errors.ts";
+import { BrowserError } from "../errors.ts";
 import { type RenderOptions, renderPng } from "./render.ts";
 
 /**
@@ -36,7 +36,7 @@ import { type RenderOptions, renderPng } from "./render.ts";
  *
  * @example A 1×1 white picture
  * ```ts
- * import { encodePng } from "./png.ts";
+ * import { encodePng } from "../load/png.ts";
  * import type { Picture } from "./show.ts";
  *
  * const dot: Picture = { png: encodePng(new Uint8Array([255]), 1, 1), width: 1, height: 1, text: "a white dot" };

@@ -39,7 +39,7 @@ export interface ModelResult {
 }
 
 /** Where results are kept by default. */
-const defaultFile = new URL("../data/results.json", import.meta.url);
+const defaultFile = new URL("../../data/results.json", import.meta.url);
 
 /**
  * The results saved so far, sorted by notebook (empty when none).

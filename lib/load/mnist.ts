@@ -25,12 +25,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
-import type { Tensor, Tensor2D } from "./backend.ts";
+import "../fast/backend.ts";
+import type { Tensor, Tensor2D } from "../fast/backend.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { DataError } from "./errors.ts";
-import { unitFloats } from "./kernels.ts";
+import { DataError } from "../errors.ts";
+import { unitFloats } from "../fast/kernels.ts";
 import { decodePng, type GrayImage } from "./png.ts";
 
 /**

@@ -11,7 +11,7 @@
  * @example Write a caption on a white image
  * ```ts
  * import { drawText, textWidth } from "./font.ts";
- * import { encodePng } from "./png.ts";
+ * import { encodePng } from "../load/png.ts";
  *
  * const width = textWidth("mean 3", 2) + 8, height = 24;
  * const image = { width, height, pixels: new Uint8Array(width * height).fill(255) };
@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { GrayImage } from "./png.ts";
+import type { GrayImage } from "../load/png.ts";
 
 /**
  * The glyphs of the characters " " (32) to "~" (126), in order, eight

@@ -22,7 +22,7 @@
  */
 import { inflateSync } from "node:zlib";
 import { convertIndexedToRgb, decode, type DecodedPng, encode } from "fast-png";
-import { DataError, ShapeError } from "./errors.ts";
+import { DataError, ShapeError } from "../errors.ts";
 
 /**
  * A grayscale image: `pixels[row * width + column]`, 0 (black) to 255 (white).

@@ -33,8 +33,8 @@
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BrowserError } from "./errors.ts";
-import { envVar } from "./env.ts";
+import { BrowserError } from "../errors.ts";
+import { envVar } from "../load/env.ts";
 import type { Figure } from "./figures.ts";
 
 /**
@@ -320,7 +320,7 @@ async function sweepProfiles(data: string): Promise<void> {
 }
 
 async function launch(): Promise<Browser> {
-  const data = fileURLToPath(new URL("../data/", import.meta.url));
+  const data = fileURLToPath(new URL("../../data/", import.meta.url));
   let profile: string;
   try {
     await Deno.mkdir(data, { recursive: true });
