@@ -8,7 +8,7 @@ import {
 } from "../lib/plot/figures.ts";
 import { decodePng, encodePng } from "../lib/load/png.ts";
 import { closeBrowser } from "../lib/plot/render.ts";
-import { BrowserError } from "../lib/errors.ts";
+import { ArgumentError, BrowserError } from "../lib/errors.ts";
 import {
   bundle,
   notebookDisplay,
@@ -223,4 +223,12 @@ Deno.test("tableBundle aligns numbers right and text left, in HTML and in text",
   const html = table["text/html"]!;
   assert.match(html, /<td>linear<\/td><td align="right">0\.9818<\/td>/);
   assert.match(html, /<td>a&lt;b<\/td>/);
+});
+
+Deno.test("tableBundle refuses a row without one cell per column", () => {
+  assert.throws(
+    () => tableBundle(["a", "b"], [["1", "2"], ["3"]]),
+    (e: Error) =>
+      e instanceof ArgumentError && /Row 1 .* 1 cells for 2/.test(e.message),
+  );
 });

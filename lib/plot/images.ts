@@ -472,6 +472,8 @@ async function showCaptioned(
  *
  * @throws {BrowserError} when a caption must be drawn, no browser can, and
  * images are required (`MNIST_REQUIRE_PNG=1`).
+ * @throws {ShapeError} when the digit is not a square image.
+ * @throws {ArgumentError} when `scale` is not a whole number ≥ 1.
  *
  * @example The mean 3
  * ```ts
@@ -502,6 +504,9 @@ export async function showImage(
  *
  * @throws {BrowserError} when captions must be drawn, no browser can, and
  * images are required (`MNIST_REQUIRE_PNG=1`).
+ * @throws {ShapeError} when a digit is not a square image.
+ * @throws {ArgumentError} when there is no digit, more titles than digits,
+ * or `scale` is not a whole number ≥ 1.
  *
  * @example A 3 and a 7
  * ```ts

@@ -31,7 +31,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Figure } from "./figures.ts";
-import { BrowserError } from "../errors.ts";
+import { ArgumentError, BrowserError } from "../errors.ts";
 import { envVar } from "../load/env.ts";
 import { type RenderOptions, renderPng } from "./render.ts";
 
@@ -98,6 +98,8 @@ export interface MimeBundle {
  * right-aligned when all their cells are numbers (units such as "0.05 s"
  * allowed).
  *
+ * @throws {ArgumentError} when a row has not one cell per column.
+ *
  * @example
  * ```ts
  * import { tableBundle } from "./show.ts";
@@ -110,6 +112,13 @@ export function tableBundle(
   header: readonly string[],
   rows: readonly (readonly string[])[],
 ): MimeBundle {
+  const ragged = rows.findIndex((row) => row.length !== header.length);
+  if (ragged >= 0) {
+    throw new ArgumentError(
+      `Row ${ragged} of the table has ${rows[ragged].length} cells for ` +
+        `${header.length} columns (${header.join(", ")}): give one per column.`,
+    );
+  }
   const numeric = header.map((_, i) =>
     i > 0 && rows.every((row) => /^-?[\d.,]+(e-?\d+)?( \w+)?$/.test(row[i]))
   );
