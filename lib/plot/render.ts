@@ -140,9 +140,8 @@ function findBrowser(): string {
     if (path !== undefined) return path;
     // Deno grants `--allow-run=<name>` only for a name it finds on PATH, and
     // puppeteer checks that the binary exists, which needs read access.
-    (found.length > 0 || runnable || paths.some((p) => !canRead(p))
-      ? forbidden
-      : missing).push(name);
+    const unreadable = paths.some((p) => !canRead(p));
+    (found.length > 0 || unreadable ? forbidden : missing).push(name);
   }
   const found = [
     missing.length === 0 ? "" : `${missing.join(", ")}: not found`,
