@@ -87,6 +87,10 @@ interface Running {
   readonly browser: Browser;
   /** The page that has plotly.js loaded. */
   readonly plotly: Page;
+  /** The page that draws HTML, made at the first such call. */
+  html?: Promise<Page>;
+  /** The HTML drawings under way, one after the other on that page. */
+  htmlQueue: Promise<unknown>;
   readonly profile: string;
   /** Holds the profile: a lock that only this process has. */
   readonly owner: Deno.FsFile;
@@ -295,6 +299,7 @@ async function launch(): Promise<Running> {
       plotly,
       profile,
       owner,
+      htmlQueue: Promise.resolve(),
       busy: 0,
       gone: false,
       onExit: () => {
@@ -428,9 +433,9 @@ export async function renderHtml(
   options: { readonly width?: number } = {},
 ): Promise<Uint8Array> {
   const width = size(options.width ?? 2000, "width");
-  return await call("Drawing HTML", async ({ browser }) => {
-    const page = await lockedPage(browser);
-    try {
+  return await call("Drawing HTML", (running) => {
+    const draw = async () => {
+      const page = await (running.html ??= lockedPage(running.browser));
       await page.setViewport({ width, height: 100, deviceScaleFactor: 1 });
       await page.setContent(
         `<!doctype html><html><body style="margin:0;background:#fff">` +
@@ -439,11 +444,11 @@ export async function renderHtml(
         { waitUntil: "load" },
       );
       const root = await page.$("#root");
-      const png = await root!.screenshot({ type: "png" });
-      return new Uint8Array(png);
-    } finally {
-      await page.close();
-    }
+      return new Uint8Array(await root!.screenshot({ type: "png" }));
+    };
+    const drawn = running.htmlQueue.then(draw);
+    running.htmlQueue = drawn.catch(() => {});
+    return drawn;
   });
 }
 
