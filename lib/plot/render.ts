@@ -282,17 +282,14 @@ async function launch(): Promise<Running> {
   let browser: Browser | undefined;
   try {
     browser = await start(path, profile);
-    hold(browser.process(), false);
+    // The browser keeps this process up while it starts; then only while a
+    // call is under way (see `call`).
     const plotly = await lockedPage(browser);
     const source = await Deno.readTextFile(
       new URL(import.meta.resolve("plotly.js-dist-min")),
     );
-    hold(browser.process(), true);
-    try {
-      await plotly.evaluate(source);
-    } finally {
-      hold(browser.process(), false);
-    }
+    await plotly.evaluate(source);
+    hold(browser.process(), false);
     const child = browser.process();
     const running: Running = {
       browser,
