@@ -163,7 +163,11 @@ export interface EpochRecord {
 }
 
 /**
- * Options of {@linkcode Learner.fit}.
+ * What {@linkcode Learner.fit} reports to, as it trains: `onBegin` once with
+ * the number of epochs and the metrics' names, `onEpoch` after each epoch
+ * with its record, `onEnd` once at the end (each awaited when it returns a
+ * promise; each may be left out). The default, {@linkcode printEpochs},
+ * prints a table.
  *
  * @example Collect the accuracies instead of printing a table
  * ```ts
@@ -176,11 +180,15 @@ export interface EpochRecord {
  * ```
  */
 export interface FitOptions {
-  /**
-   * Called after each epoch with its record (and awaited, when it returns a
-   * promise). Without it, `fit` prints a table row per epoch.
-   */
+  /** Called before the first epoch. */
+  readonly onBegin?: (
+    epochs: number,
+    metricNames: readonly string[],
+  ) => void | Promise<void>;
+  /** Called after each epoch with its record. */
   readonly onEpoch?: (record: EpochRecord) => void | Promise<void>;
+  /** Called after the last epoch with every record. */
+  readonly onEnd?: (records: readonly EpochRecord[]) => void | Promise<void>;
 }
 
 /**
@@ -232,6 +240,29 @@ export function epochCells(record: EpochRecord): string[] {
  */
 export function textRow(cells: readonly string[]): string {
   return cells.map((cell) => cell.padEnd(11)).join(" ").trimEnd();
+}
+
+/**
+ * What {@linkcode Learner.fit} reports to by default: it prints a header
+ * (see {@linkcode epochColumns}), then a row per epoch (see
+ * {@linkcode epochCells}). The one place where the table of epochs is
+ * printed as text.
+ *
+ * @example A header and one row
+ * ```ts
+ * import { printEpochs } from "./learner.ts";
+ *
+ * const print = printEpochs();
+ * await print.onBegin?.(1, ["accuracy"]); // epoch  trainLoss  validLoss  accuracy  time
+ * await print.onEpoch?.({ epoch: 0, trainLoss: 0.2, validLoss: 0.1, metrics: { accuracy: 0.9 }, seconds: 0.05 });
+ * ```
+ */
+export function printEpochs(): FitOptions {
+  return {
+    onBegin: (_, metricNames) =>
+      console.log(textRow(epochColumns(metricNames))),
+    onEpoch: (record) => console.log(textRow(epochCells(record))),
+  };
 }
 
 /**
@@ -298,24 +329,20 @@ export class Learner {
 
   /**
    * Trains for `epochs` epochs at learning rate `lr`, and returns (and keeps
-   * in {@linkcode Learner.recorder}) a record per epoch. After each epoch it
-   * calls `options.onEpoch`, or prints a table row, and yields to the event
-   * loop (at most every 50 ms) so that a notebook can show progress.
+   * in {@linkcode Learner.recorder}) a record per epoch. It reports to
+   * `options` (by default {@linkcode printEpochs}, which prints a table row
+   * per epoch), and after each epoch yields to the event loop (at most every
+   * 50 ms) so that a notebook can show progress.
    */
   async fit(
     epochs: number,
     lr: number,
-    options: FitOptions = {},
+    options: FitOptions = printEpochs(),
   ): Promise<EpochRecord[]> {
     this.opt ??= this.optFunc(this.model.params, lr);
     this.opt.lr = lr;
     const names = Object.keys(this.metrics);
-    const print = options.onEpoch === undefined;
-    if (print) {
-      console.log(
-        textRow(epochColumns(names)),
-      );
-    }
+    await options.onBegin?.(epochs, names);
     const records: EpochRecord[] = [];
     this.recorder = records;
     let lastYield = performance.now();
@@ -335,11 +362,7 @@ export class Learner {
       const seconds = (performance.now() - start) / 1000;
       const record = { epoch, trainLoss, validLoss, metrics, seconds };
       records.push(record);
-      if (print) {
-        console.log(textRow(epochCells(record)));
-      } else {
-        await options.onEpoch?.(record);
-      }
+      await options.onEpoch?.(record);
       // Let the event loop run (a notebook then shows the rows so far) at
       // most every 50 ms: timers nested this way wait at least 4 ms each,
       // a tenth of an epoch of the linear model.
@@ -348,6 +371,7 @@ export class Learner {
         lastYield = performance.now();
       }
     }
+    await options.onEnd?.(records);
     return records;
   }
 }

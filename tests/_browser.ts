@@ -1,8 +1,9 @@
 /**
- * What the tests that draw charts in a headless browser need: Chromium,
- * allowed to run, and the permissions the renderer uses (its profile folder
- * in `data/`, the page on the loopback interface, plotly.js in
- * `node_modules/`).
+ * What the tests that draw in a headless browser need: Chromium, allowed to
+ * run and to be read (puppeteer checks that the binary exists), and the
+ * permissions the renderer uses (its profile folder in `data/`, plotly.js in
+ * `node_modules/`); and, for the tests that watch a browser from outside, a
+ * way to run Deno in a subprocess and to look at every process's command line.
  *
  * @module
  */
@@ -20,9 +21,15 @@ export const browserNeeds: readonly Need[] = [
     fix: "install it (Debian and Ubuntu: `sudo apt-get install chromium`) " +
       "and run `deno task test`, which allows running it",
   },
+  permission({ name: "read", path: "/usr/bin/chromium" }),
   permission({ name: "read", path: project }),
   permission({ name: "write", path: new URL("data/", project) }),
-  permission({ name: "net", host: "127.0.0.1" }),
+];
+
+/** The needs of a test that runs Deno in a subprocess (which renders). */
+export const subprocessNeeds: readonly Need[] = [
+  ...browserNeeds,
+  permission({ name: "run", command: "deno" }),
 ];
 
 /** The browsers' profile folders left in `data/`. */
@@ -30,4 +37,55 @@ export function profiles(): string[] {
   return [...Deno.readDirSync(new URL("data/", project))]
     .map((entry) => entry.name)
     .filter((name) => name.startsWith(".browser-"));
+}
+
+/**
+ * The command lines of the live processes whose command line contains
+ * `text` (zombies left out), read from `/proc` by a Deno subprocess that may
+ * read it.
+ */
+export async function processesWith(text: string): Promise<string[]> {
+  const script = `
+    const found = [];
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\\d+$/.test(entry.name) || entry.name === String(Deno.pid)) continue;
+      try {
+        const stat = Deno.readTextFileSync("/proc/" + entry.name + "/stat");
+        if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+        const line = Deno.readTextFileSync("/proc/" + entry.name + "/cmdline")
+          .split("\\0").join(" ");
+        if (line.includes(Deno.args[0])) found.push(line);
+      } catch { /* it exited meanwhile */ }
+    }
+    console.log(JSON.stringify(found));`;
+  const { code, stdout, stderr } = await new Deno.Command("deno", {
+    args: [
+      "eval",
+      "--quiet",
+      "--no-config",
+      "--allow-read=/proc",
+      script,
+      text,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text_ = new TextDecoder();
+  if (code !== 0) throw new Error(text_.decode(stderr));
+  return JSON.parse(text_.decode(stdout));
+}
+
+/** The user id this test runs as, read by a Deno subprocess that may. */
+export async function userId(): Promise<number> {
+  const { stdout } = await new Deno.Command("deno", {
+    args: [
+      "eval",
+      "--quiet",
+      "--no-config",
+      "--allow-sys=uid",
+      "console.log(Deno.uid())",
+    ],
+    stdout: "piped",
+  }).output();
+  return Number(new TextDecoder().decode(stdout));
 }

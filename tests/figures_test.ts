@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { ShapeError } from "../lib/errors.ts";
+import { ArgumentError, ShapeError } from "../lib/errors.ts";
 import {
   type Figure,
   heatmap,
@@ -81,10 +81,13 @@ Deno.test("plotFunction labels the axes x and y unless told otherwise", () => {
 });
 
 Deno.test("plotFunction rejects an empty interval", () => {
-  assert.throws(() => plotFunction(Math.sin, { min: 1, max: 1 }), RangeError);
+  assert.throws(
+    () => plotFunction(Math.sin, { min: 1, max: 1 }),
+    ArgumentError,
+  );
   assert.throws(
     () => plotFunction(Math.sin, { min: 0, max: 1, steps: 0 }),
-    RangeError,
+    ArgumentError,
   );
 });
 
@@ -175,7 +178,7 @@ Deno.test("subplots lists each series name once in the legend, in one colour acr
 });
 
 Deno.test("subplots needs a figure", () => {
-  assert.throws(() => subplots([]), RangeError);
+  assert.throws(() => subplots([]), ArgumentError);
 });
 
 Deno.test("heatmap draws row 0 at the top, with square cells, white for low and black for high", () => {
@@ -277,7 +280,7 @@ Deno.test("weightMap's clip ends the scale at a quantile of the magnitudes", () 
   const clipped = fields(weightMap(weights, { clip: 0.99 }).data[0]);
   assert.deepEqual([full.zmin, full.zmax], [-100, 100]);
   assert.deepEqual([clipped.zmin, clipped.zmax], [-1, 1]);
-  assert.throws(() => weightMap(weights, { clip: 0 }), RangeError);
+  assert.throws(() => weightMap(weights, { clip: 0 }), ArgumentError);
 });
 
 Deno.test("side by side, each heat map keeps its own colour bar, right of its panel", () => {

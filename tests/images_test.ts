@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { ShapeError } from "../lib/errors.ts";
+import { ArgumentError, BrowserError, ShapeError } from "../lib/errors.ts";
 import {
+  captionedGrid,
   digitGrid,
   digitPicture,
   pixelTable,
@@ -10,8 +11,12 @@ import {
   showImages,
 } from "../lib/plot/images.ts";
 import { decodePng, type GrayImage } from "../lib/load/png.ts";
-import type { MimeBundle, Picture } from "../lib/plot/show.ts";
+import type { Picture } from "../lib/plot/show.ts";
+import { closeBrowser, renderPng } from "../lib/plot/render.ts";
 import { lessonBlock } from "./_assert.ts";
+import { browserNeeds } from "./_browser.ts";
+import { recorder } from "./_display.ts";
+import { permission, testIf } from "./_support.ts";
 
 /** A 28×28 image whose pixel (r, c) is (r * 28 + c) mod 256. */
 function ramp(): GrayImage {
@@ -92,24 +97,6 @@ Deno.test("a digit tensor may be [28, 28], [784] or [1, 784]; other sizes are re
   tf.dispose([flat, odd]);
 });
 
-Deno.test("a caption goes above the digit, in dark letters", () => {
-  const plain = digitPicture(ramp(), { scale: 2 });
-  const captioned = digitPicture(ramp(), { scale: 2, title: "mean 3" });
-  assert.equal(captioned.text, "Digit 28×28: mean 3");
-  assert.ok(captioned.height > plain.height);
-  const image = decoded(captioned);
-  const captionRows = [
-    ...image.pixels.subarray(GAP * image.width, (GAP + 16) * image.width),
-  ];
-  assert.ok(captionRows.some((p) => p === 0), "the letters are black");
-});
-
-Deno.test("a wide caption widens the picture instead of being cut", () => {
-  const title = "train/3/10000.png (the lesson's first 3)";
-  const picture = digitPicture(ramp(), { scale: 2, title });
-  assert.ok(picture.width >= title.length * 12 - 2);
-});
-
 Deno.test("digitGrid lays digits out row by row, in the given number of columns", () => {
   const digits = Array.from({ length: 5 }, ramp);
   const one = digitGrid(digits.slice(0, 1), { scale: 1 });
@@ -123,17 +110,9 @@ Deno.test("digitGrid lays digits out row by row, in the given number of columns"
   assert.equal(row.height, one.height);
 });
 
-Deno.test("digitGrid captions each digit, and refuses more captions than digits", () => {
-  const digits = [ramp(), ramp()];
-  const grid = digitGrid(digits, { titles: ["mean 3", "mean 7"] });
-  assert.equal(grid.text, "2 digits 28×28: mean 3, mean 7");
-  assert.ok(grid.height > digitGrid(digits).height);
-  assert.throws(
-    () => digitGrid(digits, { titles: ["a", "b", "c"] }),
-    RangeError,
-  );
-  assert.throws(() => digitGrid([]), RangeError);
-  assert.throws(() => digitGrid(digits, { scale: 1.5 }), RangeError);
+Deno.test("digitGrid refuses no digits and a scale that is not a whole number", () => {
+  assert.throws(() => digitGrid([]), ArgumentError);
+  assert.throws(() => digitGrid([ramp()], { scale: 1.5 }), ArgumentError);
 });
 
 /** The lesson's digit `train/3/10000.png`, rows 4 to 9 of columns 4 to 9 (the rest black). */
@@ -143,57 +122,204 @@ function lessonCorner(): GrayImage {
   return { width: 28, height: 28, pixels };
 }
 
-Deno.test("pixelTable draws a cell per pixel, with a row and a column of numbers around them", () => {
+Deno.test("pixelTable is a heat map of the block: each cell shaded from white (0) to black (255), showing its value", () => {
   const table = pixelTable(lessonCorner(), [4, 15], [4, 22]);
-  const cellWidth = 3 * 12 - 2 + 2 * GAP, cellHeight = 16 + GAP;
-  assert.equal(table.width, (18 + 1) * cellWidth);
-  assert.equal(table.height, (11 + 1) * cellHeight);
-  assert.match(table.text, /rows 4-14, columns 4-21/);
-});
-
-Deno.test("pixelTable shades cells from white for 0 to black for 255, with white text on dark cells", () => {
-  const table = decoded(pixelTable(lessonCorner(), [4, 10], [4, 10]));
-  const cellWidth = 46, cellHeight = 22;
-  /** The gray levels of the cell of pixel (row, col), counted. */
-  const cell = (row: number, col: number) => {
-    const counts = new Map<number, number>();
-    const [y0, x0] = [(row - 4 + 1) * cellHeight, (col - 4 + 1) * cellWidth];
-    for (let y = y0; y < y0 + cellHeight - 1; y++) {
-      for (let x = x0; x < x0 + cellWidth - 1; x++) {
-        const p = at(table, y, x);
-        counts.set(p, (counts.get(p) ?? 0) + 1);
-      }
-    }
-    return [...counts].sort((a, b) => b[1] - a[1]); // most common first
-  };
-  const [dark, light, middle] = [cell(7, 8), cell(4, 4), cell(5, 9)]; // 253, 0, 29
-  assert.equal(dark[0][0], 2, "a 253 cell is black");
-  assert.deepEqual(dark.map(([p]) => p).sort((a, b) => a - b), [2, 255]); // white digits
-  assert.equal(light[0][0], 255, "a 0 cell is white");
-  assert.deepEqual(light.map(([p]) => p).sort((a, b) => a - b), [0, 255]); // black digits
-  assert.equal(middle[0][0], 255 - 29);
-  // The corner above the row numbers is white, and so are the header cells.
-  assert.equal(at(table, 0, 0), 255);
+  const [trace] = table.data as {
+    z: number[][];
+    x: number[];
+    y: number[];
+    zmin: number;
+    zmax: number;
+    colorscale: [number, string][];
+    texttemplate: string;
+  }[];
+  assert.equal(trace.z.length, 11);
+  assert.equal(trace.z[0].length, 18);
+  assert.deepEqual(trace.x, Array.from({ length: 18 }, (_, i) => 4 + i));
+  assert.deepEqual(trace.y, Array.from({ length: 11 }, (_, i) => 4 + i));
+  assert.deepEqual(trace.z[3].slice(0, 6), [...lessonBlock[3]]); // row 7
+  assert.deepEqual([trace.zmin, trace.zmax], [0, 255]);
+  assert.deepEqual(trace.colorscale, [[0, "#ffffff"], [1, "#000000"]]);
+  assert.equal(trace.texttemplate, "%{z}");
+  const title = table.layout.title as { text: string };
+  assert.equal(title.text, "Pixel values of rows 4-14, columns 4-21");
 });
 
 Deno.test("pixelTable refuses a block outside the image", () => {
-  assert.throws(() => pixelTable(ramp(), [4, 30], [0, 5]), RangeError);
-  assert.throws(() => pixelTable(ramp(), [5, 5], [0, 5]), RangeError);
+  assert.throws(() => pixelTable(ramp(), [4, 30], [0, 5]), ArgumentError);
+  assert.throws(() => pixelTable(ramp(), [5, 5], [0, 5]), ArgumentError);
+  assert.throws(() => pixelTable(ramp(), [0, 1.5], [0, 5]), ArgumentError);
 });
 
-Deno.test("showImage and showImages send PNG pictures to the display", async () => {
-  const shown: MimeBundle[] = [];
-  const display = (bundle: MimeBundle) => void shown.push(bundle);
-  await showImage(ramp(), { title: "ramp", display });
-  await showImages([ramp(), ramp()], { titles: ["a", "b"], display });
-  assert.deepEqual(shown.map((b) => b["text/plain"]), [
-    "Digit 28×28: ramp",
-    "2 digits 28×28: a, b",
+testIf(
+  "a drawn pixelTable has black cells with white numbers and white cells with black numbers",
+  browserNeeds,
+  async () => {
+    let png: Uint8Array;
+    try {
+      png = await renderPng(pixelTable(lessonCorner(), [4, 10], [4, 10]));
+    } finally {
+      await closeBrowser();
+    }
+    const image = decodePng(png, "the pixel table");
+    /** The gray levels inside the cell of pixel (row, col), most common first. */
+    const cell = (row: number, col: number) => {
+      const counts = new Map<number, number>();
+      const [x0, y0] = [36 + 36 * (col - 4), 66 + 24 * (row - 4)];
+      for (let y = y0 + 3; y < y0 + 21; y++) {
+        for (let x = x0 + 3; x < x0 + 33; x++) {
+          const p = at(image, y, x);
+          counts.set(p, (counts.get(p) ?? 0) + 1);
+        }
+      }
+      return [...counts].sort((a, b) => b[1] - a[1]);
+    };
+    const [dark, light] = [cell(7, 8), cell(4, 4)]; // 253 and 0
+    assert.ok(dark[0][0] < 10, `a 253 cell is black: ${dark[0][0]}`);
+    assert.ok(dark.some(([p]) => p > 200), "with white digits");
+    assert.equal(light[0][0], 255, "a 0 cell is white");
+    assert.ok(light.some(([p]) => p < 120), "with dark digits");
+  },
+);
+
+testIf(
+  "captionedGrid draws a caption above each digit, and keeps the digit's pixels exact",
+  browserNeeds,
+  async () => {
+    const scale = 2;
+    let picture: Picture;
+    try {
+      picture = await captionedGrid([ramp()], { titles: ["3"], scale });
+    } finally {
+      await closeBrowser();
+    }
+    assert.equal(picture.text, "Digit 28×28: 3");
+    const image = decoded(picture);
+    // The digit and its frame: digitPicture's, less its margin.
+    const plain = decoded(digitPicture(ramp(), { scale }));
+    const side = 28 * scale + 2 * FRAME;
+    const [left, top] = [GAP, GAP + 20 + 3]; // below the caption's line
+    for (let r = 0; r < side; r++) {
+      for (let c = 0; c < side; c++) {
+        assert.equal(
+          at(image, top + r, left + c),
+          at(plain, GAP + r, GAP + c),
+          `(${r}, ${c})`,
+        );
+      }
+    }
+    const caption = image.pixels.subarray(GAP * image.width, top * image.width);
+    assert.ok(caption.some((p) => p < 100), "the caption is written in dark");
+    assert.equal(picture.width, side + 2 * GAP);
+  },
+);
+
+Deno.test("captionedGrid refuses more captions than digits", async () => {
+  await assert.rejects(
+    captionedGrid([ramp()], { titles: ["a", "b"] }),
+    ArgumentError,
+  );
+});
+
+Deno.test("showImage and showImages without captions send PNG pictures, and need no browser", async () => {
+  const { display, shown } = recorder();
+  await showImage(ramp(), { display });
+  await showImages([ramp(), ramp()], { display, columns: 1 });
+  assert.deepEqual(shown.map(([b]) => b["text/plain"]), [
+    "Digit 28×28",
+    "2 digits 28×28",
   ]);
-  assert.ok(shown.every((b) => b["image/png"] !== undefined));
   const image = decodePng(
-    Buffer.from(shown[0]["image/png"]!, "base64"),
+    Buffer.from(shown[0][0]["image/png"]!, "base64"),
     "shown",
   );
-  assert.equal(image.width, digitPicture(ramp(), { title: "ramp" }).width);
+  assert.equal(image.width, digitPicture(ramp()).width);
 });
+
+testIf(
+  "showImages draws the captions into the picture when a browser can",
+  browserNeeds,
+  async () => {
+    const { display, shown } = recorder();
+    try {
+      await showImages([ramp(), ramp()], { titles: ["a", "b"], display });
+    } finally {
+      await closeBrowser();
+    }
+    assert.equal(shown.length, 1);
+    const [mime] = shown[0];
+    assert.equal(mime["text/plain"], "2 digits 28×28: a, b");
+    const image = decodePng(Buffer.from(mime["image/png"]!, "base64"), "grid");
+    assert.ok(image.height > digitGrid([ramp(), ramp()]).height);
+  },
+);
+
+/** Runs `fn` with environment variables set, then restores them. */
+async function withEnv(
+  vars: Record<string, string>,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const saved = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
+  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+  await closeBrowser(); // look for the browser again
+  try {
+    await fn();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, v);
+    }
+    await closeBrowser();
+  }
+}
+
+const noBrowser = { CHROMIUM_PATH: "tests/.scratch/no-such-chromium" };
+const envNeeds = [
+  permission({ name: "env", variable: "CHROMIUM_PATH" }),
+  permission({ name: "env", variable: "MNIST_REQUIRE_PNG" }),
+];
+
+testIf(
+  "without a browser, showImages shows the digits, then their captions as a line of text",
+  envNeeds,
+  async () => {
+    const { display, shown } = recorder();
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+    try {
+      await withEnv({ ...noBrowser, MNIST_REQUIRE_PNG: "0" }, async () => {
+        await showImages([ramp(), ramp()], { titles: ["a", "b"], display });
+      });
+    } finally {
+      console.warn = warn;
+    }
+    assert.deepEqual(shown.map(([b]) => Object.keys(b).sort()), [
+      ["image/png", "text/plain"],
+      ["text/plain"],
+    ]);
+    assert.equal(
+      shown[0][0]["image/png"],
+      Buffer.from(digitGrid([ramp(), ramp()]).png).toString("base64"),
+    );
+    assert.equal(shown[1][0]["text/plain"], "Captions, left to right: a | b");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /no-such-chromium/);
+  },
+);
+
+testIf(
+  "with MNIST_REQUIRE_PNG=1, captions that no browser can draw are an error",
+  envNeeds,
+  async () => {
+    const { display, shown } = recorder();
+    await withEnv({ ...noBrowser, MNIST_REQUIRE_PNG: "1" }, async () => {
+      await assert.rejects(
+        showImage(ramp(), { title: "a", display }),
+        (e: Error) =>
+          e instanceof BrowserError && /MNIST_REQUIRE_PNG=1/.test(e.message),
+      );
+    });
+    assert.equal(shown.length, 0);
+  },
+);

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
 import { type Progress, untarData } from "../lib/load/download.ts";
-import { Learner } from "../lib/learner.ts";
+import { type EpochRecord, Learner } from "../lib/learner.ts";
 import { Linear } from "../lib/model.ts";
 import { decodePng } from "../lib/load/png.ts";
 import { fitProgress, progressBar } from "../lib/plot/progress.ts";
@@ -49,11 +49,11 @@ Deno.test("progressBar shows one output, then updates it in place under the same
   }
   assert.equal(
     shown[3][0]["text/plain"],
-    "downloaded 3.2 MB, extracted 14,434 files",
+    "download 3.2 MB, extract 14,434 files",
   );
   assert.equal(
     shown[2][0]["text/plain"].includes(
-      "downloaded 3.2 MB, extracting 0 / 14,434 files",
+      "download 3.2 MB, extract 0 / 14,434 files",
     ),
     true,
   );
@@ -74,7 +74,7 @@ Deno.test("progressBar shows a bar and a percentage while a task runs", async ()
   await settle();
   assert.equal(
     shown[0][0]["text/plain"],
-    `[${"#".repeat(15)}${".".repeat(15)}]  50%  downloading 1.6 / 3.2 MB`,
+    `[${"#".repeat(15)}${".".repeat(15)}]  50%  download 1.6 / 3.2 MB`,
   );
 });
 
@@ -86,7 +86,22 @@ Deno.test("progressBar updates at most ten times a second, but always shows the 
   }
   await settle();
   assert.ok(shown.length <= 3, `${shown.length} updates`);
-  assert.equal(shown.at(-1)![0]["text/plain"], "extracted 100 files");
+  assert.equal(shown.at(-1)![0]["text/plain"], "extract 100 files");
+});
+
+Deno.test("progressBar shows any task by its own name and unit, and lists the tasks done", async () => {
+  const { display, shown } = recorder();
+  const report = progressBar({ display });
+  report({ task: "index", done: 5, total: 10, unit: "images" });
+  report({ task: "index", done: 10, total: 10, unit: "images" });
+  report({ task: "check", done: 3, total: undefined });
+  await settle();
+  assert.deepEqual(shown.map(([b]) => b["text/plain"]), [
+    `[${"#".repeat(15)}${".".repeat(15)}]  50%  index 5 / 10 images`,
+    "index 10 images",
+    "index 10 images, check 3",
+  ]);
+  assert.match(shown[2][0]["text/html"]!, /^<span>index 10 images, check 3/);
 });
 
 Deno.test("two progress bars have two ids", async () => {
@@ -120,7 +135,7 @@ testIf(
     });
     await settle();
     const last = shown.at(-1)![0]["text/plain"];
-    assert.match(last, /^downloaded 0\.0 MB, extracted 300 files$/);
+    assert.match(last, /^download 0\.0 MB, extract 300 files$/);
     assert.ok(shown.slice(1).every(([, options]) => options.update === true));
     await Deno.remove(folder, { recursive: true });
   },
@@ -143,11 +158,17 @@ function tinyLearner(): { learn: Learner; free: () => void } {
 Deno.test("fitProgress shows a table that grows a row per epoch and a chart, each updated in place", async () => {
   const { learn, free } = tinyLearner();
   const { display, shown } = recorder();
+  const progress = fitProgress({ display });
+  // Five epochs announced, three reported: no PNG is drawn, no browser needed.
+  const records: EpochRecord[] = [];
   const before = tf.memory().numTensors;
-  // Five epochs announced, three run: no PNG is drawn, no browser needed.
-  await learn.fit(3, 0.5, fitProgress(5, { display }));
+  await learn.fit(3, 0.5, {
+    onEpoch: (record) => void records.push(record),
+  });
   free();
   assert.equal(tf.memory().numTensors, before - 2 - 2); // x, y, weights, bias
+  await progress.onBegin!(5, ["accuracy"]);
+  for (const record of records) await progress.onEpoch!(record);
   assert.equal(shown.length, 6);
   const tables = shown.filter((_, i) => i % 2 === 0);
   const charts = shown.filter((_, i) => i % 2 === 1);
@@ -174,7 +195,7 @@ Deno.test("fitProgress shows a table that grows a row per epoch and a chart, eac
     html,
     /^<table><thead><tr><th>epoch<\/th><th align="right">trainLoss<\/th>/,
   );
-  const accuracy = learn.recorder[2].metrics.accuracy.toFixed(6);
+  const accuracy = records[2].metrics.accuracy.toFixed(6);
   assert.ok(html.includes(`<td align="right">${accuracy}</td>`));
   for (const [chart] of charts) {
     assert.deepEqual(Object.keys(chart).sort(), [PLOTLY, "text/plain"]);
@@ -185,7 +206,7 @@ Deno.test("fitProgress shows a table that grows a row per epoch and a chart, eac
 });
 
 testIf(
-  "fitProgress draws the chart of the last epoch as a PNG too",
+  "fitProgress draws the chart of the last epoch as a PNG too, fit telling it how many epochs there are",
   browserNeeds,
   async () => {
     const { learn, free } = tinyLearner();
@@ -194,7 +215,7 @@ testIf(
       await learn.fit(
         2,
         0.5,
-        fitProgress(2, { display, width: 500, height: 250 }),
+        fitProgress({ display, width: 500, height: 250 }),
       );
     } finally {
       free();
@@ -210,7 +231,7 @@ testIf(
 
 Deno.test("outside a notebook, fitProgress prints the rows as the Learner does", async () => {
   const { learn, free } = tinyLearner();
-  const lines = await captureLog(() => learn.fit(2, 0.5, fitProgress(2)));
+  const lines = await captureLog(() => learn.fit(2, 0.5, fitProgress()));
   free();
   assert.equal(lines.length, 3);
   assert.match(

@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { decode } from "fast-png";
+import { Buffer } from "node:buffer";
+import { decode, encode } from "fast-png";
 import { linePlot, plotFunction, weightMap } from "../lib/plot/figures.ts";
-import { decodePng } from "../lib/load/png.ts";
-import { closeBrowser, renderPng } from "../lib/plot/render.ts";
-import { browserNeeds, profiles } from "./_browser.ts";
-import { testIf } from "./_support.ts";
+import { decodePng, encodePng } from "../lib/load/png.ts";
+import { ArgumentError } from "../lib/errors.ts";
+import { closeBrowser, renderHtml, renderPng } from "../lib/plot/render.ts";
+import {
+  browserNeeds,
+  processesWith,
+  profiles,
+  subprocessNeeds,
+  userId,
+} from "./_browser.ts";
+import { permission, testIf } from "./_support.ts";
 
 testIf(
   "renderPng draws a figure as a PNG of the requested size, with something on it",
@@ -119,44 +127,225 @@ testIf(
 );
 
 testIf(
-  "starting a browser removes the profile folders of browsers that are gone, and only those",
+  "starting a browser removes the profile folders of processes that are gone, and only those",
   browserNeeds,
   async () => {
     const data = fileURLToPath(new URL("../data/", import.meta.url));
-    // A browser that was killed: its port no longer answers.
-    const server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      () => new Response("{}"),
-    );
-    const port = server.addr.port;
-    await server.shutdown();
-    const gone = await Deno.makeTempDir({
-      dir: data,
-      prefix: ".browser-",
+    // A process that was killed: its lock file is there, but nobody holds it.
+    const gone = await Deno.makeTempDir({ dir: data, prefix: ".browser-" });
+    await Deno.writeTextFile(`${gone}/owner.lock`, "");
+    // A process that lives: it holds its lock.
+    const alive = await Deno.makeTempDir({ dir: data, prefix: ".browser-" });
+    const held = await Deno.open(`${alive}/owner.lock`, {
+      write: true,
+      create: true,
     });
-    await Deno.writeTextFile(
-      `${gone}/DevToolsActivePort`,
-      `${port}\n/devtools/browser/x\n`,
-    );
-    // A browser starting in another process: no port yet, a fresh folder.
+    await held.lock(true);
+    // A browser starting in another process: no lock yet, a fresh folder.
     const starting = await Deno.makeTempDir({
       dir: data,
       prefix: ".browser-",
     });
+    const name = (path: string) => path.split("/").pop()!;
     try {
       await renderPng(linePlot({ y: [1, 2] }));
-      assert.ok(
-        !profiles().includes(gone.split("/").pop()!),
-        "the dead one is removed",
-      );
-      assert.ok(
-        profiles().includes(starting.split("/").pop()!),
-        "the starting one is kept",
-      );
+      assert.ok(!profiles().includes(name(gone)), "the dead one is removed");
+      assert.ok(profiles().includes(name(alive)), "the live one is kept");
+      assert.ok(profiles().includes(name(starting)), "the new one is kept");
     } finally {
       await closeBrowser();
-      await Deno.remove(gone, { recursive: true }).catch(() => {});
-      await Deno.remove(starting, { recursive: true });
+      held.close();
+      for (const path of [gone, alive, starting]) {
+        await Deno.remove(path, { recursive: true }).catch(() => {});
+      }
+    }
+  },
+);
+
+testIf(
+  "renderPng refuses a size that is not a whole number of pixels",
+  browserNeeds,
+  async () => {
+    for (const size of [{ width: 0 }, { height: 1.5 }, { width: NaN }]) {
+      await assert.rejects(
+        renderPng(linePlot({ y: [1] }), size),
+        ArgumentError,
+      );
+    }
+  },
+);
+
+/** A loopback server that counts the requests it gets. */
+function countingServer(): { url: string; count: () => number } & Disposable {
+  let requests = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => {
+      requests++;
+      return new Response(
+        new Uint8Array(encodePng(new Uint8Array([0]), 1, 1)),
+        {
+          headers: { "content-type": "image/png" },
+        },
+      );
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    count: () => requests,
+    [Symbol.dispose]: () => void server.shutdown(),
+  };
+}
+
+testIf(
+  "the browser loads no remote URL that a figure or a page names, but draws data: images",
+  [...browserNeeds, permission({ name: "net", host: "127.0.0.1" })],
+  async () => {
+    using server = countingServer();
+    // The server works: a request from here is counted.
+    await (await fetch(`${server.url}/check.png`)).body?.cancel();
+    assert.equal(server.count(), 1);
+    const red = `data:image/png;base64,${
+      Buffer.from(redSquare()).toString("base64")
+    }`;
+    const image = (source: string, x: number) => ({
+      source,
+      xref: "paper" as const,
+      yref: "paper" as const,
+      x,
+      y: 1,
+      sizex: 0.4,
+      sizey: 1,
+      sizing: "stretch" as const,
+      layer: "above" as const,
+    });
+    try {
+      const png = await renderPng({
+        data: [{ type: "scatter", y: [1, 2] }],
+        layout: {
+          images: [image(`${server.url}/figure.png`, 0), image(red, 0.6)],
+        },
+      }, { width: 300, height: 200 });
+      await renderHtml(`<img src="${server.url}/page.png"><p>text</p>`);
+      assert.equal(server.count(), 1, "no request reached the server");
+      const { data, channels } = decode(png);
+      let reds = 0;
+      for (let i = 0; i < data.length; i += channels) {
+        if (data[i] > 200 && data[i + 1] < 60 && data[i + 2] < 60) reds++;
+      }
+      assert.ok(reds > 1000, `the data: image is drawn (${reds} red pixels)`);
+    } finally {
+      await closeBrowser();
+    }
+  },
+);
+
+/** A 4×4 red PNG. */
+function redSquare(): Uint8Array {
+  return encode({
+    width: 4,
+    height: 4,
+    channels: 3,
+    data: new Uint8Array(48).fill(0).map((_, i) => i % 3 === 0 ? 255 : 0),
+  });
+}
+
+testIf(
+  "renderHtml draws a snippet at its own size, keeping a data: image's pixels exact",
+  browserNeeds,
+  async () => {
+    const pixels = Uint8Array.from(
+      { length: 30 * 20 },
+      (_, i) => (i * 7) % 256,
+    );
+    const source = Buffer.from(encodePng(pixels, 30, 20)).toString("base64");
+    try {
+      const png = await renderHtml(
+        `<img style="display:block" src="data:image/png;base64,${source}">`,
+      );
+      const image = decodePng(png, "the snippet");
+      assert.deepEqual([image.width, image.height], [30, 20]);
+      assert.deepEqual([...image.pixels], [...pixels]);
+    } finally {
+      await closeBrowser();
+    }
+  },
+);
+
+/** Runs tests/_render_child.ts; returns it and the profile it prints. */
+async function renderingChild(
+  mode: "stay" | "exit" | "Deno.exit",
+): Promise<{ child: Deno.ChildProcess; profile: string }> {
+  const child = new Deno.Command("deno", {
+    args: ["run", "-P", "--quiet", "tests/_render_child.ts", mode],
+    cwd: fileURLToPath(new URL("../", import.meta.url)),
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  const { profile } = JSON.parse(value ?? "{}");
+  assert.ok(profile, `the child printed ${value}`);
+  return { child, profile };
+}
+
+/** Waits until no live process names the profile; returns those left. */
+async function browserGone(profile: string): Promise<string[]> {
+  let left: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    left = await processesWith(profile);
+    if (left.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return left;
+}
+
+testIf(
+  "the browser is driven over a pipe, with no debugging port, sandboxed unless root, and dies when its Deno process is killed",
+  subprocessNeeds,
+  async () => {
+    const { child, profile } = await renderingChild("stay");
+    try {
+      const lines = await processesWith(profile);
+      assert.ok(lines.length > 0, "the browser runs");
+      const main = lines.find((l) => l.includes("--remote-debugging"))!;
+      assert.match(main, /--remote-debugging-pipe/);
+      assert.doesNotMatch(main, /--remote-debugging-port/);
+      const files = [...Deno.readDirSync(`data/${profile}`)].map((e) => e.name);
+      assert.ok(!files.includes("DevToolsActivePort"));
+      // The sandbox is turned off only for root, who cannot have it.
+      assert.equal(main.includes("--no-sandbox"), await userId() === 0);
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+    }
+    assert.deepEqual(await browserGone(profile), [], "no browser survives");
+    // Its folder is left behind; the next browser to start removes it.
+    assert.ok(profiles().includes(profile));
+    try {
+      await renderPng(linePlot({ y: [1, 2] }));
+      assert.ok(!profiles().includes(profile));
+    } finally {
+      await closeBrowser();
+    }
+  },
+);
+
+testIf(
+  "a script that renders ends (by itself or by Deno.exit) without closeBrowser, and takes its browser with it",
+  subprocessNeeds,
+  async () => {
+    for (const mode of ["exit", "Deno.exit"] as const) {
+      const { child, profile } = await renderingChild(mode);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      const { code, signal } = await child.status;
+      clearTimeout(timer);
+      await child.stdout.cancel().catch(() => {});
+      assert.deepEqual({ code, signal }, { code: 0, signal: null });
+      assert.deepEqual(await browserGone(profile), []);
+      assert.ok(!profiles().includes(profile), "its folder is removed at exit");
     }
   },
 );

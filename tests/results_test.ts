@@ -5,6 +5,7 @@ import {
   resultsTable,
   saveResult,
 } from "../lib/plot/results.ts";
+import { DataError } from "../lib/errors.ts";
 import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
 
 const file = new URL("results/results.json", scratchRoot);
@@ -73,3 +74,48 @@ Deno.test("the results table escapes HTML in model names", () => {
   const html = table[Symbol.for("Jupyter.display")]()["text/html"];
   assert.match(html, /a&lt;b &amp; c/);
 });
+
+testIf(
+  "a damaged results file is a DataError that says to delete it",
+  scratchAccess,
+  () => {
+    fresh();
+    for (const text of ["{not json", '{"a": 1}', '[{"notebook": 6}]']) {
+      Deno.writeTextFileSync(file, text);
+      assert.throws(() => loadResults(file), (e: Error) => {
+        assert.ok(e instanceof DataError);
+        assert.match(
+          e.message,
+          /results\.json is not a list of results: delete it/,
+        );
+        return true;
+      });
+      assert.throws(() => saveResult(linear, file), DataError);
+    }
+    Deno.removeSync(new URL("results/", scratchRoot), { recursive: true });
+  },
+);
+
+testIf(
+  "a results file that cannot be written is a DataError, and leaves nothing behind",
+  scratchAccess,
+  () => {
+    fresh();
+    Deno.mkdirSync(file); // a folder where the file should be
+    try {
+      assert.throws(() => saveResult(linear, file), (e: Error) => {
+        assert.ok(e instanceof DataError);
+        assert.match(e.message, /Could not (read|save) the results/);
+        return true;
+      });
+      assert.deepEqual(
+        Deno.readDirSync(new URL("results/", scratchRoot)).toArray().map((e) =>
+          e.name
+        ),
+        ["results.json"],
+      );
+    } finally {
+      Deno.removeSync(new URL("results/", scratchRoot), { recursive: true });
+    }
+  },
+);

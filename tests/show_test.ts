@@ -8,10 +8,12 @@ import {
 } from "../lib/plot/figures.ts";
 import { decodePng, encodePng } from "../lib/load/png.ts";
 import { closeBrowser } from "../lib/plot/render.ts";
+import { ArgumentError, BrowserError } from "../lib/errors.ts";
 import {
   bundle,
   notebookDisplay,
   type Picture,
+  pngRequired,
   show,
   tableBundle,
 } from "../lib/plot/show.ts";
@@ -120,16 +122,37 @@ Deno.test("outside a notebook there is no notebook display, and show prints the 
 });
 
 const chromiumPath = permission({ name: "env", variable: "CHROMIUM_PATH" });
+const requirePng = permission({ name: "env", variable: "MNIST_REQUIRE_PNG" });
+
+/** Runs `fn` without a browser, with MNIST_REQUIRE_PNG set to `required`. */
+async function withoutBrowser(
+  required: string | undefined,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const saved = ["CHROMIUM_PATH", "MNIST_REQUIRE_PNG"].map((name) =>
+    [name, Deno.env.get(name)] as const
+  );
+  Deno.env.set("CHROMIUM_PATH", "tests/.scratch/no-such-chromium");
+  if (required === undefined) Deno.env.delete("MNIST_REQUIRE_PNG");
+  else Deno.env.set("MNIST_REQUIRE_PNG", required);
+  await closeBrowser(); // look for the browser again
+  try {
+    await fn();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+    await closeBrowser();
+  }
+}
 
 testIf(
   "without a browser, charts are sent without a PNG, and one line says how to get one",
-  [chromiumPath, ...browserNeeds.slice(1)],
+  [chromiumPath, requirePng],
   async () => {
-    const saved = Deno.env.get("CHROMIUM_PATH");
-    Deno.env.set("CHROMIUM_PATH", "tests/.scratch/no-such-chromium");
-    await closeBrowser(); // look for the browser again
     const { display, shown } = recorder();
-    try {
+    await withoutBrowser(undefined, async () => {
       const warnings = await capture("warn", async () => {
         await show(sigmoid, { display });
         await show(linePlot({ name: "loss", y: [2, 1] }), { display });
@@ -142,10 +165,47 @@ testIf(
       assert.ok(!warnings[0].includes("\n"));
       assert.match(warnings[0], /no-such-chromium/);
       assert.match(warnings[0], /CHROMIUM_PATH/);
-    } finally {
-      if (saved === undefined) Deno.env.delete("CHROMIUM_PATH");
-      else Deno.env.set("CHROMIUM_PATH", saved);
-      await closeBrowser();
+    });
+  },
+);
+
+testIf(
+  "with MNIST_REQUIRE_PNG=1, a chart that no browser can draw is an error, and nothing is shown",
+  [chromiumPath, requirePng],
+  async () => {
+    const { display, shown } = recorder();
+    await withoutBrowser("1", async () => {
+      assert.equal(pngRequired(), true);
+      await assert.rejects(show(sigmoid, { display }), (e: Error) => {
+        assert.ok(e instanceof BrowserError);
+        assert.match(e.message, /no-such-chromium/);
+        assert.match(e.message, /MNIST_REQUIRE_PNG=1 requires/);
+        return true;
+      });
+      // A picture needs no browser: it is shown.
+      await show(
+        {
+          png: encodePng(new Uint8Array([0]), 1, 1),
+          width: 1,
+          height: 1,
+          text: "dot",
+        },
+        { display },
+      );
+    });
+    assert.deepEqual(shown.map(([b]) => b["text/plain"]), ["dot"]);
+  },
+);
+
+testIf(
+  "MNIST_REQUIRE_PNG is off when unset or 0",
+  [requirePng],
+  async () => {
+    for (const value of [undefined, "0"]) {
+      await withoutBrowser(value, () => {
+        assert.equal(pngRequired(), false);
+        return Promise.resolve();
+      });
     }
   },
 );
@@ -163,4 +223,12 @@ Deno.test("tableBundle aligns numbers right and text left, in HTML and in text",
   const html = table["text/html"]!;
   assert.match(html, /<td>linear<\/td><td align="right">0\.9818<\/td>/);
   assert.match(html, /<td>a&lt;b<\/td>/);
+});
+
+Deno.test("tableBundle refuses a row without one cell per column", () => {
+  assert.throws(
+    () => tableBundle(["a", "b"], [["1", "2"], ["3"]]),
+    (e: Error) =>
+      e instanceof ArgumentError && /Row 1 .* 1 cells for 2/.test(e.message),
+  );
 });

@@ -26,8 +26,7 @@
 import type { Data, Layout } from "plotly.js-dist-min";
 import "../fast/backend.ts";
 import type { Tensor } from "../fast/backend.ts";
-import { ShapeError } from "../errors.ts";
-import type { EpochRecord } from "../learner.ts";
+import { ArgumentError, ShapeError } from "../errors.ts";
 
 /** One plotly.js trace: a line, a set of markers, a heat map... */
 export type Trace = Data;
@@ -163,6 +162,9 @@ export interface PlotFunctionOptions extends ChartOptions {
  * The curve `y = f(x)` for x from `min` to `max`, with optional points
  * marked on it (red markers, joined by a line when `connect` is set).
  *
+ * @throws {ArgumentError} when `min < max` fails or `steps` is not a whole
+ * number ≥ 1.
+ *
  * @example x² with the lesson's point at x = -1.5, and ReLU
  * ```ts
  * import { plotFunction } from "./figures.ts";
@@ -178,7 +180,7 @@ export function plotFunction(
   const { min, max } = options;
   const steps = options.steps ?? 200;
   if (!(max > min) || !Number.isInteger(steps) || steps < 1) {
-    throw new RangeError(
+    throw new ArgumentError(
       `plotFunction needs min < max and a whole number of steps ≥ 1: got ` +
         `min ${min}, max ${max}, steps ${steps}.`,
     );
@@ -305,6 +307,8 @@ const PANEL = 0.78;
  * axis titles and title (shown above its panel); a legend entry appears once
  * per name.
  *
+ * @throws {ArgumentError} when there is no figure.
+ *
  * @example The roller coaster at four steps
  * ```ts
  * import { scatterPlot, subplots } from "./figures.ts";
@@ -320,7 +324,7 @@ export function subplots(
   options: SubplotOptions = {},
 ): Figure {
   if (figures.length === 0) {
-    throw new RangeError("subplots needs at least one figure.");
+    throw new ArgumentError("subplots needs at least one figure.");
   }
   const columns = Math.min(
     Math.max(1, Math.floor(options.columns ?? figures.length)),
@@ -514,6 +518,9 @@ const DIVERGING = [
  * are then drawn in full colour, and the others stay visible. Least-squares
  * fits need it: pixels inked in a handful of images get huge weights.
  *
+ * @throws {ShapeError} when there are not 784 weights.
+ * @throws {ArgumentError} when `clip` is not in (0, 1].
+ *
  * @example The weights of the lesson's linear model
  * ```ts
  * import { weightMap } from "./figures.ts";
@@ -545,7 +552,7 @@ export function weightMap(
   );
   const { clip = 1 } = options;
   if (!(clip > 0 && clip <= 1)) {
-    throw new RangeError(
+    throw new ArgumentError(
       `weightMap's clip is a fraction in (0, 1]; got ${clip}.`,
     );
   }
@@ -561,23 +568,44 @@ export function weightMap(
 }
 
 /**
+ * What {@linkcode plotMetrics} charts of an epoch: `Learner.fit`'s records
+ * have these fields (and more).
+ *
+ * @example
+ * ```ts
+ * import type { EpochPoint } from "./figures.ts";
+ *
+ * const point: EpochPoint = { epoch: 0, trainLoss: 0.3, validLoss: 0.25, metrics: { accuracy: 0.8 } };
+ * ```
+ */
+export interface EpochPoint {
+  /** The epoch's number. */
+  readonly epoch: number;
+  /** The mean training loss. */
+  readonly trainLoss: number;
+  /** The mean validation loss. */
+  readonly validLoss: number;
+  /** Each metric, by name. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/**
  * The losses and metrics of each epoch of a `Learner.fit`: losses on the
  * left, metrics on the right.
  *
  * @example After training
  * ```ts
- * import { plotMetrics } from "./figures.ts";
- * import type { EpochRecord } from "../learner.ts";
+ * import { type EpochPoint, plotMetrics } from "./figures.ts";
  *
- * const records: EpochRecord[] = [
- *   { epoch: 0, trainLoss: 0.3, validLoss: 0.25, metrics: { accuracy: 0.8 }, seconds: 0.1 },
- *   { epoch: 1, trainLoss: 0.2, validLoss: 0.18, metrics: { accuracy: 0.9 }, seconds: 0.1 },
+ * const records: EpochPoint[] = [
+ *   { epoch: 0, trainLoss: 0.3, validLoss: 0.25, metrics: { accuracy: 0.8 } },
+ *   { epoch: 1, trainLoss: 0.2, validLoss: 0.18, metrics: { accuracy: 0.9 } },
  * ];
  * const figure = plotMetrics(records);
  * ```
  */
 export function plotMetrics(
-  records: readonly EpochRecord[],
+  records: readonly EpochPoint[],
   options: { readonly title?: string } = {},
 ): Figure {
   const epochs = records.map((r) => r.epoch);

@@ -1,14 +1,19 @@
 /**
- * Pictures of digits, drawn as PNG images without a browser:
- * {@linkcode showImage} shows one digit, {@linkcode showImages} a grid with
- * captions, and {@linkcode pixelTable} the lesson's table of pixel values,
- * each cell shaded by its value. {@linkcode digitPicture} and
- * {@linkcode digitGrid} build the pictures without showing them.
+ * Pictures of digits: {@linkcode showImage} shows one digit,
+ * {@linkcode showImages} a grid with captions, and {@linkcode pixelTable} is
+ * the lesson's table of pixel values, each cell shaded by its value.
+ * {@linkcode digitPicture}, {@linkcode digitGrid} and
+ * {@linkcode captionedGrid} build the pictures without showing them.
  *
  * Digits are drawn as the lesson draws them: dark strokes on white, from
  * white for 0 to black for the highest value (255 in a PNG file, 1 in the
  * tensors of `mnist.ts`), each pixel magnified into a square so that it can
- * be seen. Captions use the small bitmap font of `font.ts`.
+ * be seen. The digits' PNG images are made here, pixel by pixel, without a
+ * browser (exact, and a few milliseconds each). Text is drawn by the
+ * browser that draws the charts: captions by laying the digits' images out
+ * in an HTML page ({@linkcode captionedGrid}), and the pixel table is a
+ * plotly.js heat map with a number in each cell. Without a browser, digits
+ * are shown without their captions, which follow as a line of text.
  *
  * @example The lesson's first digit, and the two ideal digits
  * ```ts
@@ -30,10 +35,19 @@
  */
 import "../fast/backend.ts";
 import type { Tensor } from "../fast/backend.ts";
-import { ShapeError } from "../errors.ts";
-import { drawText, GLYPH_HEIGHT, textWidth } from "./font.ts";
+import { Buffer } from "node:buffer";
+import { ArgumentError, ShapeError } from "../errors.ts";
 import { encodePng, type GrayImage } from "../load/png.ts";
-import { type Picture, show, type ShowOptions } from "./show.ts";
+import type { Figure } from "./figures.ts";
+import { renderHtml } from "./render.ts";
+import {
+  escapeHtml,
+  notebookDisplay,
+  type Picture,
+  show,
+  type ShowOptions,
+  withoutImage,
+} from "./show.ts";
 
 /**
  * A digit as `mnist.ts` gives it: an image read from a PNG file (0..255), or
@@ -52,9 +66,6 @@ import { type Picture, show, type ShowOptions } from "./show.ts";
  */
 export type Digit = GrayImage | Tensor;
 
-/** Scale of captions: 10×16-pixel letters. */
-const TEXT_SCALE = 2;
-const TEXT_HEIGHT = GLYPH_HEIGHT * TEXT_SCALE;
 /** Space around and between the parts of a picture. */
 const GAP = 6;
 /** The light gray frame that shows a digit's extent on the white page. */
@@ -127,7 +138,7 @@ function picture(image: GrayImage, text: string): Picture {
 
 function checkScale(scale: number): number {
   if (!Number.isInteger(scale) || scale < 1) {
-    throw new RangeError(
+    throw new ArgumentError(
       `scale must be a whole number of pixels ≥ 1: got ${scale}.`,
     );
   }
@@ -145,7 +156,7 @@ function checkScale(scale: number): number {
  * ```
  */
 export interface DigitOptions {
-  /** A caption above the digit. */
+  /** A caption above the digit ({@linkcode showImage} only). */
   readonly title?: string;
   /** Pixels per side of each digit pixel. Default 6: 168×168 for MNIST. */
   readonly scale?: number;
@@ -153,7 +164,11 @@ export interface DigitOptions {
 
 /**
  * A digit as a picture: magnified `scale` times (nearest neighbour), dark
- * strokes on white, in a light frame, with an optional caption above.
+ * strokes on white, in a light frame, with a white margin. Drawn without a
+ * browser; its caption, if any, is left to {@linkcode showImage}.
+ *
+ * @throws {ShapeError} when the digit is not a square image.
+ * @throws {ArgumentError} when `scale` is not a whole number ≥ 1.
  *
  * @example Save a digit as a PNG file
  * ```ts
@@ -161,22 +176,19 @@ export interface DigitOptions {
  * import { openImage } from "../load/mnist.ts";
  *
  * const im3 = await openImage("data/mnist_sample/train/3/10000.png");
- * const picture = digitPicture(im3, { title: "a 3" });
- * await Deno.writeFile("three.png", picture.png);
+ * await Deno.writeFile("three.png", digitPicture(im3).png);
  * ```
  */
 export function digitPicture(
   digit: Digit,
   options: DigitOptions = {},
 ): Picture {
-  return digitGrid([digit], {
-    scale: options.scale ?? 6,
-    ...(options.title === undefined ? {} : { titles: [options.title] }),
-  });
+  return digitGrid([digit], { scale: options.scale ?? 6 });
 }
 
 /**
- * Options of {@linkcode digitGrid} and {@linkcode showImages}.
+ * Options of {@linkcode digitGrid}, {@linkcode captionedGrid} and
+ * {@linkcode showImages}.
  *
  * @example Two rows of five
  * ```ts
@@ -186,7 +198,10 @@ export function digitPicture(
  * ```
  */
 export interface GridOptions {
-  /** A caption above each digit, in order. */
+  /**
+   * A caption above each digit, in order ({@linkcode captionedGrid} and
+   * {@linkcode showImages} only).
+   */
   readonly titles?: readonly string[];
   /** Digits per row. Default: all in one row, up to 10. */
   readonly columns?: number;
@@ -194,30 +209,18 @@ export interface GridOptions {
   readonly scale?: number;
 }
 
-/**
- * Digits side by side as one picture, row by row, each with its caption
- * above it; a column is as wide as its widest digit or caption.
- *
- * @example The first five 3s
- * ```ts
- * import { digitGrid } from "./images.ts";
- * import { getImageFiles, openImage } from "../load/mnist.ts";
- *
- * const files = getImageFiles("data/mnist_sample/train/3").slice(0, 5);
- * const digits = await Promise.all(files.map(openImage));
- * const grid = digitGrid(digits, { titles: files.map((f) => f.split("/").pop()!) });
- * console.log(grid.width, grid.height);
- * ```
- */
-export function digitGrid(
+/** The digits, darkness per pixel, and the layout's columns. */
+function layout(
   digits: readonly Digit[],
-  options: GridOptions = {},
-): Picture {
-  if (digits.length === 0) throw new RangeError("digitGrid needs a digit.");
+  options: GridOptions,
+): { images: GrayImage[]; columns: number; scale: number } {
+  if (digits.length === 0) {
+    throw new ArgumentError("A grid of digits needs a digit: got none.");
+  }
   const scale = checkScale(options.scale ?? 4);
   const titles = options.titles ?? [];
   if (titles.length > digits.length) {
-    throw new RangeError(
+    throw new ArgumentError(
       `${titles.length} titles for ${digits.length} digits: give one title ` +
         "per digit, or fewer.",
     );
@@ -226,71 +229,144 @@ export function digitGrid(
     Math.max(1, Math.floor(options.columns ?? 10)),
     digits.length,
   );
-  const images = digits.map(darkness);
+  return { images: digits.map(darkness), columns, scale };
+}
+
+/** One line saying what a grid shows. */
+function gridText(
+  images: readonly GrayImage[],
+  titles: readonly string[],
+): string {
+  const size = `${images[0].width}×${images[0].height}`;
   const captioned = titles.some((title) => title !== "");
-  // Cell sizes: each column as wide as its widest digit or caption (plus
-  // the frame), each row as tall as its tallest digit, and its captions.
-  const cellWidths = Array.from({ length: columns }, () => 0);
-  const cellHeights = Array.from(
+  return images.length === 1
+    ? `Digit ${size}${titles[0] ? `: ${titles[0]}` : ""}`
+    : `${images.length} digits ${size}` +
+      (captioned ? `: ${titles.join(", ")}` : "");
+}
+
+/**
+ * Digits side by side as one picture, row by row, each in its light frame
+ * and magnified (nearest neighbour), drawn without a browser. Captions need
+ * one: see {@linkcode captionedGrid}.
+ *
+ * @throws {ShapeError} when a digit is not a square image.
+ * @throws {ArgumentError} when there is no digit, or `scale` is not a whole
+ * number ≥ 1.
+ *
+ * @example The first five 3s
+ * ```ts
+ * import { digitGrid } from "./images.ts";
+ * import { getImageFiles, openImage } from "../load/mnist.ts";
+ *
+ * const files = getImageFiles("data/mnist_sample/train/3").slice(0, 5);
+ * const grid = digitGrid(await Promise.all(files.map(openImage)));
+ * console.log(grid.width, grid.height);
+ * ```
+ */
+export function digitGrid(
+  digits: readonly Digit[],
+  options: Omit<GridOptions, "titles"> = {},
+): Picture {
+  const { images, columns, scale } = layout(digits, options);
+  // Each column as wide as its widest digit, each row as tall as its
+  // tallest, frames included.
+  const widths = Array.from({ length: columns }, () => 0);
+  const heights = Array.from(
     { length: Math.ceil(images.length / columns) },
     () => 0,
   );
   images.forEach((image, i) => {
     const column = i % columns, row = Math.floor(i / columns);
-    cellWidths[column] = Math.max(
-      cellWidths[column],
-      image.width * scale + 2,
-      textWidth(titles[i] ?? "", TEXT_SCALE),
-    );
-    cellHeights[row] = Math.max(cellHeights[row], image.height * scale + 2);
+    widths[column] = Math.max(widths[column], image.width * scale + 2);
+    heights[row] = Math.max(heights[row], image.height * scale + 2);
   });
-  const captionHeight = captioned ? TEXT_HEIGHT + GAP / 2 : 0;
-  const lefts = cellWidths.map((_, c) =>
-    GAP + cellWidths.slice(0, c).reduce((a, w) => a + w + GAP, 0)
-  );
-  const tops = cellHeights.map((_, r) =>
-    GAP +
-    cellHeights.slice(0, r).reduce((a, h) => a + h + captionHeight + GAP, 0)
-  );
+  const offsets = (sizes: number[]) =>
+    sizes.map((_, i) =>
+      GAP + sizes.slice(0, i).reduce((sum, size) => sum + size + GAP, 0)
+    );
+  const lefts = offsets(widths), tops = offsets(heights);
   const page = canvas(
-    lefts[columns - 1] + cellWidths[columns - 1] + GAP,
-    tops[tops.length - 1] + captionHeight +
-      cellHeights[cellHeights.length - 1] +
-      GAP,
+    lefts[columns - 1] + widths[columns - 1] + GAP,
+    tops[tops.length - 1] + heights[heights.length - 1] + GAP,
   );
   images.forEach((image, i) => {
     const column = i % columns, row = Math.floor(i / columns);
-    const title = titles[i] ?? "";
-    const middle = lefts[column] + cellWidths[column] / 2;
-    drawText(
-      page,
-      title,
-      Math.round(middle - textWidth(title, TEXT_SCALE) / 2),
-      tops[row],
-      { scale: TEXT_SCALE },
-    );
     paste(
       page,
       image,
-      Math.round(middle - image.width * scale / 2),
-      tops[row] + captionHeight + 1,
+      Math.round(lefts[column] + widths[column] / 2 - image.width * scale / 2),
+      tops[row] + 1,
       scale,
     );
   });
-  const size = `${images[0].width}×${images[0].height}`;
-  const text = digits.length === 1
-    ? `Digit ${size}${titles[0] ? `: ${titles[0]}` : ""}`
-    : `${digits.length} digits ${size}` +
-      (captioned ? `: ${titles.join(", ")}` : "");
-  return picture(page, text);
+  return picture(page, gridText(images, []));
+}
+
+/** The width and height written in a PNG file's header. */
+function pngSize(png: Uint8Array): [number, number] {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return [view.getUint32(16), view.getUint32(20)];
+}
+
+/**
+ * Digits side by side with a caption above each, as one picture: the
+ * digits' images are made here (as {@linkcode digitGrid} makes them) and
+ * laid out with their captions in a page of the browser that draws the
+ * charts, whose screenshot is the picture; the digits' pixels stay exact.
+ *
+ * @throws {BrowserError} when no browser can draw the page.
+ * @throws {ShapeError} when a digit is not a square image.
+ * @throws {ArgumentError} when there is no digit, more titles than digits,
+ * or `scale` is not a whole number ≥ 1.
+ *
+ * @example The two ideal digits
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { captionedGrid } from "./images.ts";
+ *
+ * const [mean3, mean7] = [tf.zeros([28, 28]), tf.ones([28, 28])];
+ * const picture = await captionedGrid([mean3, mean7], { titles: ["mean 3", "mean 7"] });
+ * tf.dispose([mean3, mean7]);
+ * ```
+ */
+export async function captionedGrid(
+  digits: readonly Digit[],
+  options: GridOptions = {},
+): Promise<Picture> {
+  const { images, columns, scale } = layout(digits, options);
+  const titles = options.titles ?? [];
+  const captioned = titles.some((title) => title !== "");
+  const cells = images.map((image, i) => {
+    const framed = canvas(image.width * scale + 2, image.height * scale + 2);
+    paste(framed, image, 1, 1, scale);
+    const png = encodePng(framed.pixels, framed.width, framed.height);
+    const caption = !captioned ? "" : `<div style="white-space:pre;` +
+      `height:20px;margin-bottom:3px">${escapeHtml(titles[i] ?? "")}</div>`;
+    return `<div style="text-align:center">${caption}` +
+      `<img style="display:block;margin:0 auto" ` +
+      `src="data:image/png;base64,${Buffer.from(png).toString("base64")}">` +
+      `</div>`;
+  });
+  const html = `<div style="display:grid;` +
+    `grid-template-columns:repeat(${columns},auto);gap:${GAP}px;` +
+    `padding:${GAP}px;align-items:end;` +
+    `font:16px/20px 'DejaVu Sans',Arial,sans-serif;color:#000">` +
+    cells.join("") + "</div>";
+  const png = await renderHtml(html);
+  const [width, height] = pngSize(png);
+  return { png, width, height, text: gridText(images, titles) };
 }
 
 /**
  * The lesson's table of pixel values: the block of rows `[start, end)` and
- * columns `[start, end)` of an image (like `im3[4:15, 4:22]` in Python),
- * each value written in a cell shaded from white (0) to black (255), in
- * white on the dark cells, with row and column numbers around it. A PNG, so
- * that GitHub shows it too.
+ * columns `[start, end)` of an image (like `im3[4:15, 4:22]` in Python), as
+ * a plotly.js heat map whose cells are shaded from white (0) to black (255)
+ * and each show their value (in white on the dark cells), with the row and
+ * column numbers around them. {@linkcode show} draws it as a PNG, so that
+ * GitHub shows it too.
+ *
+ * @throws {ArgumentError} when the block is not inside the image.
  *
  * @example The top of the lesson's 3
  * ```ts
@@ -306,60 +382,98 @@ export function pixelTable(
   image: GrayImage,
   rows: readonly [number, number],
   cols: readonly [number, number],
-): Picture {
+): Figure {
   const [top, bottom] = rows, [left, right] = cols;
   if (
     !(0 <= top && top < bottom && bottom <= image.height) ||
     !(0 <= left && left < right && right <= image.width) ||
     ![top, bottom, left, right].every(Number.isInteger)
   ) {
-    throw new RangeError(
+    throw new ArgumentError(
       `pixelTable's block [${top}:${bottom}, ${left}:${right}] is not inside ` +
         `the ${image.width}×${image.height} image: give whole numbers, ` +
         "start < end, within the image.",
     );
   }
-  const cellWidth = textWidth("255", TEXT_SCALE) + 2 * GAP;
-  const cellHeight = TEXT_HEIGHT + GAP;
-  const nRows = bottom - top, nCols = right - left;
-  const page = canvas((nCols + 1) * cellWidth, (nRows + 1) * cellHeight);
-  const write = (text: string, cellX: number, cellY: number, ink: number) =>
-    drawText(
-      page,
-      text,
-      cellX + cellWidth - GAP - textWidth(text, TEXT_SCALE), // right-aligned
-      cellY + GAP / 2,
-      { scale: TEXT_SCALE, ink },
-    );
-  const HEADER_INK = 110;
-  for (let c = 0; c < nCols; c++) {
-    write(String(left + c), (c + 1) * cellWidth, 0, HEADER_INK);
-  }
-  for (let r = 0; r < nRows; r++) {
-    const y = (r + 1) * cellHeight;
-    write(String(top + r), 0, y, HEADER_INK);
-    for (let c = 0; c < nCols; c++) {
-      const value = image.pixels[(top + r) * image.width + left + c];
-      const x = (c + 1) * cellWidth;
-      // The cell, less a one-pixel white line on its right and bottom.
-      for (let dy = 0; dy < cellHeight - 1; dy++) {
-        const at = (y + dy) * page.width + x;
-        page.pixels.fill(255 - value, at, at + cellWidth - 1);
-      }
-      write(String(value), x, y, value >= 128 ? 255 : 0);
-    }
-  }
-  return picture(
-    page,
-    `Pixel values of rows ${top}-${bottom - 1}, columns ${left}-${
-      right - 1
-    }, shaded from white (0) to black (255)`,
+  const numbers = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => from + i);
+  const z = numbers(top, bottom).map((r) =>
+    numbers(left, right).map((c) => image.pixels[r * image.width + c])
   );
+  const [cellWidth, cellHeight] = [36, 24];
+  const axis = { dtick: 1, showgrid: false, zeroline: false, ticks: "" };
+  return {
+    data: [{
+      type: "heatmap",
+      x: numbers(left, right),
+      y: numbers(top, bottom),
+      z,
+      zmin: 0,
+      zmax: 255,
+      colorscale: [[0, "#ffffff"], [1, "#000000"]],
+      showscale: false,
+      texttemplate: "%{z}",
+      xgap: 1,
+      ygap: 1,
+      hovertemplate: "row %{y}, column %{x}: %{z}<extra></extra>",
+    }],
+    layout: {
+      title: {
+        text: `Pixel values of rows ${top}-${bottom - 1}, columns ` +
+          `${left}-${right - 1}`,
+        font: { size: 14 },
+      },
+      width: 40 + cellWidth * (right - left),
+      height: 70 + cellHeight * (bottom - top),
+      margin: { l: 36, r: 4, t: 66, b: 4 },
+      xaxis: { ...axis, side: "top" },
+      yaxis: { ...axis, autorange: "reversed" },
+    },
+  } as Figure;
 }
 
 /**
- * Shows a digit, magnified, dark on white (see {@linkcode digitPicture}):
- * the lesson's `show_image`.
+ * Shows digits with their captions: drawn by {@linkcode captionedGrid} when
+ * a browser can, else by {@linkcode digitGrid}, the captions following as a
+ * line of text. Outside a notebook, prints the line of text only.
+ */
+async function showCaptioned(
+  digits: readonly Digit[],
+  options: GridOptions & ShowOptions,
+): Promise<void> {
+  const titles = options.titles ?? [];
+  const display = options.display ?? notebookDisplay();
+  if (titles.every((title) => title === "") || display === undefined) {
+    await show(digitGrid(digits, options), { ...options, display });
+    return;
+  }
+  let captioned: Picture | undefined;
+  try {
+    captioned = await captionedGrid(digits, options);
+  } catch (e) {
+    withoutImage(e); // throws unless the error is the browser's
+  }
+  if (captioned !== undefined) {
+    await show(captioned, { ...options, display });
+    return;
+  }
+  const grid = digitGrid(digits, options);
+  await show({ ...grid, text: `${grid.text}: ${titles.join(", ")}` }, {
+    ...options,
+    display,
+  });
+  const where = digits.length === 1 ? "Caption" : "Captions, left to right";
+  await display({ "text/plain": `${where}: ${titles.join(" | ")}` }, {});
+}
+
+/**
+ * Shows a digit, magnified, dark on white (see {@linkcode digitPicture}),
+ * with its caption above it: the lesson's `show_image`.
+ *
+ * @throws {BrowserError} when a caption must be drawn, no browser can, and
+ * images are required (`MNIST_REQUIRE_PNG=1`).
+ * @throws {ShapeError} when the digit is not a square image.
+ * @throws {ArgumentError} when `scale` is not a whole number ≥ 1.
  *
  * @example The mean 3
  * ```ts
@@ -377,11 +491,22 @@ export async function showImage(
   digit: Digit,
   options: DigitOptions & ShowOptions = {},
 ): Promise<void> {
-  await show(digitPicture(digit, options), options);
+  await showCaptioned([digit], {
+    ...options,
+    scale: options.scale ?? 6,
+    titles: options.title === undefined ? [] : [options.title],
+  });
 }
 
 /**
- * Shows digits side by side with their captions (see {@linkcode digitGrid}).
+ * Shows digits side by side with their captions (see
+ * {@linkcode captionedGrid} and {@linkcode digitGrid}).
+ *
+ * @throws {BrowserError} when captions must be drawn, no browser can, and
+ * images are required (`MNIST_REQUIRE_PNG=1`).
+ * @throws {ShapeError} when a digit is not a square image.
+ * @throws {ArgumentError} when there is no digit, more titles than digits,
+ * or `scale` is not a whole number ≥ 1.
  *
  * @example A 3 and a 7
  * ```ts
@@ -399,5 +524,5 @@ export async function showImages(
   digits: readonly Digit[],
   options: GridOptions & ShowOptions = {},
 ): Promise<void> {
-  await show(digitGrid(digits, options), options);
+  await showCaptioned(digits, options);
 }

@@ -1,8 +1,9 @@
 /**
  * Live progress of the lesson's long tasks, shown in place in a notebook:
- * {@linkcode progressBar} follows `untarData`'s download and extraction,
- * {@linkcode fitProgress} follows `Learner.fit` with a table that grows a row
- * per epoch and a chart of the losses and metrics.
+ * {@linkcode progressBar} follows a task that reports progress events (such
+ * as `untarData`'s download and extraction), {@linkcode fitProgress} follows
+ * `Learner.fit` with a table that grows a row per epoch and a chart of the
+ * losses and metrics.
  *
  * In a notebook, each is one output updated in place (by its display id):
  * the saved notebook keeps the final state. Outside one, progress goes to
@@ -24,25 +25,25 @@
  *   valid: new DataLoader(new TensorDataset(valid.x, valid.y), { batchSize: 256 }),
  * };
  * const learn = new Learner(dls, new Linear(28 * 28, 1));
- * await learn.fit(20, 1.0, fitProgress(20));
+ * await learn.fit(20, 1.0, fitProgress());
  * ```
  *
  * @module
  */
-import { type Progress, textBar, textProgress } from "../load/download.ts";
-import { plotMetrics } from "./figures.ts";
 import {
   epochCells,
   epochColumns,
   type EpochRecord,
   type FitOptions,
-  textRow,
+  printEpochs,
 } from "../learner.ts";
+import { plotMetrics } from "./figures.ts";
 import type { RenderOptions } from "./render.ts";
 import {
   bundle,
   type Display,
   type DisplayOptions,
+  escapeHtml,
   type MimeBundle,
   notebookDisplay,
   tableBundle,
@@ -68,47 +69,62 @@ export interface ProgressOptions {
   readonly display?: Display;
 }
 
-/** Shortest time between two updates of a bar, but for the last of a task. */
+/**
+ * One report of a task's progress, as `untarData` sends them: a task names
+ * itself, says how much is done and, when it knows, how much there is.
+ *
+ * @example Half of a download
+ * ```ts
+ * import type { TaskProgress } from "./progress.ts";
+ *
+ * const half: TaskProgress = { task: "download", done: 1_600_000, total: 3_200_000, unit: "bytes" };
+ * ```
+ */
+export interface TaskProgress {
+  /** The task's name, shown as it is: "download", "extract"... */
+  readonly task: string;
+  /** How much is done, in `unit`s. */
+  readonly done: number;
+  /** How much there is to do, when known. */
+  readonly total?: number | undefined;
+  /** What `done` and `total` count: "bytes" (shown in MB), "files"... */
+  readonly unit?: string;
+}
+
+/** Shortest time between two updates of a bar, but for the end of a task. */
 const BAR_INTERVAL_MS = 100;
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+/** Characters in a text bar. */
+const BAR_WIDTH = 30;
+
+/** A text progress bar and its percentage: `[#####.....]  50%`. */
+function textBar(done: number, total: number): string {
+  const share = total > 0 ? Math.min(Math.max(done / total, 0), 1) : 0;
+  const filled = Math.round(share * BAR_WIDTH);
+  const percent = `${Math.floor(share * 100)}%`.padStart(4);
+  return `[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}] ${percent}`;
 }
 
-function count(n: number): string {
-  return n.toLocaleString("en-US");
+/** An amount in its unit: bytes in MB, anything else counted. */
+function amount(n: number, unit: string | undefined): string {
+  if (unit === "bytes") return `${(n / 1e6).toFixed(1)} MB`;
+  const count = n.toLocaleString("en-US");
+  return unit === undefined ? count : `${count} ${unit}`;
 }
 
-/** The line describing a task under way, or done. */
-function describe({ task, done, total, unit }: Progress): string {
-  const amount = unit === "bytes"
-    ? megabytes
-    : (n: number) => `${count(n)} files`;
-  if (done === total) {
-    return `${task === "download" ? "downloaded" : "extracted"} ${
-      amount(done)
-    }`;
+/** The line describing a task: "download 1.6 / 3.2 MB", "extract 300 files". */
+function describe({ task, done, total, unit }: TaskProgress): string {
+  if (total === undefined || done >= total) {
+    return `${task} ${amount(done, unit)}`;
   }
-  const verb = task === "download" ? "downloading" : "extracting";
-  if (total === undefined) return `${verb} ${amount(done)}`;
   const of = unit === "bytes"
-    ? `${(done / 1e6).toFixed(1)} / ${megabytes(total)}`
-    : `${count(done)} / ${count(total)} files`;
-  return `${verb} ${of}`;
+    ? `${(done / 1e6).toFixed(1)} / ${amount(total, unit)}`
+    : `${amount(done, undefined)} / ${amount(total, unit)}`;
+  return `${task} ${of}`;
 }
 
-function barBundle(progress: Progress, before: string | undefined): MimeBundle {
-  const line = [before, describe(progress)].filter(Boolean).join(", ");
-  const { done, total } = progress;
-  if (total === undefined || total === 0 || done === total) {
-    return { "text/plain": line, "text/html": `<span>${line}</span>` };
-  }
-  const percent = Math.floor(100 * Math.min(done / total, 1));
-  return {
-    "text/plain": `${textBar(done, total)}  ${line}`,
-    "text/html": `<progress value="${percent}" max="100"></progress> ` +
-      `<span>${percent}%  ${line}</span>`,
-  };
+function finished({ done, total }: TaskProgress): boolean {
+  return total !== undefined && done >= total;
 }
 
 /** Sends displays one after the other, and reports a failure once. */
@@ -123,12 +139,52 @@ function sender(display: Display): (b: MimeBundle, o: DisplayOptions) => void {
   };
 }
 
+/** The bundle of the tasks done so far and the one under way. */
+function barBundle(done: readonly string[], event: TaskProgress): MimeBundle {
+  const line = [...done, describe(event)].join(", ");
+  const { total } = event;
+  if (total === undefined || total === 0 || finished(event)) {
+    return {
+      "text/plain": line,
+      "text/html": `<span>${escapeHtml(line)}</span>`,
+    };
+  }
+  const percent = Math.floor(100 * Math.min(event.done / total, 1));
+  return {
+    "text/plain": `${textBar(event.done, total)}  ${line}`,
+    "text/html": `<progress value="${percent}" max="100"></progress> ` +
+      `<span>${percent}%  ${escapeHtml(line)}</span>`,
+  };
+}
+
 /**
- * A progress reporter for `untarData`'s `onProgress`. In a notebook it shows
- * one line updated in place (at the start and end of each task, and at most
- * ten times a second between), which ends as, e.g., "downloaded 3.2 MB,
- * extracted 14,434 files". Outside a notebook it draws `textProgress`'s text
- * bar on stderr when that is a terminal, and shows nothing otherwise.
+ * Draws progress on the terminal (stderr): one line per task, redrawn in
+ * place, ended when the task ends.
+ */
+function terminalBar(): (event: TaskProgress) => void {
+  const encoder = new TextEncoder();
+  let shown = 0; // characters on the current line
+  return (event) => {
+    const { total } = event;
+    const line =
+      (total === undefined || finished(event)
+        ? ""
+        : `${textBar(event.done, total)}  `) + describe(event);
+    const end = finished(event) ? "\n" : "";
+    Deno.stderr.writeSync(
+      encoder.encode(`\r${line.padEnd(shown)}${end}`),
+    );
+    shown = end === "" ? line.length : 0;
+  };
+}
+
+/**
+ * A progress reporter for `untarData`'s `onProgress`, or any task that sends
+ * {@linkcode TaskProgress}s. In a notebook it shows one line updated in
+ * place (at the start and end of each task, and at most ten times a second
+ * between), which ends as, e.g., "download 3.2 MB, extract 14,434 files".
+ * Outside a notebook it draws a text bar on stderr when that is a terminal,
+ * and shows nothing otherwise.
  *
  * @example
  * ```ts
@@ -140,37 +196,34 @@ function sender(display: Display): (b: MimeBundle, o: DisplayOptions) => void {
  */
 export function progressBar(
   options: ProgressOptions = {},
-): (progress: Progress) => void {
+): (event: TaskProgress) => void {
   const display = options.display ?? notebookDisplay();
-  if (display === undefined) {
-    return Deno.stderr.isTerminal() ? textProgress() : () => {};
+  let draw: (event: TaskProgress) => void;
+  if (display !== undefined) {
+    const send = sender(display);
+    const id = `progress-${crypto.randomUUID()}`;
+    const done: string[] = []; // the lines of the tasks finished
+    let first = true;
+    draw = (event) => {
+      send(barBundle(done, event), { id, ...(first ? {} : { update: true }) });
+      first = false;
+      if (finished(event)) done.push(describe(event));
+    };
+  } else if (Deno.stderr.isTerminal()) {
+    draw = terminalBar();
+  } else {
+    return () => {};
   }
-  const send = sender(display);
-  const id = `progress-${crypto.randomUUID()}`;
-  let task: Progress["task"] | undefined; // the task last shown
+  let task: string | undefined; // the task last shown
   let last = -Infinity;
-  let downloaded: string | undefined; // the line of the finished download
-  return (progress) => {
-    const finished = progress.done === progress.total;
+  return (event) => {
     const now = performance.now();
-    const news = finished || progress.task !== task;
+    const news = finished(event) || event.task !== task;
     if (!news && now - last < BAR_INTERVAL_MS) return;
     last = now;
-    const before = progress.task === "extract" ? downloaded : undefined;
-    const update = task === undefined ? {} : { update: true };
-    send(barBundle(progress, before), { id, ...update });
-    task = progress.task;
-    if (progress.task === "download" && finished) {
-      downloaded = describe(progress);
-    }
+    task = event.task;
+    draw(event);
   };
-}
-
-function epochTable(records: readonly EpochRecord[]): MimeBundle {
-  return tableBundle(
-    epochColumns(Object.keys(records[0].metrics)),
-    records.map(epochCells),
-  );
 }
 
 /**
@@ -187,12 +240,12 @@ function epochTable(records: readonly EpochRecord[]): MimeBundle {
 export interface FitProgressOptions extends ProgressOptions, RenderOptions {}
 
 /**
- * `Learner.fit` options that show its progress: in a notebook, a table that
- * grows a row per epoch (epoch, trainLoss, validLoss, each metric, time)
- * and a chart of the losses and metrics, both updated in place. Only the
- * chart of the last epoch (number `epochs`) is drawn as a PNG too, so pass
- * the number of epochs given to `fit`. Outside a notebook, prints the rows as
- * the Learner does. Use one per `fit`.
+ * What `Learner.fit` reports to, to show its progress: in a notebook, a table
+ * that grows a row per epoch (epoch, trainLoss, validLoss, each metric,
+ * time) and a chart of the losses and metrics, both updated in place; the
+ * chart of the last epoch is drawn as a PNG too (`fit` says how many epochs
+ * there are). Outside a notebook, it prints the rows as `fit` does by
+ * default. Use one per `fit`.
  *
  * @example Train the lesson's simple net for 40 epochs
  * ```ts
@@ -203,32 +256,26 @@ export interface FitProgressOptions extends ProgressOptions, RenderOptions {}
  *
  * declare const dls: DataLoaders<TensorDataset>;
  * const learn = new Learner(dls, simpleNet());
- * await learn.fit(40, 0.1, fitProgress(40));
+ * await learn.fit(40, 0.1, fitProgress());
  * ```
  */
-export function fitProgress(
-  epochs: number,
-  options: FitProgressOptions = {},
-): FitOptions {
+export function fitProgress(options: FitProgressOptions = {}): FitOptions {
   const display = options.display ?? notebookDisplay();
-  const records: EpochRecord[] = [];
-  if (display === undefined) {
-    return {
-      onEpoch: (record) => {
-        if (records.length === 0) {
-          console.log(textRow(epochColumns(Object.keys(record.metrics))));
-        }
-        records.push(record);
-        console.log(textRow(epochCells(record)));
-      },
-    };
-  }
+  if (display === undefined) return printEpochs();
   const id = crypto.randomUUID();
+  const records: EpochRecord[] = [];
+  let epochs = 0;
+  let columns: string[] = [];
   return {
+    onBegin: (count, metricNames) => {
+      epochs = count;
+      columns = epochColumns(metricNames);
+    },
     onEpoch: async (record) => {
       records.push(record);
       const how = records.length === 1 ? {} : { update: true };
-      await display(epochTable(records), { id: `table-${id}`, ...how });
+      const table = tableBundle(columns, records.map(epochCells));
+      await display(table, { id: `table-${id}`, ...how });
       const chart = await bundle(plotMetrics(records), {
         ...options,
         png: records.length >= epochs,

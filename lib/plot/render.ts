@@ -1,22 +1,28 @@
 /**
- * PNG images of plotly.js figures, drawn by plotly.js itself in a headless
- * Chromium: {@linkcode renderPng} draws a figure, {@linkcode closeBrowser}
- * stops the browser.
+ * PNG images drawn by a headless Chromium: {@linkcode renderPng} draws a
+ * plotly.js figure, {@linkcode renderHtml} an HTML snippet (the captions of
+ * digit pictures), {@linkcode closeBrowser} stops the browser.
  *
- * plotly.js runs only in a browser, so the first call starts one (about 1 s,
- * plus about 1 s to load plotly.js from the npm package `plotly.js-dist-min`,
- * offline) and later calls reuse it (tens of milliseconds per figure). The
- * browser is Chromium or Chrome: the binary named by the environment
- * variable `CHROMIUM_PATH`, else the first of `chromium`, `chromium-browser`,
- * `google-chrome` and `google-chrome-stable` that Deno may run. It keeps its
- * profile in a temporary folder `data/.browser-*` of the project, and is
- * stopped, its folder removed, when the process exits (or at
- * {@linkcode closeBrowser}). A process that is killed cannot clean up: the
- * next browser to start removes the folders of browsers that are gone.
+ * The browser is driven by `puppeteer-core`, which runs the system's
+ * Chromium or Chrome (no browser download): the binary named by the
+ * environment variable `CHROMIUM_PATH`, else the first of `chromium`,
+ * `chromium-browser`, `google-chrome` and `google-chrome-stable` found on
+ * `PATH` (or in `/usr/bin`) that Deno may run. plotly.js comes from the npm
+ * package `plotly.js-dist-min`, read from disk and put into the page.
  *
- * The page is driven through the Chrome DevTools Protocol over a WebSocket,
- * one short connection per call, so that an idle browser never keeps a
- * script from exiting.
+ * The first call starts the browser (about 1 s, plus about 1 s to load
+ * plotly.js) and later calls reuse it (tens of milliseconds per figure). The
+ * browser is bound to this process:
+ * - it is driven over a pipe (`--remote-debugging-pipe`), never a port, so no
+ *   other process can drive it, and it exits when this process dies, even
+ *   when killed;
+ * - its pages may load nothing but `data:` and `about:` URLs: a figure that
+ *   names a remote image gets no network request (the image is left out);
+ * - while idle it does not keep a script from exiting.
+ *
+ * Its profile lives in a folder `data/.browser-*` of the project, removed at
+ * {@linkcode closeBrowser} or at exit; the next browser to start removes the
+ * folders of processes that were killed.
  *
  * @example Save a chart as a PNG file
  * ```ts
@@ -31,9 +37,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import type { ChildProcess } from "node:child_process";
+import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BrowserError } from "../errors.ts";
+import type { Browser, HTTPRequest, Page } from "puppeteer-core";
+import { ArgumentError, BrowserError } from "../errors.ts";
 import { envVar } from "../load/env.ts";
 import type { Figure } from "./figures.ts";
 
@@ -62,88 +71,95 @@ const CANDIDATES = [
   "google-chrome-stable",
 ];
 
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--remote-debugging-port=0", // any free port, written to DevToolsActivePort
-];
+/** Where binaries are looked for when Deno may not read `PATH`. */
+const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/snap/bin";
 
-/** How long the browser may take to start, and plotly.js to draw. */
+/** How long the browser may take to start, and a call to answer. */
 const START_TIMEOUT_MS = 30_000;
 const CALL_TIMEOUT_MS = 60_000;
 
-/** Draws a figure in the page; returns the PNG in base64. */
-const RENDER_FUNCTION =
-  `globalThis.renderFigure = async (figure, width, height) => {
-  const url = await Plotly.toImage(figure, { format: "png", width, height });
-  return url.slice(url.indexOf(",") + 1);
-};`;
+/** The URLs a page may load: everything else is aborted. */
+function allowed(url: string): boolean {
+  return url.startsWith("data:") || url.startsWith("about:");
+}
 
-interface Browser {
-  readonly child: Deno.ChildProcess;
+interface Running {
+  readonly browser: Browser;
+  /** The page that has plotly.js loaded. */
+  readonly plotly: Page;
+  /** The page that draws HTML, made at the first such call. */
+  html?: Promise<Page>;
+  /** The HTML drawings under way, one after the other on that page. */
+  htmlQueue: Promise<unknown>;
   readonly profile: string;
-  /** The WebSocket URL of the page that has plotly.js loaded. */
-  page: string;
-  exited: boolean;
-  readonly onUnload: () => void;
+  /** Holds the profile: a lock that only this process has. */
+  readonly owner: Deno.FsFile;
+  /** Calls under way: the browser's pipes keep the process up only then. */
+  busy: number;
+  gone: boolean;
+  /** At exit, where nothing can be awaited: kills it, removes its profile. */
+  readonly onExit: () => void;
 }
 
 /** The browser of this process: started at the first render, kept. */
-let current: Promise<Browser> | undefined;
+let current: Promise<Running> | undefined;
 
-function exists(path: string): boolean | undefined {
-  const read = { name: "read", path } as const;
-  if (Deno.permissions.querySync(read).state !== "granted") return undefined;
+// When a script has nothing left to do, its browser is closed properly
+// (closing is work, so the script ends once it is done).
+globalThis.addEventListener("beforeunload", () => {
+  if (current !== undefined) void closeBrowser();
+});
+
+function canRead(path: string): boolean {
+  return Deno.permissions.querySync({ name: "read", path }).state ===
+    "granted";
+}
+
+function isFile(path: string): boolean {
   try {
-    Deno.statSync(path);
-    return true;
+    return Deno.statSync(path).isFile;
   } catch {
     return false;
   }
 }
 
-/** Starts the first browser binary that exists and may run. */
-function spawn(profile: string): Deno.ChildProcess {
+/**
+ * The path of the first browser binary that exists and may run, or a
+ * {@linkcode BrowserError} that says what to install or allow.
+ */
+function findBrowser(): string {
   const given = envVar("CHROMIUM_PATH");
+  const dirs = (envVar("PATH") ?? DEFAULT_PATH).split(":").filter(Boolean);
   const missing: string[] = [], forbidden: string[] = [];
-  for (const command of given === undefined ? CANDIDATES : [given]) {
-    const run = { name: "run", command } as const;
-    if (Deno.permissions.querySync(run).state !== "granted") {
-      // Deno grants `--allow-run=<name>` only for a name it finds on PATH.
-      const known = command.includes("/") && exists(command) === false;
-      (known ? missing : forbidden).push(command);
-      continue;
-    }
-    try {
-      return new Deno.Command(command, {
-        args: [...FLAGS, `--user-data-dir=${profile}`, "about:blank"],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      missing.push(command);
-    }
+  for (const name of given === undefined ? CANDIDATES : [given]) {
+    const paths = name.includes("/") ? [name] : dirs.map((d) => join(d, name));
+    const runnable = Deno.permissions.querySync({ name: "run", command: name })
+      .state === "granted";
+    const found = paths.filter((path) => canRead(path) && isFile(path));
+    const path = found.find((p) =>
+      runnable ||
+      Deno.permissions.querySync({ name: "run", command: p }).state ===
+        "granted"
+    );
+    if (path !== undefined) return path;
+    // Deno grants `--allow-run=<name>` only for a name it finds on PATH, and
+    // puppeteer checks that the binary exists, which needs read access.
+    const unreadable = paths.some((p) => !canRead(p));
+    (found.length > 0 || unreadable ? forbidden : missing).push(name);
   }
   const found = [
     missing.length === 0 ? "" : `${missing.join(", ")}: not found`,
     forbidden.length === 0
       ? ""
-      : `${forbidden.join(", ")}: not installed or not allowed to run`,
+      : `${forbidden.join(", ")}: not installed, or not allowed to run or read`,
   ].filter((part) => part !== "").join("; ");
   const how = given === undefined
     ? "install Chromium (Debian and Ubuntu: `sudo apt-get install chromium`) " +
       "or set CHROMIUM_PATH to a Chromium or Chrome binary"
     : "set CHROMIUM_PATH to an existing Chromium or Chrome binary, or unset it";
-  const allow = forbidden.length === 0
-    ? ""
-    : " Deno must be allowed to run it (`--allow-run=chromium`; the Jupyter " +
-      "kernel allows everything).";
+  const allow = forbidden.length === 0 ? "" : " Deno must be allowed to run " +
+    "and read it (`--allow-run=chromium --allow-read=/usr/bin/chromium`; " +
+    "the Jupyter kernel allows everything).";
   throw new BrowserError(
     `No browser to draw charts as PNG images (${found}). Charts still show ` +
       "interactively in VS Code and JupyterLab, but GitHub shows only " +
@@ -151,127 +167,44 @@ function spawn(profile: string): Deno.ChildProcess {
   );
 }
 
-/** The port the browser listens on, once it has written it down. */
-async function devtoolsPort(browser: Browser): Promise<number> {
-  const file = join(browser.profile, "DevToolsActivePort");
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (browser.exited) {
-      const { code } = await browser.child.status;
-      throw new BrowserError(
-        `The browser exited with code ${code} as it started. Run it by hand ` +
-          "to see why: `chromium --headless --no-sandbox about:blank`.",
-      );
-    }
-    try {
-      const [port] = (await Deno.readTextFile(file)).split("\n");
-      if (/^\d+$/.test(port)) return Number(port);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new BrowserError(
-    `The browser did not start within ${START_TIMEOUT_MS / 1000} s. ` +
-      "Try again; if it persists, run it by hand to see why: " +
-      "`chromium --headless --no-sandbox about:blank`.",
-  );
+/**
+ * Whether this process runs as root: the owner of the folder it just made.
+ * (`Deno.uid()` would need a permission.)
+ */
+async function isRoot(folder: string): Promise<boolean> {
+  return (await Deno.stat(folder)).uid === 0;
 }
 
 /**
- * Evaluates a JavaScript expression in the page and returns its value (the
- * value of the promise it returns), over one DevTools Protocol connection.
+ * Removes the profile folders of browsers whose process is gone: a process
+ * killed (a notebook kernel shut down, say) cannot remove its own. A folder
+ * is in use while its `owner.lock` is locked: the lock goes with its process.
+ * A folder without that file is a browser starting, unless it is a minute
+ * old.
  */
-async function evaluate(page: string, expression: string): Promise<unknown> {
-  const socket = new WebSocket(page);
-  const closed = new Promise((resolve) => socket.onclose = resolve);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const reply = await new Promise<Record<string, never>>(
-      (resolve, reject) => {
-        timer = setTimeout(
-          () => reject(new BrowserError("The browser did not answer in time.")),
-          CALL_TIMEOUT_MS,
-        );
-        socket.onerror = () =>
-          reject(
-            new BrowserError(`Could not connect to the browser at ${page}.`),
-          );
-        socket.onmessage = (event) => {
-          const message = JSON.parse(event.data);
-          if (message.id === 1) resolve(message);
-        };
-        socket.onopen = () =>
-          socket.send(JSON.stringify({
-            id: 1,
-            method: "Runtime.evaluate",
-            params: { expression, awaitPromise: true, returnByValue: true },
-          }));
-      },
-    );
-    const { result, error } = reply as {
-      result?: {
-        result: { value?: unknown };
-        exceptionDetails?: {
-          text: string;
-          exception?: { description?: string };
-        };
-      };
-      error?: { message: string };
-    };
-    const failure = error?.message ??
-      result?.exceptionDetails?.exception?.description ??
-      result?.exceptionDetails?.text;
-    if (failure !== undefined) {
-      throw new BrowserError(`plotly.js failed in the browser: ${failure}`);
-    }
-    return result?.result.value;
-  } finally {
-    clearTimeout(timer);
-    if (socket.readyState !== WebSocket.CLOSED) socket.close();
-    await closed;
-  }
-}
-
-/** Stops a browser and removes its profile. */
-async function stop(browser: Browser): Promise<void> {
-  globalThis.removeEventListener("unload", browser.onUnload);
-  browser.child.ref(); // so that waiting for its exit keeps this process up
-  if (!browser.exited) {
+async function sweepProfiles(data: string): Promise<void> {
+  for await (const entry of Deno.readDir(data)) {
+    if (!entry.isDirectory || !entry.name.startsWith(".browser-")) continue;
+    const profile = join(data, entry.name);
+    let stale: boolean;
     try {
-      browser.child.kill("SIGTERM");
+      using lock = await Deno.open(join(profile, "owner.lock"), {
+        read: true,
+        write: true,
+      });
+      stale = await lock.tryLock(true);
     } catch {
-      // It exited meanwhile.
+      const { mtime } = await Deno.stat(profile).catch(() => ({ mtime: null }));
+      stale = Date.now() - (mtime?.getTime() ?? Date.now()) > 60_000;
     }
-  }
-  await browser.child.status;
-  // Its helper processes may still write into the profile as they exit:
-  // remove it until it stays gone.
-  for (let i = 0, gone = 0; i < 40 && gone < 3; i++) {
-    try {
-      await Deno.remove(browser.profile, { recursive: true });
-      gone = 0;
-    } catch (e) {
-      gone = e instanceof Deno.errors.NotFound ? gone + 1 : 0;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    if (stale) await Deno.remove(profile, { recursive: true }).catch(() => {});
   }
 }
 
-/**
- * At exit, where nothing can be awaited: stops the browser and removes its
- * profile, again and again for up to a second, as its helper processes may
- * write into it while they shut down.
- */
-function removeAtExit(child: Deno.ChildProcess, profile: string): void {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // It exited already.
-  }
+/** Removes a folder until it stays gone: Chromium's helpers may still write. */
+function removeProfile(profile: string): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  let gone = 0; // checks in a row that found no profile
-  for (let i = 0; i < 40 && gone < 3; i++) {
+  for (let i = 0, gone = 0; i < 40 && gone < 3; i++) {
     try {
       Deno.removeSync(profile, { recursive: true });
       gone = 0;
@@ -282,50 +215,63 @@ function removeAtExit(child: Deno.ChildProcess, profile: string): void {
   }
 }
 
-/**
- * Whether the browser of a profile folder still runs: it answers on the
- * port it wrote down. A folder without a port is a browser starting (in
- * another process) if it is less than a minute old.
- */
-async function inUse(profile: string): Promise<boolean> {
-  let port: string;
-  try {
-    [port] = (await Deno.readTextFile(join(profile, "DevToolsActivePort")))
-      .split("\n");
-  } catch {
-    const { mtime } = await Deno.stat(profile);
-    return Date.now() - (mtime?.getTime() ?? 0) < 60_000;
-  }
-  try {
-    const signal = AbortSignal.timeout(2000);
-    const url = `http://127.0.0.1:${port}/json/version`;
-    await (await fetch(url, { signal })).body?.cancel();
-    return true;
-  } catch {
-    return false;
+/** A new page of the browser, that may load only `data:` and `about:`. */
+async function lockedPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setRequestInterception(true);
+  page.on("request", (request: HTTPRequest) => {
+    if (allowed(request.url())) void request.continue();
+    else void request.abort("blockedbyclient");
+  });
+  return page;
+}
+
+/** Makes the browser's process and pipes keep this process up, or not. */
+function hold(process: ChildProcess | null, on: boolean): void {
+  if (process === null) return;
+  for (const target of [process, ...process.stdio]) {
+    const handle = target as { ref?: () => void; unref?: () => void } | null;
+    if (on) handle?.ref?.();
+    else handle?.unref?.();
   }
 }
 
-/**
- * Removes the profile folders of browsers that are gone: a process killed
- * (a notebook kernel shut down, say) leaves its folder behind.
- */
-async function sweepProfiles(data: string): Promise<void> {
-  for await (const entry of Deno.readDir(data)) {
-    const profile = join(data, entry.name);
-    if (!entry.isDirectory || !entry.name.startsWith(".browser-")) continue;
-    if (await inUse(profile).catch(() => true)) continue;
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
-  }
+async function start(path: string, profile: string): Promise<Browser> {
+  const { default: puppeteer } = await import("puppeteer-core");
+  const launch = (sandbox: boolean) =>
+    puppeteer.launch({
+      executablePath: path,
+      args: sandbox ? [] : ["--no-sandbox"],
+      headless: true,
+      pipe: true, // no debugging port: only this process can drive it
+      userDataDir: profile,
+      env: {}, // Chromium needs none of ours; reading them all needs a permission
+      // A notebook's interrupt (SIGINT) and shutdown (SIGTERM) stay Deno's.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+      timeout: START_TIMEOUT_MS,
+      protocolTimeout: CALL_TIMEOUT_MS,
+    });
+  // As root, Chromium refuses to start with its sandbox: `--no-sandbox` is
+  // required there, and only there.
+  return await launch(!await isRoot(profile));
 }
 
-async function launch(): Promise<Browser> {
+async function launch(): Promise<Running> {
+  const path = findBrowser();
   const data = fileURLToPath(new URL("../../data/", import.meta.url));
   let profile: string;
+  let owner: Deno.FsFile;
   try {
     await Deno.mkdir(data, { recursive: true });
     await sweepProfiles(data);
     profile = await Deno.makeTempDir({ dir: data, prefix: ".browser-" });
+    owner = await Deno.open(join(profile, "owner.lock"), {
+      write: true,
+      create: true,
+    });
+    await owner.lock(true);
   } catch (e) {
     throw new BrowserError(
       `Could not make the browser's profile folder in ${data} ` +
@@ -333,47 +279,102 @@ async function launch(): Promise<Browser> {
       { cause: e },
     );
   }
-  let child: Deno.ChildProcess;
+  let browser: Browser | undefined;
   try {
-    child = spawn(profile);
+    browser = await start(path, profile);
+    // The browser keeps this process up while it starts; then only while a
+    // call is under way (see `call`).
+    const plotly = await lockedPage(browser);
+    const source = await Deno.readTextFile(
+      new URL(import.meta.resolve("plotly.js-dist-min")),
+    );
+    await plotly.evaluate(source);
+    hold(browser.process(), false);
+    const child = browser.process();
+    const running: Running = {
+      browser,
+      plotly,
+      profile,
+      owner,
+      htmlQueue: Promise.resolve(),
+      busy: 0,
+      gone: false,
+      onExit: () => {
+        if (running.gone) return;
+        running.gone = true;
+        child?.kill("SIGKILL");
+        // Tell puppeteer it is gone, or its own exit handler checks with
+        // `process.kill(pid, 0)`, which needs a permission to run anything.
+        child?.emit("exit", null, "SIGKILL");
+        owner.close();
+        removeProfile(profile);
+      },
+    };
+    browser.on("disconnected", () => running.gone = true);
+    // `Deno.exit()` fires "unload" only; the end of a script (after the
+    // "beforeunload" above) fires both, and Node's "exit" runs puppeteer's.
+    globalThis.addEventListener("unload", running.onExit);
+    process.prependListener("exit", running.onExit);
+    return running;
   } catch (e) {
-    await Deno.remove(profile, { recursive: true });
-    throw e;
+    await browser?.close().catch(() => browser?.process()?.kill("SIGKILL"));
+    owner.close();
+    removeProfile(profile);
+    throw e instanceof BrowserError ? e : new BrowserError(
+      `The browser ${path} did not start: ${(e as Error).message}. Run it by ` +
+        `hand to see why: \`${path} --headless --no-sandbox about:blank\`.`,
+      { cause: e },
+    );
   }
-  child.unref(); // an idle browser does not keep the process alive
-  const browser: Browser = {
-    child,
-    profile,
-    page: "",
-    exited: false,
-    onUnload: () => removeAtExit(child, profile),
-  };
-  child.status.then(() => browser.exited = true);
-  globalThis.addEventListener("unload", browser.onUnload);
+}
+
+/** The running browser, started if need be. */
+async function browser(): Promise<Running> {
+  current ??= launch();
+  // A failed start is kept: every later call fails the same way, at once,
+  // until closeBrowser.
+  let running = await current;
+  if (running.gone) { // it crashed or was killed: start another
+    current = undefined;
+    await stop(running);
+    running = await (current = launch());
+  }
+  return running;
+}
+
+/** Runs a call in the browser, keeping this process up meanwhile. */
+async function call<T>(
+  what: string,
+  fn: (running: Running) => Promise<T>,
+): Promise<T> {
+  const running = await browser();
+  if (running.busy++ === 0) hold(running.browser.process(), true);
   try {
-    const port = await devtoolsPort(browser);
-    const targets: { type: string; webSocketDebuggerUrl: string }[] =
-      await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-    const page = targets.find((target) => target.type === "page");
-    if (page === undefined) {
-      throw new BrowserError("The browser started without a page: try again.");
-    }
-    browser.page = page.webSocketDebuggerUrl;
-    const plotly = new URL(import.meta.resolve("plotly.js-dist-min"));
-    const source = await Deno.readTextFile(plotly);
-    await evaluate(browser.page, `${source};\n${RENDER_FUNCTION}`);
+    return await fn(running);
   } catch (e) {
-    await stop(browser);
-    throw e;
+    if (e instanceof BrowserError) throw e;
+    throw new BrowserError(`${what} failed in the browser: ${e}`, { cause: e });
+  } finally {
+    if (--running.busy === 0) hold(running.browser.process(), false);
   }
-  return browser;
+}
+
+function size(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 8192) {
+    throw new ArgumentError(
+      `${name} must be a whole number of pixels from 1 to 8192: got ${value}.`,
+    );
+  }
+  return value;
 }
 
 /**
  * Draws a figure as a PNG image with plotly.js in a headless browser,
- * started at the first call and reused. Throws a {@linkcode BrowserError}
- * when no browser can start (and again, at once, at every later call, until
- * {@linkcode closeBrowser}) or plotly.js fails.
+ * started at the first call and reused.
+ *
+ * @throws {BrowserError} when no browser can start (and again, at once, at
+ * every later call, until {@linkcode closeBrowser}), or plotly.js fails.
+ * @throws {ArgumentError} when the size is not a whole number of pixels.
  *
  * @example A 400×300 image of a line
  * ```ts
@@ -388,21 +389,78 @@ export async function renderPng(
   figure: Figure,
   options: RenderOptions = {},
 ): Promise<Uint8Array> {
-  const width = options.width ?? figure.layout.width ?? 600;
-  const height = options.height ?? figure.layout.height ?? 400;
-  current ??= launch();
-  let browser = await current;
-  if (browser.exited) { // it crashed or was killed: start another
-    current = undefined;
-    await stop(browser);
-    browser = await (current = launch());
+  const width = size(options.width ?? figure.layout.width ?? 600, "width");
+  const height = size(options.height ?? figure.layout.height ?? 400, "height");
+  const json = { data: figure.data, layout: figure.layout };
+  const url = await call("plotly.js", ({ plotly }) =>
+    plotly.evaluate(
+      (figure, width, height) =>
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).Plotly.toImage(figure, {
+          format: "png",
+          width,
+          height,
+        }) as Promise<string>,
+      json,
+      width,
+      height,
+    ));
+  return new Uint8Array(Buffer.from(url.slice(url.indexOf(",") + 1), "base64"));
+}
+
+/**
+ * Draws an HTML snippet as a PNG image: the snippet is laid out in a page
+ * `width` pixels wide, on white, and the image is the size of its content.
+ * Images in it must be `data:` URLs; nothing else is loaded.
+ *
+ * @throws {BrowserError} when no browser can start, or drawing fails.
+ * @throws {ArgumentError} when the width is not a whole number of pixels.
+ *
+ * @example A caption above a one-pixel image
+ * ```ts
+ * import { renderHtml } from "./render.ts";
+ *
+ * const png = await renderHtml(
+ *   '<p>mean 3</p><img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEANl9ngAAAAABJRU5ErkJggg==">',
+ * );
+ * ```
+ */
+export async function renderHtml(
+  html: string,
+  options: { readonly width?: number } = {},
+): Promise<Uint8Array> {
+  const width = size(options.width ?? 2000, "width");
+  return await call("Drawing HTML", (running) => {
+    const draw = async () => {
+      const page = await (running.html ??= lockedPage(running.browser));
+      await page.setViewport({ width, height: 100, deviceScaleFactor: 1 });
+      await page.setContent(
+        `<!doctype html><html><body style="margin:0;background:#fff">` +
+          `<div id="root" style="display:inline-block">${html}</div>` +
+          `</body></html>`,
+        { waitUntil: "load" },
+      );
+      const root = await page.$("#root");
+      return new Uint8Array(await root!.screenshot({ type: "png" }));
+    };
+    const drawn = running.htmlQueue.then(draw);
+    running.htmlQueue = drawn.catch(() => {});
+    return drawn;
+  });
+}
+
+/** Stops a browser and removes its profile. */
+async function stop(running: Running): Promise<void> {
+  globalThis.removeEventListener("unload", running.onExit);
+  process.off("exit", running.onExit);
+  hold(running.browser.process(), true); // waiting for its exit keeps us up
+  try {
+    await running.browser.close();
+  } catch {
+    running.browser.process()?.kill("SIGKILL"); // it was gone already
   }
-  const json = JSON.stringify({ data: figure.data, layout: figure.layout });
-  const base64 = await evaluate(
-    browser.page,
-    `renderFigure(${json}, ${width}, ${height})`,
-  );
-  return new Uint8Array(Buffer.from(base64 as string, "base64"));
+  running.owner.close();
+  removeProfile(running.profile);
 }
 
 /**
@@ -421,12 +479,12 @@ export async function renderPng(
 export async function closeBrowser(): Promise<void> {
   const closing = current;
   current = undefined;
-  let browser: Browser;
+  let running: Running;
   try {
     if (closing === undefined) return;
-    browser = await closing;
+    running = await closing;
   } catch {
     return; // it never started
   }
-  await stop(browser);
+  await stop(running);
 }

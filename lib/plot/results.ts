@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { DataError } from "../errors.ts";
 import { tableBundle } from "./show.ts";
 
 /**
@@ -44,6 +45,9 @@ const defaultFile = new URL("../../data/results.json", import.meta.url);
 /**
  * The results saved so far, sorted by notebook (empty when none).
  *
+ * @throws {DataError} when the file cannot be read or is not a list of
+ * results (delete it: the notebooks write it again).
+ *
  * @example
  * ```ts
  * import { loadResults } from "./results.ts";
@@ -57,15 +61,39 @@ export function loadResults(file: URL = defaultFile): ModelResult[] {
     text = Deno.readTextFileSync(file);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
+    throw new DataError(
+      `Could not read the results in ${file.pathname} ` +
+        `(${(e as Error).message}): allow Deno to read it.`,
+      { cause: e },
+    );
   }
-  return (JSON.parse(text) as ModelResult[])
+  let results: unknown;
+  try {
+    results = JSON.parse(text);
+  } catch {
+    results = undefined;
+  }
+  const valid = Array.isArray(results) &&
+    results.every((r) =>
+      typeof r?.notebook === "string" && typeof r?.model === "string" &&
+      typeof r?.parameters === "number" && typeof r?.accuracy === "number"
+    );
+  if (!valid) {
+    throw new DataError(
+      `${file.pathname} is not a list of results: delete it, and run the ` +
+        "notebooks again to record their results.",
+    );
+  }
+  return (results as ModelResult[])
     .toSorted((a, b) => a.notebook.localeCompare(b.notebook));
 }
 
 /**
  * Saves a model's result, replacing an earlier one of the same notebook and
  * model. Returns the result, so that a cell shows what it saved.
+ *
+ * @throws {DataError} when the file cannot be read, is damaged, or cannot
+ * be written.
  *
  * @example
  * ```ts
@@ -82,11 +110,24 @@ export function saveResult(
     r.notebook !== result.notebook || r.model !== result.model
   );
   const temporary = new URL(`${file.pathname}.partial`, file);
-  Deno.writeTextFileSync(
-    temporary,
-    JSON.stringify([...others, result], null, 1) + "\n",
-  );
-  Deno.renameSync(temporary, file);
+  try {
+    Deno.writeTextFileSync(
+      temporary,
+      JSON.stringify([...others, result], null, 1) + "\n",
+    );
+    Deno.renameSync(temporary, file);
+  } catch (e) {
+    try {
+      Deno.removeSync(temporary);
+    } catch {
+      // never written
+    }
+    throw new DataError(
+      `Could not save the results in ${file.pathname} ` +
+        `(${(e as Error).message}): allow Deno to write there.`,
+      { cause: e },
+    );
+  }
   return result;
 }
 

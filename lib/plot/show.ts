@@ -8,7 +8,10 @@
  * GitHub and other viewers show), and a one-line `text/plain` (its title and
  * series). A {@linkcode Picture} (a PNG drawn without a browser, like a
  * digit) goes out as the PNG and its line of text. Without a browser, charts
- * go out without their PNG, and a line says once how to get one.
+ * go out without their PNG, and a line says once how to get one; with the
+ * environment variable `MNIST_REQUIRE_PNG=1` (set by the notebook runner,
+ * which must not save a notebook without its charts), a missing browser is
+ * an error instead.
  *
  * Outside a notebook (`deno run`, `deno test`), `show` prints the text line;
  * tests pass a {@linkcode Display} function to capture the bundles instead.
@@ -28,7 +31,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { Figure } from "./figures.ts";
-import { BrowserError } from "../errors.ts";
+import { ArgumentError, BrowserError } from "../errors.ts";
+import { envVar } from "../load/env.ts";
 import { type RenderOptions, renderPng } from "./render.ts";
 
 /**
@@ -94,6 +98,8 @@ export interface MimeBundle {
  * right-aligned when all their cells are numbers (units such as "0.05 s"
  * allowed).
  *
+ * @throws {ArgumentError} when a row has not one cell per column.
+ *
  * @example
  * ```ts
  * import { tableBundle } from "./show.ts";
@@ -106,6 +112,13 @@ export function tableBundle(
   header: readonly string[],
   rows: readonly (readonly string[])[],
 ): MimeBundle {
+  const ragged = rows.findIndex((row) => row.length !== header.length);
+  if (ragged >= 0) {
+    throw new ArgumentError(
+      `Row ${ragged} of the table has ${rows[ragged].length} cells for ` +
+        `${header.length} columns (${header.join(", ")}): give one per column.`,
+    );
+  }
   const numeric = header.map((_, i) =>
     i > 0 && rows.every((row) => /^-?[\d.,]+(e-?\d+)?( \w+)?$/.test(row[i]))
   );
@@ -255,10 +268,66 @@ export interface BundleOptions extends RenderOptions {
 const explained = new WeakSet<Error>();
 
 /**
+ * Whether a chart must have its PNG image: the environment variable
+ * `MNIST_REQUIRE_PNG` is `1` (or any value but `0`). The notebook runner
+ * sets it, so that a notebook is never saved without its charts' images.
+ *
+ * @example
+ * ```ts
+ * import { pngRequired } from "./show.ts";
+ *
+ * console.log(pngRequired()); // false, unless MNIST_REQUIRE_PNG=1
+ * ```
+ */
+export function pngRequired(): boolean {
+  const value = envVar("MNIST_REQUIRE_PNG");
+  return value !== undefined && value !== "0";
+}
+
+/**
+ * Deals with a failure to draw an image: a {@linkcode BrowserError} is
+ * explained once (a line on stderr) and the caller goes on without the
+ * image, unless {@linkcode pngRequired}, when it is thrown again, saying
+ * why. Any other error is thrown as it is.
+ *
+ * @throws {BrowserError} when images are required and no browser can draw.
+ *
+ * @example Go on without an image
+ * ```ts
+ * import { linePlot } from "./figures.ts";
+ * import { renderPng } from "./render.ts";
+ * import { withoutImage } from "./show.ts";
+ *
+ * let png: Uint8Array | undefined;
+ * try {
+ *   png = await renderPng(linePlot({ y: [1, 2] }));
+ * } catch (e) {
+ *   withoutImage(e); // warns once, or throws under MNIST_REQUIRE_PNG=1
+ * }
+ * ```
+ */
+export function withoutImage(e: unknown): void {
+  if (!(e instanceof BrowserError)) throw e;
+  if (pngRequired()) {
+    throw new BrowserError(
+      `${e.message} MNIST_REQUIRE_PNG=1 requires every chart's PNG image ` +
+        "(a notebook saved without them shows no chart on GitHub).",
+      { cause: e },
+    );
+  }
+  if (!explained.has(e)) {
+    explained.add(e);
+    console.warn(e.message);
+  }
+}
+
+/**
  * The MIME bundle of a chart or a picture. A chart's includes a PNG when a
  * browser can draw it (unless `png` is false); when none can, the bundle has
  * no PNG and a line (printed once per failed browser start) says how to get
- * one.
+ * one, or, when {@linkcode pngRequired}, it throws.
+ *
+ * @throws {BrowserError} when a PNG is required and no browser can draw it.
  *
  * @example What a chart sends
  * ```ts
@@ -287,11 +356,7 @@ export async function bundle(
       png = Buffer.from(await renderPng(figure, options)).toString("base64");
     }
   } catch (e) {
-    if (!(e instanceof BrowserError)) throw e;
-    if (!explained.has(e)) {
-      explained.add(e);
-      console.warn(e.message);
-    }
+    withoutImage(e);
   }
   return {
     "application/vnd.plotly.v1+json": figure,
@@ -319,6 +384,8 @@ export interface ShowOptions extends RenderOptions {
  * Shows a chart or a picture in the notebook, each front end getting what it
  * can display (see {@linkcode bundle}). Outside a notebook, prints its line
  * of text.
+ *
+ * @throws {BrowserError} when a PNG is required and no browser can draw it.
  *
  * @example ReLU on [-2, 2]
  * ```ts
