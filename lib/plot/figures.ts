@@ -903,12 +903,13 @@ export function decisionLine(
     xaxis: { ...base.xaxis, range: [...range] },
     yaxis: { ...base.yaxis, range: [...range], scaleanchor: "x" },
     width: 620,
-    height: 560 + 90 * sliders.length,
-    margin: { l: 60, r: 20, t: 80, b: 60 + 90 * sliders.length },
+    // The plot area stays 420 px high; each slider gets 100 px below it.
+    height: 560 + 100 * sliders.length,
+    margin: { l: 60, r: 20, t: 80, b: 60 + 100 * sliders.length },
     sliders: sliders.map((slider, k) => ({
       active: slider.active ?? 0,
       currentvalue: { prefix: slider.prefix },
-      y: -0.12 - (k * 90) / 560,
+      y: -(50 + 100 * k) / 420,
       len: 0.9,
       x: 0.05,
       pad: { t: 30 },
