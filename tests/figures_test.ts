@@ -333,6 +333,8 @@ Deno.test("weightMaps draws each column of [784, n] weights on one shared scale,
     4,
   ]]);
   assert.deepEqual(traces.map((t) => t.showscale), [false, false, true]);
+  assert.equal(layoutOf(figure).xaxis2.showticklabels, false);
+  assert.equal(layoutOf(figure).yaxis3.showticklabels, false);
   assert.equal(traces[1].z[0][0], -4); // column 1 is neuron 2
   assert.equal(traces[2].z[0][0], 2);
   const bad = tf.zeros([10, 3]);

@@ -708,10 +708,17 @@ export function weightMaps(
   const columns = options.columns ?? Math.min(n, 6);
   const grid = subplots(panels, { columns, title: options.title });
   const rows = Math.ceil(n / columns);
+  // Small panels: no tick labels, which would crowd the panels' titles.
+  const axes = Object.fromEntries(
+    Object.entries(grid.layout)
+      .filter(([key]) => /^[xy]axis\d*$/.test(key))
+      .map(([key, axis]) => [key, { ...axis, showticklabels: false }]),
+  );
   return {
     data: grid.data,
     layout: {
       ...grid.layout,
+      ...axes,
       width: Math.min(1000, 160 * columns + 80),
       height: (options.title === undefined ? 40 : 80) + 160 * rows,
       margin: { l: 20, r: 20, t: options.title === undefined ? 40 : 80, b: 20 },
