@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { ArgumentError, ShapeError } from "../lib/errors.ts";
 import {
+  decisionLine,
   type Figure,
   heatmap,
   linePlot,
@@ -10,8 +11,11 @@ import {
   scatterPlot,
   subplots,
   type Trace,
+  votesMap,
   weightMap,
+  weightMaps,
 } from "../lib/plot/figures.ts";
+import { ArgumentError } from "../lib/errors.ts";
 import type { EpochRecord } from "../lib/learner.ts";
 
 /** A trace's fields, whatever its type. */
@@ -297,4 +301,96 @@ Deno.test("side by side, each heat map keeps its own colour bar, right of its pa
       `bar ${i} at ${x}, panel ends at ${right}`,
     );
   });
+});
+
+Deno.test("votesMap shows pixels, weights and their products, and adds the votes up in its title", () => {
+  const image = Array.from({ length: 784 }, (_, i) => (i < 2 ? 1 : 0));
+  const weights = Array.from({ length: 784 }, (_, i) => (i === 0 ? 2 : -1));
+  const figure = votesMap(image, weights, -0.5);
+  assert.equal(figure.data.length, 3);
+  const votes = fields(figure.data[2]).z as number[][];
+  assert.deepEqual(votes[0].slice(0, 3), [2, -1, -0]);
+  assert.equal(
+    layoutOf(figure).title.text,
+    "Σ x·w = 1.00, bias -0.50, score 0.50 > 0: a 3",
+  );
+  const blank = votesMap(new Array(784).fill(0), weights, -0.5, {
+    title: "blank",
+  });
+  assert.match(layoutOf(blank).title.text, /^blank: .*score -0.50 ≤ 0: a 7$/);
+  assert.throws(() => votesMap([1, 2], weights, 0), ShapeError);
+});
+
+Deno.test("weightMaps draws each column of [784, n] weights on one shared scale, with one colour bar", () => {
+  const values = Array.from(
+    { length: 784 * 3 },
+    (_, k) => (k % 3 === 1 ? -4 : k % 3),
+  );
+  const w = tf.tensor2d(values, [784, 3]);
+  const figure = weightMaps(w, { columns: 2 });
+  w.dispose();
+  assert.equal(figure.data.length, 3);
+  const traces = figure.data.map(fields);
+  assert.deepEqual(traces.map((t) => [t.zmin, t.zmax]), [[-4, 4], [-4, 4], [
+    -4,
+    4,
+  ]]);
+  assert.deepEqual(traces.map((t) => t.showscale), [false, false, true]);
+  assert.equal(layoutOf(figure).xaxis2.showticklabels, false);
+  assert.equal(layoutOf(figure).yaxis3.showticklabels, false);
+  assert.equal(traces[1].z[0][0], -4); // column 1 is neuron 2
+  assert.equal(traces[2].z[0][0], 2);
+  const bad = tf.zeros([10, 3]);
+  assert.throws(() => weightMaps(bad), ShapeError);
+  bad.dispose();
+});
+
+Deno.test("decisionLine draws w1·x + w2·y + b = 0 inside the square, and each slider step carries its own line", () => {
+  const points = { x: [1, -1, 1], y: [1, -1, -1], label: [1, 0, 0] };
+  const vertical = { w1: 1, w2: 0, b: -0.5 }; // x = 0.5
+  const diagonal = { w1: 1, w2: 1, b: 0 }; // y = -x
+  const figure = decisionLine(
+    points,
+    [{ prefix: "b ", states: [vertical, diagonal], active: 0 }],
+    { range: [-2, 2], classes: ["3", "7"] },
+  );
+  const line = fields(figure.data[2]);
+  assert.deepEqual(line.x, [0.5, 0.5]);
+  assert.deepEqual([...line.y].sort(), [-2, 2]);
+  assert.deepEqual(fields(figure.data[0]).x, [1]);
+  assert.deepEqual(fields(figure.data[1]).x, [-1, 1]);
+  // x = 0.5 puts (1, 1) on the 3 side, and also (1, -1): 2 of 3 right.
+  assert.match(layoutOf(figure).title.text, /2 of 3 points on their side/);
+  const steps = layoutOf(figure).sliders[0].steps;
+  assert.equal(steps.length, 2);
+  const [data, layout, traces] = steps[1].args;
+  assert.deepEqual(traces, [2, 3]);
+  assert.deepEqual(data.x[0].map(Math.abs), [2, 2]);
+  assert.match(layout["title.text"], /w = \(1.00, 1.00\), b = 0.00: 3 of 3/);
+  // The arrow starts on the line and points along w.
+  const [ax, ay] = [data.x[1], data.y[1]];
+  assert.ok(Math.abs(ax[0] + ay[0]) < 1e-9);
+  assert.ok(ax[1] > ax[0] && ay[1] > ay[0]);
+});
+
+Deno.test("decisionLine draws no line when it misses the square, and rejects bad arguments", () => {
+  const points = { x: [0], y: [0], label: [1] };
+  const outside = { w1: 1, w2: 0, b: -10 }; // x = 10
+  const figure = decisionLine(points, [{ prefix: "", states: [outside] }], {
+    range: [-1, 1],
+  });
+  assert.deepEqual(fields(figure.data[2]).x, []);
+  assert.throws(
+    () =>
+      decisionLine({ x: [0, 1], y: [0], label: [1] }, [{
+        prefix: "",
+        states: [outside],
+      }], { range: [-1, 1] }),
+    ArgumentError,
+  );
+  assert.throws(
+    () =>
+      decisionLine(points, [{ prefix: "", states: [] }], { range: [-1, 1] }),
+    ArgumentError,
+  );
 });

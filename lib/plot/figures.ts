@@ -630,3 +630,333 @@ export function plotMetrics(
   );
   return subplots([losses, metrics], { columns: 2, ...options });
 }
+
+/** The values of a tensor or an array, as a plain array of numbers. */
+function numbersOf(values: Tensor | ArrayLike<number>): number[] {
+  return Array.from("dataSync" in values ? values.dataSync() : values);
+}
+
+/** 784 values as 28 rows of 28; throws a `ShapeError` for any other size. */
+function grid28(values: readonly number[], what: string): number[][] {
+  if (values.length !== 784) {
+    throw new ShapeError(
+      `${what} needs 784 values, one per pixel of a 28×28 image: got ` +
+        `${values.length}. Pass one image or one column of weights.`,
+    );
+  }
+  return Array.from(
+    { length: 28 },
+    (_, r) => values.slice(r * 28, r * 28 + 28),
+  );
+}
+
+/**
+ * How one linear neuron scores one image, pixel by pixel: the image, the
+ * weights, and their product `x ⊙ w`, the "votes" of the pixels (blue for a
+ * 3, red for a 7, white where the pixel has no ink or its weight is zero).
+ * The title adds the votes up: their sum, the bias and the score
+ * `Σ xᵢ·wᵢ + b`, and says which side of 0 it falls on.
+ *
+ * @throws {ShapeError} if `image` or `weights` does not hold 784 values.
+ *
+ * @example The votes of a blank image are all zero: its score is the bias
+ * ```ts
+ * import { votesMap } from "./figures.ts";
+ *
+ * const weights = Array.from({ length: 784 }, (_, i) => (i % 28) / 28 - 0.5);
+ * const figure = votesMap(new Array(784).fill(0), weights, 0.25);
+ * ```
+ */
+export function votesMap(
+  image: Tensor | ArrayLike<number>,
+  weights: Tensor | ArrayLike<number>,
+  bias: number,
+  options: { readonly title?: string } = {},
+): Figure {
+  const x = numbersOf(image);
+  const w = numbersOf(weights);
+  const votes = x.map((v, i) => v * w[i]);
+  const total = votes.reduce((a, b) => a + b, 0);
+  const score = total + bias;
+  const side = score > 0 ? "> 0: a 3" : "≤ 0: a 7";
+  const sum = `Σ x·w = ${total.toFixed(2)}, bias ${bias.toFixed(2)}, ` +
+    `score ${score.toFixed(2)} ${side}`;
+  const diverging = (z: number[][], title: string) =>
+    heatmap(z, { title, colorscale: DIVERGING, symmetric: true });
+  return subplots([
+    heatmap(grid28(x, "votesMap's image"), { title: "pixels x" }),
+    diverging(grid28(w, "votesMap's weights"), "weights w"),
+    diverging(grid28(votes, "votesMap"), "votes x ⊙ w"),
+  ], {
+    columns: 3,
+    title: options.title === undefined ? sum : `${options.title}: ${sum}`,
+  });
+}
+
+/**
+ * Several sets of 784 weights (the columns of a `[784, n]` tensor, such as
+ * the first layer of `simpleNet`) as 28×28 maps in a grid, all on one colour
+ * scale symmetric about 0 (red negative, blue positive), with one colour bar.
+ *
+ * @throws {ShapeError} if `weights` is not `[784, n]`.
+ *
+ * @example The 30 hidden neurons of a 784-30-1 net
+ * ```ts
+ * import { weightMaps } from "./figures.ts";
+ * import { Linear } from "../model.ts";
+ *
+ * const hidden = new Linear(784, 30);
+ * const figure = weightMaps(hidden.weight, { columns: 6, title: "30 neurons" });
+ * ```
+ */
+export function weightMaps(
+  weights: Tensor,
+  options: { readonly columns?: number; readonly title?: string } = {},
+): Figure {
+  if (weights.rank !== 2 || weights.shape[0] !== 784) {
+    throw new ShapeError(
+      `weightMaps needs weights of shape [784, n], one column per neuron; ` +
+        `got [${weights.shape.join(", ")}].`,
+    );
+  }
+  const n: number = weights.shape[1] as number;
+  const values: number[] = Array.from(weights.dataSync());
+  const limit = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+  const panels: Figure[] = Array.from({ length: n }, (_, j) => {
+    const column = Array.from({ length: 784 }, (_, i) => values[i * n + j]);
+    const figure = heatmap(grid28(column, "weightMaps"), {
+      title: `${j + 1}`,
+      colorscale: DIVERGING,
+      zmin: -limit,
+      zmax: limit,
+    });
+    const trace = { ...figure.data[0], showscale: j === n - 1 } as Trace;
+    return { data: [trace], layout: figure.layout };
+  });
+  const columns = options.columns ?? Math.min(n, 6);
+  const grid = subplots(panels, { columns, title: options.title });
+  const rows = Math.ceil(n / columns);
+  // Small panels: no tick labels, which would crowd the panels' titles.
+  const axes = Object.fromEntries(
+    Object.entries(grid.layout)
+      .filter(([key]) => /^[xy]axis\d*$/.test(key))
+      .map(([key, axis]) => [key, { ...axis, showticklabels: false }]),
+  );
+  return {
+    data: grid.data,
+    layout: {
+      ...grid.layout,
+      ...axes,
+      width: Math.min(1000, 160 * columns + 80),
+      height: (options.title === undefined ? 40 : 80) + 160 * rows,
+      margin: { l: 20, r: 20, t: options.title === undefined ? 40 : 80, b: 20 },
+    },
+  };
+}
+
+/** A line `w1·x + w2·y + b = 0`: its weights turn it, its bias shifts it. */
+export interface LineState {
+  /** The weight of the first input (the x axis). */
+  readonly w1: number;
+  /** The weight of the second input (the y axis). */
+  readonly w2: number;
+  /** The bias. */
+  readonly b: number;
+}
+
+/** A slider of {@linkcode decisionLine}: one state of the line per step. */
+export interface LineSlider {
+  /** Shown before the step's label, such as "bias b = ". */
+  readonly prefix: string;
+  /** The states, in slider order. */
+  readonly states: readonly LineState[];
+  /** The label of each step (default: the states' index). */
+  readonly labels?: readonly string[];
+  /** The step the slider starts on. Default 0. */
+  readonly active?: number;
+}
+
+/** Options of {@linkcode decisionLine}. */
+export interface DecisionLineOptions extends ChartOptions {
+  /** The square both axes show. */
+  readonly range: readonly [number, number];
+  /** The names of the points labelled 1 and 0. Default "1", "0". */
+  readonly classes?: readonly [string, string];
+}
+
+/** The two ends of the line's segment inside the square, or none. */
+function lineInBox(
+  { w1, w2, b }: LineState,
+  [lo, hi]: readonly [number, number],
+): { x: number[]; y: number[] } {
+  const found: [number, number][] = [];
+  const inside = (v: number) => v >= lo - 1e-9 && v <= hi + 1e-9;
+  if (w2 !== 0) {
+    for (const x of [lo, hi]) {
+      const y = -(w1 * x + b) / w2;
+      if (inside(y)) found.push([x, y]);
+    }
+  }
+  if (w1 !== 0) {
+    for (const y of [lo, hi]) {
+      const x = -(w2 * y + b) / w1;
+      if (inside(x)) found.push([x, y]);
+    }
+  }
+  if (found.length < 2) return { x: [], y: [] };
+  let best: [[number, number], [number, number]] = [found[0], found[1]];
+  let far = -1;
+  for (const p of found) {
+    for (const q of found) {
+      const d = (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2;
+      if (d > far) [far, best] = [d, [p, q]];
+    }
+  }
+  return { x: [best[0][0], best[1][0]], y: [best[0][1], best[1][1]] };
+}
+
+/**
+ * Labelled points in the plane and the line `w1·x + w2·y + b = 0` that a
+ * linear model with two inputs draws between them, with an arrow along
+ * `w = (w1, w2)` pointing to the side it calls 1. Each slider steps through
+ * precomputed states of the line (the weights turn it, the bias shifts it),
+ * and the title counts the points on their correct side. The states are in
+ * the figure itself, so an interactive front end moves the line with no
+ * kernel; a static image shows the first slider's active state. Sliders are
+ * independent: each sets the whole line to one of its own states.
+ *
+ * @throws {ArgumentError} if the points' arrays differ in length, or a
+ *   slider has no state.
+ *
+ * @example A line turned by its weights, two points either side
+ * ```ts
+ * import { decisionLine } from "./figures.ts";
+ *
+ * const points = { x: [1, -1], y: [1, -1], label: [1, 0] };
+ * const turns = [0, 45, 90].map((deg) => ({
+ *   w1: Math.cos((deg * Math.PI) / 180),
+ *   w2: Math.sin((deg * Math.PI) / 180),
+ *   b: 0,
+ * }));
+ * const figure = decisionLine(points, [{ prefix: "angle ", states: turns }], { range: [-2, 2] });
+ * ```
+ */
+export function decisionLine(
+  points: {
+    readonly x: ArrayLike<number>;
+    readonly y: ArrayLike<number>;
+    readonly label: ArrayLike<number>;
+  },
+  sliders: readonly LineSlider[],
+  options: DecisionLineOptions,
+): Figure {
+  const n = points.x.length;
+  if (points.y.length !== n || points.label.length !== n) {
+    throw new ArgumentError(
+      `decisionLine needs as many y and labels as x: got ${n} x, ` +
+        `${points.y.length} y and ${points.label.length} labels.`,
+    );
+  }
+  if (sliders.length === 0 || sliders.some((s) => s.states.length === 0)) {
+    throw new ArgumentError(
+      "decisionLine needs at least one slider, each with at least one state.",
+    );
+  }
+  const [one, zero] = options.classes ?? ["1", "0"];
+  const range = options.range;
+  const span = range[1] - range[0];
+  const title = (s: LineState) => {
+    let right = 0;
+    for (let i = 0; i < n; i++) {
+      const said = s.w1 * points.x[i] + s.w2 * points.y[i] + s.b > 0 ? 1 : 0;
+      if (said === (points.label[i] > 0.5 ? 1 : 0)) right++;
+    }
+    const head = options.title === undefined ? "" : `${options.title}<br>`;
+    return `${head}w = (${s.w1.toFixed(2)}, ${s.w2.toFixed(2)}), ` +
+      `b = ${s.b.toFixed(2)}: ${right} of ${n} points on their side`;
+  };
+  const arrow = (s: LineState) => {
+    const norm = Math.hypot(s.w1, s.w2);
+    if (norm === 0) return { x: [], y: [] };
+    // From the line's point nearest the centre, along w.
+    const c = (range[0] + range[1]) / 2;
+    const t = -(s.w1 * c + s.w2 * c + s.b) / (norm * norm);
+    const [x0, y0] = [c + t * s.w1, c + t * s.w2];
+    const step = (0.15 * span) / norm;
+    return { x: [x0, x0 + s.w1 * step], y: [y0, y0 + s.w2 * step] };
+  };
+  const traces = (s: LineState) => {
+    const line = lineInBox(s, range);
+    const a = arrow(s);
+    return { x: [line.x, a.x], y: [line.y, a.y] };
+  };
+  const pick = (wanted: number) =>
+    Array.from({ length: n }, (_, i) => i).filter((i) =>
+      (points.label[i] > 0.5 ? 1 : 0) === wanted
+    );
+  const [ones, zeros] = [pick(1), pick(0)];
+  const first = sliders[0].states[sliders[0].active ?? 0];
+  const start = traces(first);
+  const data: Trace[] = [
+    {
+      type: "scatter",
+      mode: "markers",
+      name: one,
+      x: ones.map((i) => points.x[i]),
+      y: ones.map((i) => points.y[i]),
+      marker: { color: "#2166ac" },
+    },
+    {
+      type: "scatter",
+      mode: "markers",
+      name: zero,
+      x: zeros.map((i) => points.x[i]),
+      y: zeros.map((i) => points.y[i]),
+      marker: { color: "#b2182b", symbol: "x" },
+    },
+    {
+      type: "scatter",
+      mode: "lines",
+      name: "w1·x + w2·y + b = 0",
+      x: start.x[0],
+      y: start.y[0],
+      line: { color: "#333333", width: 2 },
+    },
+    {
+      type: "scatter",
+      mode: "lines+markers",
+      name: `w, towards ${one}`,
+      x: start.x[1],
+      y: start.y[1],
+      line: { color: "#2ca02c", width: 3 },
+      marker: { symbol: "arrow", angleref: "previous", size: 12 },
+    },
+  ];
+  const base = chartLayout({ ...options, title: title(first) });
+  const layout = {
+    ...base,
+    xaxis: { ...base.xaxis, range: [...range] },
+    yaxis: { ...base.yaxis, range: [...range], scaleanchor: "x" },
+    width: 620,
+    // The plot area stays 420 px high; each slider gets 100 px below it.
+    height: 560 + 100 * sliders.length,
+    margin: { l: 60, r: 20, t: 80, b: 60 + 100 * sliders.length },
+    sliders: sliders.map((slider, k) => ({
+      active: slider.active ?? 0,
+      currentvalue: { prefix: slider.prefix },
+      y: -(50 + 100 * k) / 420,
+      len: 0.9,
+      x: 0.05,
+      pad: { t: 30 },
+      steps: slider.states.map((s, i) => {
+        const t = traces(s);
+        return {
+          label: slider.labels?.[i] ?? String(i),
+          method: "update",
+          args: [{ x: t.x, y: t.y }, { "title.text": title(s) }, [2, 3]],
+        };
+      }),
+    })),
+  };
+  return { data, layout: layout as FigureLayout };
+}
