@@ -15,7 +15,6 @@ import {
   weightMap,
   weightMaps,
 } from "../lib/plot/figures.ts";
-import { ArgumentError } from "../lib/errors.ts";
 import type { EpochRecord } from "../lib/learner.ts";
 
 /** A trace's fields, whatever its type. */
