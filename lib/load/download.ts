@@ -3,11 +3,26 @@
  * `.tgz` archive, checks it, and extracts it under the project's `data/`
  * folder, once.
  *
- * The archive is read into memory (the lesson's is 3 MB) while its checksum is
- * computed, then checked, decompressed and extracted into a hidden temporary
- * folder beside the destination, which is renamed into place only when every
- * file is written. A failure at any step leaves nothing behind, and the next
- * call starts over.
+ * The archive is read into memory (the lesson's is 3 MB, and at most
+ * `maxDownloadBytes`, 64 MB by default) while its checksum is computed, then
+ * checked. Its entries are then checked as it is inflated as a stream (see
+ * `tar.ts`: unsafe paths, links, and more than `maxExtractBytes`, 256 MB by
+ * default, are refused), and only then extracted into a hidden temporary
+ * folder beside the destination, which is renamed into place when every file
+ * is written. A failure at any step leaves nothing behind, and the next call
+ * starts over; temporary folders that an interrupted call left behind are
+ * removed by the next extraction once they are ten minutes old.
+ *
+ * A server that sends no answer within `headersTimeoutMs` (30 s), or nothing
+ * more for `stallTimeoutMs` (30 s) in the middle of the archive, is given up
+ * on with a `DownloadError`.
+ *
+ * Beside the extracted folder, a small manifest (`.<name>.manifest.json`)
+ * records how many files each folder of the archive holds. When the folder
+ * exists already, it is counted against that manifest (or, for the official
+ * MNIST_SAMPLE extracted by hand, against its known counts), and a folder that
+ * lost files is reported with a `DataError`: it is not repaired or deleted by
+ * itself, since it may hold work of the user's.
  *
  * The environment variable `MNIST_SAMPLE_URL` replaces the source of
  * `URLs.MNIST_SAMPLE` with another URL or a local file (for machines without
@@ -24,12 +39,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
-import { DataError, DownloadError } from "../errors.ts";
+import { ArgumentError, DataError, DownloadError } from "../errors.ts";
 import { envVar } from "./env.ts";
-import { readTar, type TarEntry } from "./tar.ts";
+import { DEFAULT_MAX_EXTRACT_BYTES, extractTgz } from "./tar.ts";
 
 /**
  * Where the lesson's data sets are published.
@@ -51,6 +65,8 @@ interface Checksum {
   readonly hex: string;
   /** Where the expected value comes from, for error messages. */
   readonly from: string;
+  /** What to do when the archive does not match it. */
+  readonly check?: string;
 }
 
 /** The published checksums of the official archives. */
@@ -62,25 +78,48 @@ const checksums: ReadonlyMap<string, Checksum> = new Map([
   }],
 ]);
 
+/**
+ * How many files each folder of an official archive holds (hidden files not
+ * counted), to check a folder extracted by hand.
+ */
+const knownCounts: ReadonlyMap<string, Readonly<Record<string, number>>> =
+  new Map([
+    [URLs.MNIST_SAMPLE, {
+      "": 1, // labels.csv
+      "train": 0,
+      "train/3": 6131,
+      "train/7": 6265,
+      "valid": 0,
+      "valid/3": 1010,
+      "valid/7": 1028,
+    }],
+  ]);
+
 /** The environment variables that replace the source of an official archive. */
 const replacements: ReadonlyMap<string, string> = new Map([
   [URLs.MNIST_SAMPLE, "MNIST_SAMPLE_URL"],
 ]);
 
 /**
- * How far a long task has got: bytes downloaded, or files extracted.
+ * How far one step of a long task has got: bytes downloaded, or files
+ * extracted. `untarData` sends these for its two steps, download (1 of 2)
+ * then extract (2 of 2), about once per percent, and always at the start and
+ * the end of each step; each event says in words where it stands (`text`),
+ * so that a display need not know the steps.
  *
- * @example Print percentages
+ * @example Print the events' words
  * ```ts
  * import type { Progress } from "./download.ts";
  *
- * const show = (p: Progress) =>
- *   console.log(p.task, p.total ? Math.round(100 * p.done / p.total) + "%" : p.done);
- * show({ task: "extract", done: 7217, total: 14435, unit: "files" }); // extract 50%
+ * const show = (p: Progress) => console.log(`${p.step}/${p.steps} ${p.text}`);
+ * show({
+ *   task: "extract", step: 2, steps: 2, done: 7217, total: 14435,
+ *   unit: "files", finished: false, text: "extracting 7,217 / 14,435 files",
+ * }); // 2/2 extracting 7,217 / 14,435 files
  * ```
  */
 export interface Progress {
-  /** The task under way. */
+  /** The step under way. */
   readonly task: "download" | "extract";
   /** How much is done, in `unit`s. */
   readonly done: number;
@@ -88,6 +127,18 @@ export interface Progress {
   readonly total: number | undefined;
   /** What `done` and `total` count. */
   readonly unit: "bytes" | "files";
+  /** Which step this is, from 1 (always set by `untarData`). */
+  readonly step?: number;
+  /** How many steps there are (always set by `untarData`). */
+  readonly steps?: number;
+  /** Whether this is the last event of the step (always set by `untarData`). */
+  readonly finished?: boolean;
+  /**
+   * The step's state in words (always set by `untarData`): "downloading 1.2 /
+   * 3.1 MB", "downloaded 3.1 MB", "extracting 7,217 / 14,435 files",
+   * "extracted 14,435 files".
+   */
+  readonly text?: string;
 }
 
 /**
@@ -116,6 +167,14 @@ export interface UntarOptions {
    * nothing.
    */
   readonly onProgress?: (progress: Progress) => void;
+  /** How long to wait for a server's answer, in ms. Default: 30,000. */
+  readonly headersTimeoutMs?: number;
+  /** How long a download may receive nothing, in ms. Default: 30,000. */
+  readonly stallTimeoutMs?: number;
+  /** The most bytes a download may have. Default: 64 MB (64 × 2²⁰). */
+  readonly maxDownloadBytes?: number;
+  /** The most bytes an archive may inflate to. Default: 256 MB (256 × 2²⁰). */
+  readonly maxExtractBytes?: number;
 }
 
 /**
@@ -163,24 +222,64 @@ export function textProgress(
   };
 }
 
-/** Calls `onProgress` with `done` when its percentage changes (or on every call when the total is unknown). */
+/** The two steps of untarData, in order, with their words. */
+const STEPS = {
+  download: { step: 1, unit: "bytes", doing: "downloading", did: "downloaded" },
+  extract: { step: 2, unit: "files", doing: "extracting", did: "extracted" },
+} as const;
+
+function amount(unit: Progress["unit"], n: number): string {
+  return unit === "bytes" ? (n / 1e6).toFixed(1) : n.toLocaleString("en-US");
+}
+
+/**
+ * Calls `onProgress` with `done` when its percentage changes (or on every call
+ * when the total is unknown), and with the end of the step.
+ */
 function reporter(
   task: Progress["task"],
-  unit: Progress["unit"],
   total: number | undefined,
   onProgress: ((progress: Progress) => void) | undefined,
-): (done: number) => void {
+): { report: (done: number) => void; finish: (done: number) => void } {
+  const { step, unit, doing, did } = STEPS[task];
+  const units = unit === "bytes" ? "MB" : "files";
   let last = -1;
-  return (done) => {
-    const step = total ? Math.floor((100 * done) / total) : done;
-    if (onProgress === undefined || step === last) return;
-    last = step;
-    onProgress({ task, done, total, unit });
+  const send = (done: number, finished: boolean) => {
+    const text = finished
+      ? `${did} ${amount(unit, done)} ${units}`
+      : total === undefined
+      ? `${doing} ${amount(unit, done)} ${units}`
+      : `${doing} ${amount(unit, done)} / ${amount(unit, total)} ${units}`;
+    onProgress?.({
+      task,
+      step,
+      steps: 2,
+      done,
+      total: finished ? done : total,
+      unit,
+      finished,
+      text,
+    });
+  };
+  return {
+    report: (done) => {
+      const percent = total ? Math.floor((100 * done) / total) : done;
+      if (onProgress === undefined || percent === last || done === total) {
+        return;
+      }
+      last = percent;
+      send(done, false);
+    },
+    finish: (done) => send(done, true),
   };
 }
 
 function isUrl(source: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
+}
+
+function isHttp(source: string): boolean {
+  return /^https?:\/\//i.test(source);
 }
 
 /** Where the archive is read from, and what to check when that fails. */
@@ -216,26 +315,106 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The checksum in `<source>.sha256` (`<hex>  <file name>`), if that file exists. */
-async function sidecarChecksum(source: string): Promise<Checksum | undefined> {
-  const from = `${source}.sha256`;
-  let text: string;
-  if (/^https?:/i.test(source)) {
-    let response: Response;
-    try {
-      response = await fetch(from);
-    } catch (e) {
+/** The limits of one call, with their defaults filled in and checked. */
+interface Limits {
+  readonly headersMs: number;
+  readonly stallMs: number;
+  readonly maxDownload: number;
+  readonly maxExtract: number;
+}
+
+function limits(options: UntarOptions): Limits {
+  const positive = (name: keyof UntarOptions, fallback: number): number => {
+    const value = options[name] ?? fallback;
+    if (typeof value !== "number" || !(value > 0) || value === Infinity) {
+      throw new ArgumentError(
+        `untarData's ${name} must be a positive, finite number; got ` +
+          `${String(value)}. Leave it out for the default, ${fallback}.`,
+      );
+    }
+    return value;
+  };
+  return {
+    headersMs: positive("headersTimeoutMs", 30_000),
+    stallMs: positive("stallTimeoutMs", 30_000),
+    maxDownload: positive("maxDownloadBytes", 64 * 1024 * 1024),
+    maxExtract: positive("maxExtractBytes", DEFAULT_MAX_EXTRACT_BYTES),
+  };
+}
+
+function seconds(ms: number): string {
+  return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** An HTTP response, or a `DownloadError` when none comes within the time. */
+async function request(
+  url: string,
+  limits: Limits,
+  controller: AbortController,
+  hint: string,
+): Promise<Response> {
+  const timer = setTimeout(() => controller.abort(), limits.headersMs);
+  try {
+    return await fetch(url, { signal: controller.signal });
+  } catch (e) {
+    if (controller.signal.aborted) {
       throw new DownloadError(
-        `Could not reach ${from}: ${(e as Error).message}. Check the URL ` +
-          "and your connection.",
+        `${url} sent no answer within ${seconds(limits.headersMs)}: the ` +
+          "server is down, overloaded or unreachable. Try again later; if " +
+          `it persists, ${hint}.`,
         { cause: e },
       );
     }
+    if (!(e instanceof TypeError)) throw e; // a missing permission, say
+    throw new DownloadError(
+      `Could not download ${url}: ${e.message}. ${capitalized(hint)}.`,
+      { cause: e },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Where the sha256 of `source` is published: the same path plus `.sha256`,
+ * with the URL's query and fragment kept in their place.
+ */
+export function checksumLocation(source: string): string {
+  if (!isUrl(source)) return `${source}.sha256`;
+  const url = new URL(source);
+  url.pathname += ".sha256";
+  return url.href;
+}
+
+/** The checksum in `<source>.sha256` (`<hex>  <file name>`), if that file exists. */
+async function sidecarChecksum(
+  source: string,
+  limits: Limits,
+): Promise<Checksum | undefined> {
+  const from = checksumLocation(source);
+  let text: string;
+  const remote = isHttp(source);
+  if (remote) {
+    const controller = new AbortController();
+    const response = await request(
+      from,
+      limits,
+      controller,
+      "check the URL and your connection",
+    );
     if (!response.ok) {
       await response.body?.cancel();
       return undefined; // no checksum published next to the archive
     }
-    text = await response.text();
+    const bytes = await readAll(response.body!, from, limits, controller, {
+      max: 4096,
+      what: "a checksum file",
+    });
+    text = new TextDecoder().decode(bytes);
   } else {
     try {
       text = await Deno.readTextFile(isUrl(from) ? new URL(from) : from);
@@ -246,29 +425,33 @@ async function sidecarChecksum(source: string): Promise<Checksum | undefined> {
   }
   const hex = text.trim().split(/\s+/)[0].toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) {
+    const fix = remote
+      ? "ask whoever publishes it to fix it, or download the archive and " +
+        "give untarData its local path as the source"
+      : "fix it, or delete it to skip the check";
     throw new DataError(
       `${from} does not hold a sha256 checksum (expected "<64 hex digits>  ` +
-        '<file name>"): fix it, or delete it to skip the check.',
+        `<file name>"): ${fix}.`,
     );
   }
-  return { algorithm: "sha256", hex, from };
+  return {
+    algorithm: "sha256",
+    hex,
+    from,
+    check: remote
+      ? `the checksum published at ${from}`
+      : `the checksum file ${from}`,
+  };
 }
 
 /** The bytes of a URL or local file, and their size if known in advance. */
 async function open(
   { location: source, hint }: Source,
+  limits: Limits,
+  controller: AbortController,
 ): Promise<{ stream: ReadableStream<Uint8Array>; total: number | undefined }> {
-  if (/^https?:/i.test(source)) {
-    let response: Response;
-    try {
-      response = await fetch(source);
-    } catch (e) {
-      if (!(e instanceof TypeError)) throw e; // a missing permission, say
-      throw new DownloadError(
-        `Could not download ${source}: ${e.message}. ${capitalized(hint)}.`,
-        { cause: e },
-      );
-    }
+  if (isHttp(source)) {
+    const response = await request(source, limits, controller, hint);
     if (!response.ok || response.body === null) {
       await response.body?.cancel();
       throw new DownloadError(
@@ -299,50 +482,83 @@ function capitalized(text: string): string {
   return text[0].toUpperCase() + text.slice(1);
 }
 
-/** Reads the whole archive, hashing it on the way, then checks the hash. */
-async function fetchArchive(
-  from: Source,
-  expected: Checksum | undefined,
-  onProgress: ((progress: Progress) => void) | undefined,
+function tooBig(source: string, size: string, cap: number): DownloadError {
+  return new DownloadError(
+    `${source} ${size}, more than ${megabytes(cap)}, the cap on a ` +
+      "download: it was stopped there, and nothing was kept. Check that " +
+      "it names the archive you want; if the archive is genuinely that " +
+      "big, raise maxDownloadBytes in untarData's options.",
+  );
+}
+
+/**
+ * Reads a stream to its end, giving up when it sends nothing for
+ * `stallTimeoutMs` (by aborting `controller`) or more than `max` bytes.
+ */
+async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  source: string,
+  limits: Limits,
+  controller: AbortController,
+  { max, what, total, onChunk }: {
+    readonly max: number;
+    readonly what: string;
+    readonly total?: number;
+    readonly onChunk?: (chunk: Uint8Array, done: number) => void;
+  },
 ): Promise<Uint8Array> {
-  const source = from.location;
-  const { stream, total } = await open(from);
-  const report = reporter("download", "bytes", total, onProgress);
-  const hash = expected && createHash(expected.algorithm);
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let done = 0;
-  report(0);
+  let stalled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      controller.abort();
+      reader.cancel().catch(() => {});
+    }, limits.stallMs);
+  };
   try {
-    for await (const chunk of stream) {
-      chunks.push(chunk);
-      hash?.update(chunk);
-      done += chunk.length;
-      report(done);
+    watch();
+    while (true) {
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch (e) {
+        if (stalled) break;
+        throw new DownloadError(
+          `Reading ${source} failed after ${done} bytes: ${
+            (e as Error).message
+          }. Try again.`,
+          { cause: e },
+        );
+      }
+      if (stalled) break;
+      if (read.done) break;
+      watch();
+      done += read.value.length;
+      if (done > max) {
+        throw tooBig(source, `sent ${what} of ${megabytes(done)} or`, max);
+      }
+      chunks.push(read.value);
+      onChunk?.(read.value, done);
+    }
+    if (stalled) {
+      const of = total === undefined ? "" : ` of ${megabytes(total)}`;
+      throw new DownloadError(
+        `${source} stalled: nothing came for ${seconds(limits.stallMs)} ` +
+          `after ${megabytes(done)}${of}. The connection or the server is ` +
+          "stuck: try again, and nothing partial was kept.",
+      );
     }
   } catch (e) {
-    throw new DownloadError(
-      `Reading ${source} failed after ${done} bytes: ${
-        (e as Error).message
-      }. ` +
-        "Try again.",
-      { cause: e },
-    );
-  }
-  if (total !== undefined && done !== total) {
-    throw new DownloadError(
-      `${source} ended after ${done} of ${total} bytes: try again.`,
-    );
-  }
-  const actual = hash?.digest("hex");
-  if (expected !== undefined && actual !== expected.hex) {
-    throw new DownloadError(
-      `${source} has the wrong checksum: ${expected.algorithm} ${actual}, ` +
-        `but ${expected.from} is ${expected.hex}. The file is damaged or is ` +
-        `not the expected archive: try again, and if it persists ` +
-        `${from.hint}${
-          expected.algorithm === "sha256" ? ` and ${expected.from}` : ""
-        }.`,
-    );
+    await reader.cancel().catch(() => {});
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
   }
   const bytes = new Uint8Array(done);
   let at = 0;
@@ -353,71 +569,213 @@ async function fetchArchive(
   return bytes;
 }
 
-function gunzip(bytes: Uint8Array, source: string): Uint8Array {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
-    throw new DataError(
-      `${source} is not a gzip archive (.tgz): it does not start with the ` +
-        "gzip signature. Check that the URL or path names the archive itself.",
+/** Reads the whole archive, hashing it on the way, then checks the hash. */
+async function fetchArchive(
+  from: Source,
+  expected: Checksum | undefined,
+  limits: Limits,
+  onProgress: ((progress: Progress) => void) | undefined,
+): Promise<Uint8Array> {
+  const source = from.location;
+  const controller = new AbortController();
+  const { stream, total } = await open(from, limits, controller);
+  if (total !== undefined && total > limits.maxDownload) {
+    await stream.cancel();
+    throw tooBig(source, `is ${megabytes(total)}`, limits.maxDownload);
+  }
+  const progress = reporter("download", total, onProgress);
+  const hash = expected && createHash(expected.algorithm);
+  progress.report(0);
+  const bytes = await readAll(stream, source, limits, controller, {
+    max: limits.maxDownload,
+    what: "an archive",
+    total,
+    onChunk: (chunk, done) => {
+      hash?.update(chunk);
+      progress.report(done);
+    },
+  });
+  if (total !== undefined && bytes.length !== total) {
+    throw new DownloadError(
+      `${source} ended after ${bytes.length} of ${total} bytes: try again.`,
     );
   }
-  try {
-    return gunzipSync(bytes);
-  } catch (e) {
-    throw new DataError(
-      `${source} is truncated or damaged (gzip: ${(e as Error).message}): ` +
-        "download it again.",
-      { cause: e },
+  const actual = hash?.digest("hex");
+  if (expected !== undefined && actual !== expected.hex) {
+    const check = expected.check === undefined
+      ? from.hint
+      : `${from.hint}, and ${expected.check}`;
+    throw new DownloadError(
+      `${source} has the wrong checksum: ${expected.algorithm} ${actual}, ` +
+        `but ${expected.from} is ${expected.hex}. The file is damaged or is ` +
+        `not the expected archive: try again, and if it persists ${check}.`,
     );
+  }
+  progress.finish(bytes.length);
+  return bytes;
+}
+
+/** The manifest's path: beside the folder, so that listing the folder does not show it. */
+function manifestPath(folder: string): string {
+  return join(dirname(folder), `.${basename(folder)}.manifest.json`);
+}
+
+/**
+ * How many files each folder of an extracted data set held when it was
+ * extracted (hidden files not counted), from the manifest `untarData` writes
+ * beside it; `undefined` when there is none.
+ *
+ * @throws {DataError} The manifest exists but cannot be read as one.
+ *
+ * @example The number of training threes
+ * ```ts
+ * import { extractedCounts } from "./download.ts";
+ *
+ * const counts = await extractedCounts("data/mnist_sample");
+ * console.log(counts?.["train/3"]); // 6131
+ * ```
+ */
+export async function extractedCounts(
+  folder: string,
+): Promise<Readonly<Record<string, number>> | undefined> {
+  const path = manifestPath(folder);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  try {
+    const counts = JSON.parse(text).files;
+    const valid = typeof counts === "object" && counts !== null &&
+      Object.values(counts).every((n) => Number.isInteger(n));
+    if (valid) return counts;
+  } catch {
+    // reported below
+  }
+  throw new DataError(
+    `${path}, the record of what ${folder} held when it was extracted, is ` +
+      `damaged: delete it and ${folder}, and run untarData again.`,
+  );
+}
+
+/** How many files (not hidden) `folder` holds directly, or undefined if it is missing. */
+async function countFiles(folder: string): Promise<number | undefined> {
+  let count = 0;
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      if (entry.isFile && !entry.name.startsWith(".")) count++;
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  return count;
+}
+
+/**
+ * Checks that `folder` still holds as many files, folder by folder, as
+ * `expected`; throws a `DataError` saying what is missing otherwise.
+ */
+async function checkComplete(
+  folder: string,
+  expected: Readonly<Record<string, number>>,
+  url: string,
+): Promise<void> {
+  const problems: string[] = [];
+  for (const [sub, count] of Object.entries(expected)) {
+    const found = await countFiles(join(folder, sub));
+    const name = sub === "" ? "the folder itself" : sub;
+    if (found === undefined) {
+      problems.push(`${name} is missing`);
+    } else if (found !== count) {
+      problems.push(
+        `${name} holds ${found.toLocaleString("en-US")} files where the ` +
+          `archive has ${count.toLocaleString("en-US")}`,
+      );
+    }
+  }
+  if (problems.length === 0) return;
+  const call = url === URLs.MNIST_SAMPLE
+    ? "untarData(URLs.MNIST_SAMPLE)"
+    : "untarData";
+  throw new DataError(
+    `${folder} is incomplete: ${problems.slice(0, 3).join("; ")}` +
+      `${problems.length > 3 ? "; ..." : ""}. Files were deleted from it, or ` +
+      `its extraction was interrupted. Delete the folder ${folder} and run ` +
+      `${call} again, which extracts it anew.`,
+  );
+}
+
+/** How long a temporary folder must be untouched before it counts as left behind. */
+const STALE_MS = 10 * 60 * 1000;
+
+/**
+ * Removes the temporary folders (`.<name>.partial-*`) that interrupted calls
+ * left in `dest`: those untouched for ten minutes, which no extraction (a
+ * few seconds) still uses.
+ */
+async function sweepPartials(dest: string, name: string): Promise<void> {
+  const prefix = `.${name}.partial-`;
+  for await (const entry of Deno.readDir(dest)) {
+    if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
+    const path = join(dest, entry.name);
+    try {
+      const { mtime } = await Deno.stat(path);
+      if (mtime !== null && Date.now() - mtime.getTime() > STALE_MS) {
+        await Deno.remove(path, { recursive: true });
+      }
+    } catch (e) {
+      // Another process may have swept it first.
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
   }
 }
 
-/** Writes the folders and files of a tar archive under `root`. */
-async function writeEntries(
-  entries: readonly TarEntry[],
-  root: string,
-  onProgress: ((progress: Progress) => void) | undefined,
-): Promise<void> {
-  const folders = new Set<string>();
-  for (const entry of entries) {
-    const parts = entry.path.split("/");
-    if (entry.type === "file") parts.pop();
-    if (entry.type !== "other" && parts.length > 0) {
-      folders.add(parts.join("/"));
-    }
-  }
-  for (const path of [...folders].sort()) { // parents before children
-    await Deno.mkdir(join(root, path), { recursive: true });
-  }
-  const files = entries.filter((e) => e.type === "file");
-  const report = reporter("extract", "files", files.length, onProgress);
-  report(0);
-  for (let i = 0; i < files.length; i += 64) { // 64 writes at a time
-    const some = files.slice(i, i + 64);
-    await Promise.all(
-      some.map((file) => Deno.writeFile(join(root, file.path), file.data)),
-    );
-    report(i + some.length);
-  }
+/** Whether `e` says that a folder cannot be written. */
+function cannotWrite(e: unknown): boolean {
+  return e instanceof Deno.errors.PermissionDenied ||
+    e instanceof Deno.errors.NotCapable ||
+    (e as { code?: string })?.code === "EROFS";
+}
+
+function notWritable(dest: string, e: unknown): DataError {
+  return new DataError(
+    `Cannot write in ${dest} (${(e as Error).message}): the data set is ` +
+      `extracted there. Make the folder writable (for example \`chmod u+w ` +
+      `${dest}\`, or grant Deno write permission to it), or give untarData ` +
+      "another folder with its dest option.",
+    { cause: e },
+  );
 }
 
 /**
  * Downloads the archive at `url`, checks it, extracts it, and returns the
  * path of the extracted folder: `data/<name>` for `<name>.tgz`. When that
- * folder exists already, returns its path at once, without reading anything.
+ * folder exists already, returns its path at once, without downloading, once
+ * it is checked to hold as many files as the archive did.
  *
  * The checksum checked is the published one for an official URL; for another
  * source, the sha256 in the file of the same name plus `.sha256` beside it,
- * when there is one. Throws a `DownloadError` when the server refuses, the
- * connection fails or the checksum differs, and a `DataError` when a local
- * file is missing or the archive is not a gzipped tar, is truncated, or holds
- * a path leading outside the folder. Nothing is left behind on failure.
+ * when there is one.
+ *
+ * @throws {DownloadError} The server refuses, the connection fails or stalls
+ * (`headersTimeoutMs`, `stallTimeoutMs`), the download is bigger than
+ * `maxDownloadBytes`, or the checksum differs.
+ * @throws {DataError} A local file is missing; the archive is not a gzipped
+ * tar, is truncated, inflates to more than `maxExtractBytes`, or holds a path
+ * leading outside the folder, a link, or a file that is also a folder; the
+ * destination cannot be written; or the existing folder is incomplete.
+ * Nothing is left behind on failure.
+ * @throws {ArgumentError} A timeout or cap is not a positive number.
  *
  * @example The lesson's data set, with a progress callback
  * ```ts
  * import { untarData, URLs } from "./download.ts";
  *
  * const path = await untarData(URLs.MNIST_SAMPLE, {
- *   onProgress: (p) => console.log(p.task, p.done, p.total),
+ *   onProgress: (p) => console.log(p.text),
  * });
  * console.log(path);
  * ```
@@ -426,37 +784,77 @@ export async function untarData(
   url: string,
   options: UntarOptions = {},
 ): Promise<string> {
+  const limit = limits(options);
   const dest = options.dest ?? new URL("../../data/", import.meta.url);
   const destPath = dest instanceof URL ? fileURLToPath(dest) : dest;
   const name = new URL(url, "file:///").pathname.split("/").pop()!
     .replace(/\.(tgz|tar\.gz)$/, "");
   const folder = join(destPath, name);
-  if (await isDirectory(folder)) return folder;
+  if (await isDirectory(folder)) {
+    const expected = await extractedCounts(folder) ?? knownCounts.get(url);
+    if (expected !== undefined) await checkComplete(folder, expected, url);
+    return folder;
+  }
+
+  // A manifest without its folder describes a folder deleted since.
+  await Deno.remove(manifestPath(folder)).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return;
+    if (cannotWrite(e)) throw notWritable(destPath, e);
+    throw e;
+  });
 
   const from = chooseSource(url, options.source);
   const source = from.location;
   const onProgress = options.onProgress ??
     (Deno.stderr.isTerminal() ? textProgress() : undefined);
-  const expected = checksums.get(source) ?? await sidecarChecksum(source);
-  const archive = await fetchArchive(from, expected, onProgress);
-  const entries = readTar(gunzip(archive, source), source);
-  if (!entries.some((e) => e.type === "file")) {
-    throw new DataError(
-      `${source} holds no files: ${from.hint}, and that it names the archive.`,
-    );
-  }
+  const expected = checksums.get(source) ??
+    await sidecarChecksum(source, limit);
+  const archive = await fetchArchive(from, expected, limit, onProgress);
 
-  await Deno.mkdir(destPath, { recursive: true });
-  const temp = await Deno.makeTempDir({
-    dir: destPath,
-    prefix: `.${name}.partial-`,
-  });
+  let temp: string;
   try {
-    await writeEntries(entries, temp, onProgress);
+    await Deno.mkdir(destPath, { recursive: true });
+    await sweepPartials(destPath, name);
+    temp = await Deno.makeTempDir({
+      dir: destPath,
+      prefix: `.${name}.partial-`,
+    });
+  } catch (e) {
+    if (cannotWrite(e)) throw notWritable(destPath, e);
+    throw e;
+  }
+  try {
+    let progress: ReturnType<typeof reporter> | undefined;
+    const listing = await extractTgz(archive, temp, {
+      name: source,
+      maxBytes: limit.maxExtract,
+      hint: `Use an archive from a source you trust, and ${from.hint}`,
+      onFile: (done, total) => {
+        progress ??= reporter("extract", total, onProgress);
+        progress.report(done);
+      },
+    });
+    if (listing.files === 0) {
+      throw new DataError(
+        `${source} holds no files: ${from.hint}, and that it names the archive.`,
+      );
+    }
     // The archive holds `<name>/...` (as the official one does), or its
     // content directly.
-    const wrapped = entries.every((e) =>
-      e.path === name || e.path.startsWith(`${name}/`)
+    const wrapped = listing.paths.every((p) =>
+      p === name || p.startsWith(`${name}/`)
+    );
+    const counts: Record<string, number> = {};
+    for (const [path, count] of listing.perFolder) {
+      if (!wrapped) counts[path] = count;
+      else if (path === name) counts[""] = count;
+      else if (path.startsWith(`${name}/`)) {
+        counts[path.slice(name.length + 1)] = count;
+      }
+    }
+    await Deno.writeTextFile(
+      manifestPath(folder),
+      JSON.stringify({ source, files: counts }, null, 1) + "\n",
     );
     try {
       await Deno.rename(wrapped ? join(temp, name) : temp, folder);
@@ -464,6 +862,10 @@ export async function untarData(
       // Another process may have extracted the same archive meanwhile.
       if (!(await isDirectory(folder))) throw e;
     }
+    progress?.finish(listing.files);
+  } catch (e) {
+    if (cannotWrite(e)) throw notWritable(destPath, e);
+    throw e;
   } finally {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
   }
