@@ -331,6 +331,8 @@ function unpackBits(
  * grayscale PNG file. Throws a `ShapeError` when `pixels` does not hold
  * `width × height` values.
  *
+ * @throws {ShapeError} `pixels` does not hold `width × height` values.
+ *
  * @example A 2×2 checkerboard
  * ```ts
  * import { encodePng } from "./png.ts";
