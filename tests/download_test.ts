@@ -25,6 +25,15 @@ import { lessonBlock } from "./_assert.ts";
 
 const scratch = new URL("download/", scratchRoot);
 
+// This file's scratch folders go when its tests end, whatever they left.
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(scratch, { recursive: true });
+  } catch {
+    // never made, or no write permission: nothing to remove
+  }
+});
+
 const net = permission({ name: "net", host: "127.0.0.1" });
 const local: Need[] = [...archiveNeeds(), ...scratchAccess];
 const served: Need[] = [...local, net];

@@ -24,6 +24,15 @@ import { entry, tar } from "./_tar.ts";
 import { gzipSync } from "node:zlib";
 
 const scratch = new URL("mnist/", scratchRoot);
+
+// This file's scratch folders go when its tests end, whatever they left.
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(scratch, { recursive: true });
+  } catch {
+    // never made, or no write permission: nothing to remove
+  }
+});
 const withArchive: Need[] = [...scratchAccess, ...archiveNeeds()];
 
 /** The real data set, extracted once for this file's tests. */

@@ -27,6 +27,15 @@ async function rejectsWith(
 
 const scratch = new URL("tar/", scratchRoot);
 
+// This file's scratch folders go when its tests end, whatever they left.
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(scratch, { recursive: true });
+  } catch {
+    // never made, or no write permission: nothing to remove
+  }
+});
+
 async function freshFolder(name: string): Promise<string> {
   const folder = fileURLToPath(new URL(`${name}/`, scratch));
   await Deno.remove(folder, { recursive: true }).catch(() => {});

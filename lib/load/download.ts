@@ -383,7 +383,7 @@ async function request(
  * Where the sha256 of `source` is published: the same path plus `.sha256`,
  * with the URL's query and fragment kept in their place.
  */
-export function checksumLocation(source: string): string {
+function checksumLocation(source: string): string {
   if (!isUrl(source)) return `${source}.sha256`;
   const url = new URL(source);
   url.pathname += ".sha256";

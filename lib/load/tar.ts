@@ -361,7 +361,20 @@ export async function extractTgz(
     await Deno.mkdir(join(root, folder), { recursive: true });
     made.add(folder);
   };
-  const writing = new Set<Promise<void>>();
+  // Up to WRITES_IN_FLIGHT files are written at once, while the next
+  // entries are read.
+  let inFlight = 0;
+  let failure: { readonly error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const settled = () => {
+    inFlight--;
+    wake?.();
+    wake = undefined;
+  };
+  const room = async (free: number) => {
+    while (inFlight > free) await new Promise<void>((r) => wake = r);
+    if (failure !== undefined) throw failure.error;
+  };
   let done = 0;
   options.onFile?.(0, listing.files);
   try {
@@ -373,18 +386,16 @@ export async function extractTgz(
       }
       await mkdir(entry.path.split("/").slice(0, -1).join("/"));
       const data = await new Response(entry.body).bytes();
-      const write: Promise<void> = Deno.writeFile(join(root, entry.path), data)
-        .then(() => {
-          writing.delete(write);
-          options.onFile?.(++done, listing.files);
-        });
-      write.catch(() => {}); // handled below, after the others end
-      writing.add(write);
-      if (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
+      inFlight++;
+      Deno.writeFile(join(root, entry.path), data)
+        .then(() => options.onFile?.(++done, listing.files))
+        .catch((error) => failure ??= { error })
+        .finally(settled);
+      await room(WRITES_IN_FLIGHT - 1);
     }
   } finally {
-    await Promise.allSettled(writing);
+    await room(0).catch(() => {}); // no write outlives the call
   }
-  await Promise.all(writing); // rethrows a failed write
+  await room(0); // rethrows a failed write
   return listing;
 }
