@@ -474,21 +474,29 @@ testIf(
   servedMadeUp,
   async () => {
     const dest = await freshDest("silent");
-    await withHandler(async (_, released) => {
-      await released;
-      return new Response("too late");
-    }, async (base) => {
-      const url = `${base}/silent.tgz`;
-      const started = performance.now();
-      await assertFailsCleanly(
-        dest,
-        () => untarData(url, { dest, ...quick }),
-        DownloadError,
-        `${url}.sha256 sent no answer within 200 ms`,
-        "Try again later",
-      );
-      assert.ok(performance.now() - started < 5000);
-    });
+    for (const checksum of ["silent", "missing"]) {
+      // The checksum is asked for first: silent, or missing and then the
+      // archive silent.
+      await withHandler(async (request, released) => {
+        if (checksum === "missing" && request.url.endsWith(".sha256")) {
+          return new Response("", { status: 404 });
+        }
+        await released;
+        return new Response("too late");
+      }, async (base) => {
+        const url = `${base}/silent.tgz`;
+        const named = checksum === "silent" ? `${url}.sha256` : url;
+        const started = performance.now();
+        await assertFailsCleanly(
+          dest,
+          () => untarData(url, { dest, ...quick }),
+          DownloadError,
+          `${named} sent no answer within 200 ms`,
+          "Try again later",
+        );
+        assert.ok(performance.now() - started < 5000);
+      });
+    }
   },
 );
 
@@ -710,6 +718,32 @@ testIf(
           "Make the folder writable",
           "dest option",
         ]),
+    );
+  },
+);
+
+testIf(
+  "a host Deno may not connect to is a DownloadError saying which permission to grant",
+  [...scratchAccess, {
+    met: Deno.permissions.querySync({ name: "net", host: "127.0.0.2" })
+      .state !== "granted",
+    why: "no net permission for 127.0.0.2",
+    fix: "run `deno task test` (or `deno test -P`)",
+  }],
+  async () => {
+    const dest = await freshDest("denied");
+    // deno.json grants 127.0.0.1 only; nothing is sent anywhere.
+    const url = "http://127.0.0.2/x.tgz";
+    if (
+      Deno.permissions.querySync({ name: "net", host: "127.0.0.2" }).state ===
+        "granted"
+    ) return;
+    await assertFailsCleanly(
+      dest,
+      () => untarData(url, { dest }),
+      DownloadError,
+      "Deno may not connect to 127.0.0.2:",
+      "--allow-net=127.0.0.2",
     );
   },
 );

@@ -369,7 +369,14 @@ async function request(
         { cause: e },
       );
     }
-    if (!(e instanceof TypeError)) throw e; // a missing permission, say
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new DownloadError(
+        `Deno may not connect to ${new URL(url).host}: grant it network ` +
+          `access (--allow-net=${new URL(url).hostname}), or ${hint}.`,
+        { cause: e },
+      );
+    }
+    if (!(e instanceof TypeError)) throw e;
     throw new DownloadError(
       `Could not download ${url}: ${e.message}. ${capitalized(hint)}.`,
       { cause: e },
