@@ -38,11 +38,23 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ArgumentError, DataError, DownloadError } from "../errors.ts";
+import { ArgumentError, DataError } from "../errors.ts";
 import { envVar } from "./env.ts";
+import {
+  type Checksum,
+  fetchArchive,
+  publishedChecksum,
+  type Source,
+} from "./fetch.ts";
+import {
+  checkComplete,
+  extractedCounts,
+  type FileCounts,
+  manifestPath,
+  writeManifest,
+} from "./manifest.ts";
 import { DEFAULT_MAX_EXTRACT_BYTES, extractTgz } from "./tar.ts";
 
 /**
@@ -60,15 +72,6 @@ export const URLs = {
   MNIST_SAMPLE: "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz",
 } as const;
 
-interface Checksum {
-  readonly algorithm: "md5" | "sha256";
-  readonly hex: string;
-  /** Where the expected value comes from, for error messages. */
-  readonly from: string;
-  /** What to do when the archive does not match it. */
-  readonly check?: string;
-}
-
 /** The published checksums of the official archives. */
 const checksums: ReadonlyMap<string, Checksum> = new Map([
   [URLs.MNIST_SAMPLE, {
@@ -82,18 +85,17 @@ const checksums: ReadonlyMap<string, Checksum> = new Map([
  * How many files each folder of an official archive holds (hidden files not
  * counted), to check a folder extracted by hand.
  */
-const knownCounts: ReadonlyMap<string, Readonly<Record<string, number>>> =
-  new Map([
-    [URLs.MNIST_SAMPLE, {
-      "": 1, // labels.csv
-      "train": 0,
-      "train/3": 6131,
-      "train/7": 6265,
-      "valid": 0,
-      "valid/3": 1010,
-      "valid/7": 1028,
-    }],
-  ]);
+const knownCounts: ReadonlyMap<string, FileCounts> = new Map([
+  [URLs.MNIST_SAMPLE, {
+    "": 1, // labels.csv
+    "train": 0,
+    "train/3": 6131,
+    "train/7": 6265,
+    "valid": 0,
+    "valid/3": 1010,
+    "valid/7": 1028,
+  }],
+]);
 
 /** The environment variables that replace the source of an official archive. */
 const replacements: ReadonlyMap<string, string> = new Map([
@@ -274,20 +276,6 @@ function reporter(
   };
 }
 
-function isUrl(source: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
-}
-
-function isHttp(source: string): boolean {
-  return /^https?:\/\//i.test(source);
-}
-
-/** Where the archive is read from, and what to check when that fails. */
-interface Source {
-  readonly location: string;
-  readonly hint: string;
-}
-
 function chooseSource(url: string, given: string | undefined): Source {
   if (given !== undefined) {
     return { location: given, hint: "check the source given to untarData" };
@@ -319,7 +307,7 @@ async function isDirectory(path: string): Promise<boolean> {
 interface Limits {
   readonly headersMs: number;
   readonly stallMs: number;
-  readonly maxDownload: number;
+  readonly maxBytes: number;
   readonly maxExtract: number;
 }
 
@@ -337,382 +325,9 @@ function limits(options: UntarOptions): Limits {
   return {
     headersMs: positive("headersTimeoutMs", 30_000),
     stallMs: positive("stallTimeoutMs", 30_000),
-    maxDownload: positive("maxDownloadBytes", 64 * 1024 * 1024),
+    maxBytes: positive("maxDownloadBytes", 64 * 1024 * 1024),
     maxExtract: positive("maxExtractBytes", DEFAULT_MAX_EXTRACT_BYTES),
   };
-}
-
-function seconds(ms: number): string {
-  return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
-/** An HTTP response, or a `DownloadError` when none comes within the time. */
-async function request(
-  url: string,
-  limits: Limits,
-  controller: AbortController,
-  hint: string,
-): Promise<Response> {
-  const timer = setTimeout(() => controller.abort(), limits.headersMs);
-  try {
-    return await fetch(url, { signal: controller.signal });
-  } catch (e) {
-    if (controller.signal.aborted) {
-      throw new DownloadError(
-        `${url} sent no answer within ${seconds(limits.headersMs)}: the ` +
-          "server is down, overloaded or unreachable. Try again later; if " +
-          `it persists, ${hint}.`,
-        { cause: e },
-      );
-    }
-    if (e instanceof Deno.errors.NotCapable) {
-      throw new DownloadError(
-        `Deno may not connect to ${new URL(url).host}: grant it network ` +
-          `access (--allow-net=${new URL(url).hostname}), or ${hint}.`,
-        { cause: e },
-      );
-    }
-    if (!(e instanceof TypeError)) throw e;
-    throw new DownloadError(
-      `Could not download ${url}: ${e.message}. ${capitalized(hint)}.`,
-      { cause: e },
-    );
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Where the sha256 of `source` is published: the same path plus `.sha256`,
- * with the URL's query and fragment kept in their place.
- */
-function checksumLocation(source: string): string {
-  if (!isUrl(source)) return `${source}.sha256`;
-  const url = new URL(source);
-  url.pathname += ".sha256";
-  return url.href;
-}
-
-/** The checksum in `<source>.sha256` (`<hex>  <file name>`), if that file exists. */
-async function sidecarChecksum(
-  source: string,
-  limits: Limits,
-): Promise<Checksum | undefined> {
-  const from = checksumLocation(source);
-  let text: string;
-  const remote = isHttp(source);
-  if (remote) {
-    const controller = new AbortController();
-    const response = await request(
-      from,
-      limits,
-      controller,
-      "check the URL and your connection",
-    );
-    if (!response.ok) {
-      await response.body?.cancel();
-      return undefined; // no checksum published next to the archive
-    }
-    const bytes = await readAll(response.body!, from, limits, controller, {
-      max: 4096,
-      what: "a checksum file",
-    });
-    text = new TextDecoder().decode(bytes);
-  } else {
-    try {
-      text = await Deno.readTextFile(isUrl(from) ? new URL(from) : from);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return undefined;
-      throw e;
-    }
-  }
-  const hex = text.trim().split(/\s+/)[0].toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) {
-    const fix = remote
-      ? "ask whoever publishes it to fix it, or download the archive and " +
-        "give untarData its local path as the source"
-      : "fix it, or delete it to skip the check";
-    throw new DataError(
-      `${from} does not hold a sha256 checksum (expected "<64 hex digits>  ` +
-        `<file name>"): ${fix}.`,
-    );
-  }
-  return {
-    algorithm: "sha256",
-    hex,
-    from,
-    check: remote
-      ? `the checksum published at ${from}`
-      : `the checksum file ${from}`,
-  };
-}
-
-/** The bytes of a URL or local file, and their size if known in advance. */
-async function open(
-  { location: source, hint }: Source,
-  limits: Limits,
-  controller: AbortController,
-): Promise<{ stream: ReadableStream<Uint8Array>; total: number | undefined }> {
-  if (isHttp(source)) {
-    const response = await request(source, limits, controller, hint);
-    if (!response.ok || response.body === null) {
-      await response.body?.cancel();
-      throw new DownloadError(
-        `${source} answered HTTP ${response.status} ` +
-          `${response.statusText}: ${hint}.`,
-      );
-    }
-    const length = response.headers.get("content-length");
-    return {
-      stream: response.body,
-      total: length === null ? undefined : Number(length),
-    };
-  }
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(isUrl(source) ? new URL(source) : source);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new DataError(
-      `The archive ${source} does not exist: ${hint}.`,
-      { cause: e },
-    );
-  }
-  return { stream: file.readable, total: (await file.stat()).size };
-}
-
-function capitalized(text: string): string {
-  return text[0].toUpperCase() + text.slice(1);
-}
-
-function tooBig(source: string, size: string, cap: number): DownloadError {
-  return new DownloadError(
-    `${source} ${size}, more than ${megabytes(cap)}, the cap on a ` +
-      "download: it was stopped there, and nothing was kept. Check that " +
-      "it names the archive you want; if the archive is genuinely that " +
-      "big, raise maxDownloadBytes in untarData's options.",
-  );
-}
-
-/**
- * Reads a stream to its end, giving up when it sends nothing for
- * `stallTimeoutMs` (by aborting `controller`) or more than `max` bytes.
- */
-async function readAll(
-  stream: ReadableStream<Uint8Array>,
-  source: string,
-  limits: Limits,
-  controller: AbortController,
-  { max, what, total, onChunk }: {
-    readonly max: number;
-    readonly what: string;
-    readonly total?: number;
-    readonly onChunk?: (chunk: Uint8Array, done: number) => void;
-  },
-): Promise<Uint8Array> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let done = 0;
-  let stalled = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const watch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      controller.abort();
-      reader.cancel().catch(() => {});
-    }, limits.stallMs);
-  };
-  try {
-    watch();
-    while (true) {
-      let read: ReadableStreamReadResult<Uint8Array>;
-      try {
-        read = await reader.read();
-      } catch (e) {
-        if (stalled) break;
-        throw new DownloadError(
-          `Reading ${source} failed after ${done} bytes: ${
-            (e as Error).message
-          }. Try again.`,
-          { cause: e },
-        );
-      }
-      if (stalled) break;
-      if (read.done) break;
-      watch();
-      done += read.value.length;
-      if (done > max) {
-        throw tooBig(source, `sent ${what} of ${megabytes(done)} or`, max);
-      }
-      chunks.push(read.value);
-      onChunk?.(read.value, done);
-    }
-    if (stalled) {
-      const of = total === undefined ? "" : ` of ${megabytes(total)}`;
-      throw new DownloadError(
-        `${source} stalled: nothing came for ${seconds(limits.stallMs)} ` +
-          `after ${megabytes(done)}${of}. The connection or the server is ` +
-          "stuck: try again, and nothing partial was kept.",
-      );
-    }
-  } catch (e) {
-    await reader.cancel().catch(() => {});
-    throw e;
-  } finally {
-    clearTimeout(timer);
-    reader.releaseLock();
-  }
-  const bytes = new Uint8Array(done);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
-}
-
-/** Reads the whole archive, hashing it on the way, then checks the hash. */
-async function fetchArchive(
-  from: Source,
-  expected: Checksum | undefined,
-  limits: Limits,
-  onProgress: ((progress: Progress) => void) | undefined,
-): Promise<Uint8Array> {
-  const source = from.location;
-  const controller = new AbortController();
-  const { stream, total } = await open(from, limits, controller);
-  if (total !== undefined && total > limits.maxDownload) {
-    await stream.cancel();
-    throw tooBig(source, `is ${megabytes(total)}`, limits.maxDownload);
-  }
-  const progress = reporter("download", total, onProgress);
-  const hash = expected && createHash(expected.algorithm);
-  progress.report(0);
-  const bytes = await readAll(stream, source, limits, controller, {
-    max: limits.maxDownload,
-    what: "an archive",
-    total,
-    onChunk: (chunk, done) => {
-      hash?.update(chunk);
-      progress.report(done);
-    },
-  });
-  if (total !== undefined && bytes.length !== total) {
-    throw new DownloadError(
-      `${source} ended after ${bytes.length} of ${total} bytes: try again.`,
-    );
-  }
-  const actual = hash?.digest("hex");
-  if (expected !== undefined && actual !== expected.hex) {
-    const check = expected.check === undefined
-      ? from.hint
-      : `${from.hint}, and ${expected.check}`;
-    throw new DownloadError(
-      `${source} has the wrong checksum: ${expected.algorithm} ${actual}, ` +
-        `but ${expected.from} is ${expected.hex}. The file is damaged or is ` +
-        `not the expected archive: try again, and if it persists ${check}.`,
-    );
-  }
-  progress.finish(bytes.length);
-  return bytes;
-}
-
-/** The manifest's path: beside the folder, so that listing the folder does not show it. */
-function manifestPath(folder: string): string {
-  return join(dirname(folder), `.${basename(folder)}.manifest.json`);
-}
-
-/**
- * How many files each folder of an extracted data set held when it was
- * extracted (hidden files not counted), from the manifest `untarData` writes
- * beside it; `undefined` when there is none.
- *
- * @throws {DataError} The manifest exists but cannot be read as one.
- *
- * @example The number of training threes
- * ```ts
- * import { extractedCounts } from "./download.ts";
- *
- * const counts = await extractedCounts("data/mnist_sample");
- * console.log(counts?.["train/3"]); // 6131
- * ```
- */
-export async function extractedCounts(
-  folder: string,
-): Promise<Readonly<Record<string, number>> | undefined> {
-  const path = manifestPath(folder);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-  try {
-    const counts = JSON.parse(text).files;
-    const valid = typeof counts === "object" && counts !== null &&
-      Object.values(counts).every((n) => Number.isInteger(n));
-    if (valid) return counts;
-  } catch {
-    // reported below
-  }
-  throw new DataError(
-    `${path}, the record of what ${folder} held when it was extracted, is ` +
-      `damaged: delete it and ${folder}, and run untarData again.`,
-  );
-}
-
-/** How many files (not hidden) `folder` holds directly, or undefined if it is missing. */
-async function countFiles(folder: string): Promise<number | undefined> {
-  let count = 0;
-  try {
-    for await (const entry of Deno.readDir(folder)) {
-      if (entry.isFile && !entry.name.startsWith(".")) count++;
-    }
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-  return count;
-}
-
-/**
- * Checks that `folder` still holds as many files, folder by folder, as
- * `expected`; throws a `DataError` saying what is missing otherwise.
- */
-async function checkComplete(
-  folder: string,
-  expected: Readonly<Record<string, number>>,
-  url: string,
-): Promise<void> {
-  const problems: string[] = [];
-  for (const [sub, count] of Object.entries(expected)) {
-    const found = await countFiles(join(folder, sub));
-    const name = sub === "" ? "the folder itself" : sub;
-    if (found === undefined) {
-      problems.push(`${name} is missing`);
-    } else if (found !== count) {
-      problems.push(
-        `${name} holds ${found.toLocaleString("en-US")} files where the ` +
-          `archive has ${count.toLocaleString("en-US")}`,
-      );
-    }
-  }
-  if (problems.length === 0) return;
-  const call = url === URLs.MNIST_SAMPLE
-    ? "untarData(URLs.MNIST_SAMPLE)"
-    : "untarData";
-  throw new DataError(
-    `${folder} is incomplete: ${problems.slice(0, 3).join("; ")}` +
-      `${problems.length > 3 ? "; ..." : ""}. Files were deleted from it, or ` +
-      `its extraction was interrupted. Delete the folder ${folder} and run ` +
-      `${call} again, which extracts it anew.`,
-  );
 }
 
 /** How long a temporary folder must be untouched before it counts as left behind. */
@@ -799,7 +414,10 @@ export async function untarData(
   const folder = join(destPath, name);
   if (await isDirectory(folder)) {
     const expected = await extractedCounts(folder) ?? knownCounts.get(url);
-    if (expected !== undefined) await checkComplete(folder, expected, url);
+    const call = url === URLs.MNIST_SAMPLE
+      ? "untarData(URLs.MNIST_SAMPLE)"
+      : "untarData";
+    if (expected !== undefined) await checkComplete(folder, expected, call);
     return folder;
   }
 
@@ -815,8 +433,13 @@ export async function untarData(
   const onProgress = options.onProgress ??
     (Deno.stderr.isTerminal() ? textProgress() : undefined);
   const expected = checksums.get(source) ??
-    await sidecarChecksum(source, limit);
-  const archive = await fetchArchive(from, expected, limit, onProgress);
+    await publishedChecksum(source, limit);
+  let download: ReturnType<typeof reporter> | undefined;
+  const archive = await fetchArchive(from, expected, limit, (done, total) => {
+    download ??= reporter("download", total, onProgress);
+    download.report(done);
+  });
+  download?.finish(archive.length);
 
   let temp: string;
   try {
@@ -859,10 +482,7 @@ export async function untarData(
         counts[path.slice(name.length + 1)] = count;
       }
     }
-    await Deno.writeTextFile(
-      manifestPath(folder),
-      JSON.stringify({ source, files: counts }, null, 1) + "\n",
-    );
+    await writeManifest(folder, counts, source);
     try {
       await Deno.rename(wrapped ? join(temp, name) : temp, folder);
     } catch (e) {

@@ -31,7 +31,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
 import { unitFloats } from "../fast/kernels.ts";
-import { extractedCounts } from "./download.ts";
+import { extractedCounts } from "./manifest.ts";
 import { decodePng, type GrayImage, pngSize } from "./png.ts";
 
 /**
