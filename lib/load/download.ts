@@ -482,13 +482,14 @@ export async function untarData(
         counts[path.slice(name.length + 1)] = count;
       }
     }
-    await writeManifest(folder, counts, source);
     try {
       await Deno.rename(wrapped ? join(temp, name) : temp, folder);
     } catch (e) {
       // Another process may have extracted the same archive meanwhile.
       if (!(await isDirectory(folder))) throw e;
     }
+    // Written last: a manifest always has its folder.
+    await writeManifest(folder, counts, source);
     progress?.finish(listing.files);
   } catch (e) {
     if (cannotWrite(e)) throw notWritable(destPath, e);
