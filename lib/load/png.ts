@@ -8,14 +8,14 @@
  * goes through `fast-png`, and its colours are turned into gray levels.
  *
  * Why the fast path stays hand-written: the target for a cold load of the
- * 14,434 MNIST_SAMPLE digits is half of PyTorch/PIL's 1.1 s, 0.55 s. Measured
- * on 2026-11-29 on this project's 2-core machine while it was busy (load
- * average 12 to 15, so noisy), five interleaved rounds each: decoding the
- * files already in memory took 0.12 to 0.29 s (median 0.22 s) here and 0.80
- * to 2.1 s (median 1.6 s) with fast-png 8.0's `decode`; reading and decoding
- * them as `stackFolder` does, 0.33 to 0.46 s (median 0.35 s) here and 1.0 to
- * 2.6 s (median 1.3 s) with fast-png. fast-png misses the target even at its
- * best.
+ * 14,434 MNIST_SAMPLE digits is half of PyTorch/PIL's 1.1 s, 0.55 s.
+ * Measured on 2026-11-29 on this project's 2-core machine while it was busy
+ * (load average 6 to 15, so noisy), in two runs of five interleaved rounds:
+ * decoding the files already in memory took 0.12 to 0.45 s (medians 0.22 and
+ * 0.14 s) here, and 0.80 to 2.1 s (medians 1.6 and 0.95 s) with fast-png
+ * 8.0's `decode`; reading and decoding them as `stackFolder` does took 0.33
+ * to 0.60 s (medians 0.35 and 0.39 s) here, and 1.0 to 2.6 s (medians 1.3 and
+ * 1.1 s) with fast-png. fast-png misses the target even at its best.
  *
  * Every PNG's size is read from its header first: an image of more than
  * `maxPixels` pixels (16,777,216 by default, 4096 × 4096) is refused before

@@ -13,6 +13,12 @@
  *   `maxBytes` of it (256 MB by default): a gzip bomb is stopped at the cap,
  *   with memory bounded by the stream's buffers, not by its size.
  *
+ * These checks are written here because modern-tar's stream decoder hands
+ * every entry over as it is (it keeps a pax size that is not a number as
+ * nothing, and takes the header's), and its Node file-system extractor, which
+ * checks paths, writes each entry as it reads it, so a bad entry late in the
+ * archive would come after files were written.
+ *
  * @example Extract an archive under a folder
  * ```ts
  * import { extractTgz } from "./tar.ts";
