@@ -555,7 +555,7 @@ testIf(
         () => untarData(url, { dest, maxDownloadBytes: 1e6 }),
         DownloadError,
         url,
-        "more than 1.0 MB, the cap on a download",
+        "sent an archive bigger than 1.0 MB, the cap on a download",
         "maxDownloadBytes",
       );
     });

@@ -173,9 +173,9 @@ export interface UntarOptions {
   readonly headersTimeoutMs?: number;
   /** How long a download may receive nothing, in ms. Default: 30,000. */
   readonly stallTimeoutMs?: number;
-  /** The most bytes a download may have. Default: 64 MB (64 × 2²⁰). */
+  /** The most bytes a download may have. Default: 64 MB (64,000,000). */
   readonly maxDownloadBytes?: number;
-  /** The most bytes an archive may inflate to. Default: 256 MB (256 × 2²⁰). */
+  /** The most bytes an archive may inflate to. Default: 256 MB (256,000,000). */
   readonly maxExtractBytes?: number;
 }
 
@@ -325,7 +325,7 @@ function limits(options: UntarOptions): Limits {
   return {
     headersMs: positive("headersTimeoutMs", 30_000),
     stallMs: positive("stallTimeoutMs", 30_000),
-    maxBytes: positive("maxDownloadBytes", 64 * 1024 * 1024),
+    maxBytes: positive("maxDownloadBytes", 64e6),
     maxExtract: positive("maxExtractBytes", DEFAULT_MAX_EXTRACT_BYTES),
   };
 }

@@ -264,10 +264,10 @@ function capitalized(text: string): string {
   return text[0].toUpperCase() + text.slice(1);
 }
 
-function tooBig(source: string, size: string, cap: number): DownloadError {
+function tooBig(source: string, what: string, cap: number): DownloadError {
   return new DownloadError(
-    `${source} ${size}, more than ${megabytes(cap)}, the cap on a ` +
-      "download: it was stopped there, and nothing was kept. Check that " +
+    `${source} ${what} than ${megabytes(cap)}, the cap on a download ` +
+      "(maxDownloadBytes): it was stopped, and nothing was kept. Check that " +
       "it names the archive you want; if the archive is genuinely that " +
       "big, raise maxDownloadBytes in untarData's options.",
   );
@@ -322,7 +322,7 @@ async function readAll(
       watch();
       done += read.value.length;
       if (done > max) {
-        throw tooBig(source, `sent ${what} of ${megabytes(done)} or`, max);
+        throw tooBig(source, `sent ${what} bigger`, max);
       }
       chunks.push(read.value);
       onChunk?.(read.value, done);
@@ -380,7 +380,7 @@ export async function fetchArchive(
   const { stream, total } = await open(from, limits, controller);
   if (total !== undefined && total > limits.maxBytes) {
     await stream.cancel();
-    throw tooBig(source, `is ${megabytes(total)}`, limits.maxBytes);
+    throw tooBig(source, `is ${megabytes(total)}, more`, limits.maxBytes);
   }
   const hash = expected && createHash(expected.algorithm);
   onBytes?.(0, total);

@@ -68,7 +68,16 @@ function damaged(name: string, what: string): DataError {
   );
 }
 
-/** The default of {@linkcode DecodeOptions.maxPixels}: 4096 × 4096. */
+/**
+ * The default of {@linkcode DecodeOptions.maxPixels}: 4096 × 4096.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PIXELS } from "./png.ts";
+ *
+ * console.log(DEFAULT_MAX_PIXELS); // 16777216
+ * ```
+ */
 export const DEFAULT_MAX_PIXELS = 4096 * 4096;
 
 /**

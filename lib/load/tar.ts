@@ -34,8 +34,17 @@ import { createTarDecoder, type TarHeader } from "modern-tar";
 import { join } from "node:path";
 import { ArgumentError, DataError } from "../errors.ts";
 
-/** The default cap on an archive's inflated size: 256 MB. */
-export const DEFAULT_MAX_EXTRACT_BYTES = 256 * 1024 * 1024;
+/**
+ * The default cap on an archive's inflated size: 256 MB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_EXTRACT_BYTES } from "./tar.ts";
+ *
+ * console.log(DEFAULT_MAX_EXTRACT_BYTES / 1e6); // 256
+ * ```
+ */
+export const DEFAULT_MAX_EXTRACT_BYTES = 256e6;
 
 /**
  * Options of {@linkcode listTgz} and {@linkcode extractTgz}.
