@@ -9,7 +9,7 @@ import {
   untarData,
   URLs,
 } from "../lib/load/download.ts";
-import { DataError, DownloadError } from "../lib/errors.ts";
+import { ArgumentError, DataError, DownloadError } from "../lib/errors.ts";
 import { decodePng } from "../lib/load/png.ts";
 import {
   archiveNeeds,
@@ -24,6 +24,15 @@ import { entry, tar } from "./_tar.ts";
 import { lessonBlock } from "./_assert.ts";
 
 const scratch = new URL("download/", scratchRoot);
+
+// This file's scratch folders go when its tests end, whatever they left.
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(scratch, { recursive: true });
+  } catch {
+    // never made, or no write permission: nothing to remove
+  }
+});
 
 const net = permission({ name: "net", host: "127.0.0.1" });
 const local: Need[] = [...archiveNeeds(), ...scratchAccess];
@@ -116,7 +125,10 @@ testIf(
       const folder = await untarData(URLs.MNIST_SAMPLE, options);
       assert.equal(folder, `${dest}mnist_sample`);
       await assertMnistSample(folder);
-      assert.deepEqual(await listing(dest), ["mnist_sample"]); // no temporary left
+      assert.deepEqual((await listing(dest)).sort(), [
+        ".mnist_sample.manifest.json",
+        "mnist_sample",
+      ]); // no temporary left
       assert.equal(hits.get("/mnist_sample.tgz.sha256"), 1);
 
       for (const task of ["download", "extract"] as const) {
@@ -131,9 +143,41 @@ testIf(
         assert.ok(events.every((p) => p.task !== task || p.total === total));
       }
 
+      const ends = events.filter((p) => p.finished).map((p) =>
+        `${p.step}/${p.steps} ${p.text}`
+      );
+      assert.deepEqual(ends, [
+        `1/2 downloaded ${(bytes.length / 1e6).toFixed(1)} MB`,
+        "2/2 extracted 14,435 files",
+      ]);
+      assert.match(
+        events.find((p) => p.task === "extract" && !p.finished)!.text!,
+        /^extracting \d[\d,]* \/ 14,435 files$/,
+      );
+
       const again = await untarData(URLs.MNIST_SAMPLE, options);
       assert.equal(again, folder);
       assert.equal(hits.get("/mnist_sample.tgz"), 1); // no second download
+
+      // A folder that lost a file is not taken as the data set.
+      await Deno.remove(`${folder}/train/3/10000.png`);
+      const incomplete = [
+        folder,
+        "train/3 holds 6,130 files where the archive has 6,131",
+        "Delete the folder",
+      ];
+      await assert.rejects(
+        () => untarData(URLs.MNIST_SAMPLE, options),
+        (e) => hasWords(e, DataError, incomplete),
+      );
+      // Without the manifest (a folder extracted by hand), the known counts
+      // of the official archive tell the same.
+      await Deno.remove(`${dest}.mnist_sample.manifest.json`);
+      await assert.rejects(
+        () => untarData(URLs.MNIST_SAMPLE, options),
+        (e) => hasWords(e, DataError, incomplete),
+      );
+      assert.equal(hits.get("/mnist_sample.tgz"), 1);
     });
     await Deno.remove(dest, { recursive: true }); // 14,435 files
   },
@@ -179,22 +223,26 @@ testIf(
   },
 );
 
+/** Whether `e` is an `errorClass` whose message holds every word (asserts it). */
+function hasWords(
+  e: unknown,
+  errorClass: abstract new (...args: never[]) => Error,
+  words: readonly string[],
+): true {
+  assert.ok(e instanceof errorClass, `expected a ${errorClass.name}, got ${e}`);
+  for (const word of words) {
+    assert.ok(e.message.includes(word), `"${e.message}" lacks "${word}"`);
+  }
+  return true;
+}
+
 async function assertFailsCleanly(
   dest: string,
   run: () => Promise<unknown>,
-  errorClass: typeof DataError | typeof DownloadError,
+  errorClass: typeof DataError | typeof DownloadError | typeof ArgumentError,
   ...words: string[]
 ): Promise<void> {
-  await assert.rejects(run, (e) => {
-    assert.ok(
-      e instanceof errorClass,
-      `expected a ${errorClass.name}, got ${e}`,
-    );
-    for (const word of words) {
-      assert.ok(e.message.includes(word), `"${e.message}" lacks "${word}"`);
-    }
-    return true;
-  });
+  await assert.rejects(run, (e) => hasWords(e, errorClass, words));
   assert.deepEqual(await listing(dest), [], "something was left in dest");
 }
 
@@ -306,7 +354,7 @@ testIf(
 );
 
 testIf(
-  "a failure while writing the files removes the partial folder",
+  "a file that is also a folder (`a` and `a/b`) is a DataError naming both, and nothing is written",
   servedMadeUp,
   async () => {
     const dest = await freshDest("clash");
@@ -315,8 +363,36 @@ testIf(
       entry({ name: "clash/a" }, "a file where the folder is"),
     )));
     await withServer({ "/clash.tgz": clash }, async (base) => {
-      await assert.rejects(() => untarData(`${base}/clash.tgz`, { dest }));
+      await assertFailsCleanly(
+        dest,
+        () => untarData(`${base}/clash.tgz`, { dest }),
+        DataError,
+        `${base}/clash.tgz`,
+        'a file "clash/a"',
+        '"clash/a/b.txt"',
+      );
     });
+  },
+);
+
+testIf(
+  "a failure while writing the files (here, the progress callback throws) removes the partial folder",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("midway");
+    const source = await madeUpArchive("midway", 300);
+    const onProgress = (p: Progress) => {
+      if (p.task === "extract" && p.done > 100) throw new Error("boom");
+    };
+    await assert.rejects(
+      () =>
+        untarData("https://example.com/digits.tgz", {
+          dest,
+          source,
+          onProgress,
+        }),
+      /boom/,
+    );
     assert.deepEqual(await listing(dest), []);
   },
 );
@@ -355,3 +431,319 @@ Deno.test("textProgress draws a bar that ends its line when the task is done", (
   assert.match(written[1], /\[#{30}\] 100% +14434 \/ 14434 files\n$/);
   assert.match(written[2], /^\rdownload +1\.5 MB$/);
 });
+
+/** A made-up archive `digits/<i>.txt` of `count` files in the scratch folder; its path. */
+async function madeUpArchive(name: string, count: number): Promise<string> {
+  const folder = fileURLToPath(new URL(`archives/${name}/`, scratch));
+  await Deno.mkdir(folder, { recursive: true });
+  const files = Array.from(
+    { length: count },
+    (_, i) => entry({ name: `digits/${i % 3}/${i}.txt` }, `${i}`),
+  );
+  const path = `${folder}digits.tgz`;
+  await Deno.writeFile(path, gzipSync(tar(...files)));
+  return path;
+}
+
+/** Serves one route with `handle` on a loopback port while `fn` runs; ends what is left hanging. */
+async function withHandler(
+  handle: (
+    request: Request,
+    released: Promise<void>,
+  ) => Response | Promise<Response>,
+  fn: (base: string) => Promise<void>,
+): Promise<void> {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => release = resolve);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => handle(request, released),
+  );
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    release();
+    await server.shutdown();
+  }
+}
+
+const quick = { headersTimeoutMs: 200, stallTimeoutMs: 200 } as const;
+
+testIf(
+  "a server that never answers is given up on after headersTimeoutMs, with a DownloadError saying what to do",
+  servedMadeUp,
+  async () => {
+    const dest = await freshDest("silent");
+    for (const checksum of ["silent", "missing"]) {
+      // The checksum is asked for first: silent, or missing and then the
+      // archive silent.
+      await withHandler(async (request, released) => {
+        if (checksum === "missing" && request.url.endsWith(".sha256")) {
+          return new Response("", { status: 404 });
+        }
+        await released;
+        return new Response("too late");
+      }, async (base) => {
+        const url = `${base}/silent.tgz`;
+        const named = checksum === "silent" ? `${url}.sha256` : url;
+        const started = performance.now();
+        await assertFailsCleanly(
+          dest,
+          () => untarData(url, { dest, ...quick }),
+          DownloadError,
+          `${named} sent no answer within 200 ms`,
+          "Try again later",
+        );
+        assert.ok(performance.now() - started < 5000);
+      });
+    }
+  },
+);
+
+testIf(
+  "a download that stalls midway is given up on after stallTimeoutMs, and nothing is kept",
+  servedMadeUp,
+  async () => {
+    const dest = await freshDest("stall");
+    await withHandler((request, released) => {
+      if (request.url.endsWith(".sha256")) {
+        return new Response("", { status: 404 });
+      }
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(new Uint8Array(100_000).fill(0x1f));
+          await released;
+          controller.close();
+        },
+      });
+      return new Response(body);
+    }, async (base) => {
+      const url = `${base}/stall.tgz`;
+      await assertFailsCleanly(
+        dest,
+        () => untarData(url, { dest, ...quick, onProgress: () => {} }),
+        DownloadError,
+        `${url} stalled: nothing came for 200 ms after 0.1 MB`,
+        "try again",
+      );
+    });
+  },
+);
+
+testIf(
+  "an endless body is stopped at maxDownloadBytes, with a DownloadError naming the cap",
+  servedMadeUp,
+  async () => {
+    const dest = await freshDest("endless");
+    let sent = 0;
+    await withHandler((request) => {
+      if (request.url.endsWith(".sha256")) {
+        return new Response("", { status: 404 });
+      }
+      const chunk = new Uint8Array(64 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          sent += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      return new Response(body);
+    }, async (base) => {
+      const url = `${base}/endless.tgz`;
+      await assertFailsCleanly(
+        dest,
+        () => untarData(url, { dest, maxDownloadBytes: 1e6 }),
+        DownloadError,
+        url,
+        "sent an archive bigger than 1.0 MB, the cap on a download",
+        "maxDownloadBytes",
+      );
+    });
+    assert.ok(sent < 50e6, `the server sent ${sent} bytes`);
+  },
+);
+
+testIf(
+  "a download announced bigger than maxDownloadBytes is refused before it is read",
+  servedMadeUp,
+  async () => {
+    const dest = await freshDest("announced");
+    await withServer({ "/big.tgz": new Uint8Array(2e6) }, async (base) => {
+      await assertFailsCleanly(
+        dest,
+        () => untarData(`${base}/big.tgz`, { dest, maxDownloadBytes: 1e6 }),
+        DownloadError,
+        `${base}/big.tgz is 2.0 MB, more than 1.0 MB`,
+      );
+    });
+  },
+);
+
+testIf(
+  "an archive inflating past maxExtractBytes is a DataError naming the cap, and nothing is written",
+  servedMadeUp,
+  async () => {
+    const dest = await freshDest("inflated");
+    const bomb = new Uint8Array(
+      gzipSync(tar(entry({ name: "b/zeros" }, new Uint8Array(4e6)))),
+    );
+    await withServer({ "/b.tgz": bomb }, async (base) => {
+      await assertFailsCleanly(
+        dest,
+        () => untarData(`${base}/b.tgz`, { dest, maxExtractBytes: 1e6 }),
+        DataError,
+        "inflates to more than 1 MB",
+        "maxExtractBytes",
+      );
+    });
+  },
+);
+
+Deno.test("a timeout or cap that is not a positive number is an ArgumentError naming it", async () => {
+  for (const bad of [0, -1, NaN, Infinity]) {
+    await assert.rejects(
+      () => untarData("https://example.com/x.tgz", { stallTimeoutMs: bad }),
+      (e) => hasWords(e, ArgumentError, ["stallTimeoutMs", String(bad)]),
+    );
+  }
+});
+
+testIf(
+  "the checksum of a URL with a query is fetched from its path plus .sha256, the query kept, and named in a mismatch",
+  servedMadeUp,
+  async () => {
+    const dest = await freshDest("query");
+    const tgz = await Deno.readFile(await madeUpArchive("query", 5));
+    const asked: string[] = [];
+    let sha = sha256(tgz);
+    await withHandler((request) => {
+      const url = new URL(request.url);
+      asked.push(url.pathname + url.search);
+      if (url.pathname === "/digits.tgz.sha256") {
+        return new Response(`${sha}  digits.tgz`);
+      }
+      if (url.pathname === "/digits.tgz") return new Response(tgz);
+      return new Response("", { status: 404 });
+    }, async (base) => {
+      const url = `${base}/digits.tgz?x=1`;
+      assert.equal(await untarData(url, { dest }), `${dest}digits`);
+      assert.deepEqual(asked, ["/digits.tgz.sha256?x=1", "/digits.tgz?x=1"]);
+
+      await Deno.remove(dest, { recursive: true });
+      sha = "e".repeat(64);
+      await Deno.mkdir(dest);
+      await assertFailsCleanly(
+        dest,
+        () => untarData(url, { dest }),
+        DownloadError,
+        `the checksum published at ${base}/digits.tgz.sha256?x=1`,
+      );
+      sha = "not a checksum";
+      await assert.rejects(
+        () => untarData(url, { dest }),
+        (e) => {
+          hasWords(e, DataError, ["ask whoever publishes it"]);
+          return !(e as Error).message.includes("delete");
+        },
+      );
+    });
+  },
+);
+
+testIf(
+  "a made-up archive's folder that lost a file is found incomplete by its manifest",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("manifest");
+    const source = await madeUpArchive("manifest", 30);
+    const url = "https://example.com/digits.tgz";
+    const folder = await untarData(url, { dest, source });
+    await Deno.writeFile(`${folder}/1/.pixels-cache`, new Uint8Array(3)); // hidden: not counted
+    assert.equal(await untarData(url, { dest, source }), folder);
+    await Deno.remove(`${folder}/1/4.txt`);
+    await assert.rejects(
+      () => untarData(url, { dest, source }),
+      (e) =>
+        hasWords(e, DataError, [
+          `${folder} is incomplete: 1 holds 9 files where the archive has 10`,
+          `Delete the folder ${folder}`,
+        ]),
+    );
+    await Deno.remove(`${folder}/2`, { recursive: true });
+    await assert.rejects(
+      () => untarData(url, { dest, source }),
+      (e) => hasWords(e, DataError, ["2 is missing"]),
+    );
+  },
+);
+
+testIf(
+  "partial folders left by interrupted extractions are swept once ten minutes old, and fresh ones kept",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("sweep");
+    const source = await madeUpArchive("sweep", 3);
+    const old = `${dest}.digits.partial-old`,
+      fresh = `${dest}.digits.partial-new`;
+    const other = `${dest}.other.partial-old`;
+    for (const folder of [old, fresh, other]) {
+      await Deno.mkdir(`${folder}/digits/0`, { recursive: true });
+      await Deno.writeTextFile(`${folder}/digits/0/0.txt`, "0");
+    }
+    const elevenMinutesAgo = new Date(Date.now() - 11 * 60 * 1000);
+    await Deno.utime(old, elevenMinutesAgo, elevenMinutesAgo);
+    await Deno.utime(other, elevenMinutesAgo, elevenMinutesAgo);
+    await untarData("https://example.com/digits.tgz", { dest, source });
+    assert.deepEqual((await listing(dest)).sort(), [
+      ".digits.manifest.json",
+      ".digits.partial-new",
+      ".other.partial-old", // another data set's: not this call's to sweep
+      "digits",
+    ]);
+  },
+);
+
+testIf(
+  "a destination that cannot be written is a DataError naming it and saying what to do",
+  scratchAccess,
+  async () => {
+    // Deno may not write here (deno.json grants tests/.scratch and data/ only).
+    const dest = fileURLToPath(new URL("./.no-write-here/", import.meta.url));
+    const source = await madeUpArchive("readonly", 3);
+    await assert.rejects(
+      () => untarData("https://example.com/digits.tgz", { dest, source }),
+      (e) =>
+        hasWords(e, DataError, [
+          `Cannot write in ${dest}`,
+          "Make the folder writable",
+          "dest option",
+        ]),
+    );
+  },
+);
+
+testIf(
+  "a host Deno may not connect to is a DownloadError saying which permission to grant",
+  [...scratchAccess, {
+    met: Deno.permissions.querySync({ name: "net", host: "127.0.0.2" })
+      .state !== "granted",
+    why: "no net permission for 127.0.0.2",
+    fix: "run `deno task test` (or `deno test -P`)",
+  }],
+  async () => {
+    const dest = await freshDest("denied");
+    // deno.json grants 127.0.0.1 only; nothing is sent anywhere.
+    const url = "http://127.0.0.2/x.tgz";
+    if (
+      Deno.permissions.querySync({ name: "net", host: "127.0.0.2" }).state ===
+        "granted"
+    ) return;
+    await assertFailsCleanly(
+      dest,
+      () => untarData(url, { dest }),
+      DownloadError,
+      "Deno may not connect to 127.0.0.2:",
+      "--allow-net=127.0.0.2",
+    );
+  },
+);

@@ -20,8 +20,19 @@ import {
   testIf,
 } from "./_support.ts";
 import { lessonBlock } from "./_assert.ts";
+import { entry, tar } from "./_tar.ts";
+import { gzipSync } from "node:zlib";
 
 const scratch = new URL("mnist/", scratchRoot);
+
+// This file's scratch folders go when its tests end, whatever they left.
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(scratch, { recursive: true });
+  } catch {
+    // never made, or no write permission: nothing to remove
+  }
+});
 const withArchive: Need[] = [...scratchAccess, ...archiveNeeds()];
 
 /** The real data set, extracted once for this file's tests. */
@@ -361,5 +372,45 @@ testIf(
       valid.y,
     ]);
     assert.equal(tf.memory().numTensors, before);
+  },
+);
+
+testIf(
+  "loadMnistSample finds a folder extracted by untarData that lost an image, and says to extract it again",
+  scratchAccess,
+  async () => {
+    const archiveFolder = fileURLToPath(new URL("lost/", scratch));
+    await Deno.remove(archiveFolder, { recursive: true }).catch(() => {});
+    await Deno.mkdir(archiveFolder, { recursive: true });
+    const files = ["train/3", "train/7", "valid/3", "valid/7"].flatMap((
+      folder,
+    ) =>
+      [1, 2, 3].map((i) =>
+        entry({ name: `sample/${folder}/${i}.png` }, digit(i))
+      )
+    );
+    const source = `${archiveFolder}sample.tgz`;
+    await Deno.writeFile(source, gzipSync(tar(...files)));
+    const path = await untarData("https://example.com/sample.tgz", {
+      dest: archiveFolder,
+      source,
+      onProgress: () => {},
+    });
+    const before = tf.memory().numTensors;
+    const whole = await loadMnistSample(path); // loads, and caches the pixels
+    assert.equal(whole.valid.x.shape[0], 6);
+    tf.dispose([whole.train.x, whole.train.y, whole.valid.x, whole.valid.y]);
+
+    await Deno.remove(`${path}/valid/7/2.png`);
+    await assert.rejects(
+      () => loadMnistSample(path),
+      (e) =>
+        e instanceof DataError &&
+        e.message.includes(
+          `${path}/valid/7 holds 2 images where the archive had 3`,
+        ) && e.message.includes(`Delete the folder ${path}`),
+    );
+    assert.equal(tf.memory().numTensors, before);
+    await Deno.remove(archiveFolder, { recursive: true });
   },
 );

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { crc32, deflateSync } from "node:zlib";
 import { decode, encode } from "fast-png";
-import { DataError, ShapeError } from "../lib/errors.ts";
-import { decodePng, encodePng } from "../lib/load/png.ts";
+import { ArgumentError, DataError, ShapeError } from "../lib/errors.ts";
+import { decodePng, encodePng, pngSize } from "../lib/load/png.ts";
 
 // PNG files are built here chunk by chunk, independently of lib/png.ts.
 
@@ -316,4 +316,46 @@ Deno.test("a PNG with too few rows or an unknown filter is a DataError naming it
     "filter9.png",
     "filter",
   );
+});
+
+Deno.test("a 20000×20000 PNG is refused from its header, before anything is inflated", () => {
+  for (const colorType of [0, 2]) { // the fast path's gray, fast-png's colour
+    // Its image data are a few bytes: decoding would fail differently.
+    const file = png({
+      width: 20000,
+      height: 20000,
+      colorType,
+      scanlines: new Uint8Array(10),
+    });
+    const started = performance.now();
+    assertDataError(
+      () => decodePng(file, "huge.png"),
+      "huge.png is 20000×20000 pixels",
+      "16,777,216 (maxPixels)",
+      "refused before decoding",
+    );
+    assert.ok(performance.now() - started < 100);
+  }
+});
+
+Deno.test("maxPixels sets the largest image decodePng decodes", () => {
+  const file = encodePng(testImage(30, 30), 30, 30);
+  assertDataError(
+    () => decodePng(file, "30.png", { maxPixels: 28 * 28 }),
+    "30.png is 30×30 pixels",
+  );
+  assert.equal(decodePng(file, "30.png", { maxPixels: 900 }).width, 30);
+  assert.throws(
+    () => decodePng(file, "30.png", { maxPixels: 0 }),
+    ArgumentError,
+  );
+});
+
+Deno.test("pngSize reads the size from the header alone", () => {
+  const file = encodePng(testImage(30, 20), 30, 20);
+  assert.deepEqual(pngSize(file.subarray(0, 33), "head.png"), {
+    width: 30,
+    height: 20,
+  });
+  assertDataError(() => pngSize(file.subarray(0, 20), "cut.png"), "cut.png");
 });

@@ -3,11 +3,26 @@
  * `.tgz` archive, checks it, and extracts it under the project's `data/`
  * folder, once.
  *
- * The archive is read into memory (the lesson's is 3 MB) while its checksum is
- * computed, then checked, decompressed and extracted into a hidden temporary
- * folder beside the destination, which is renamed into place only when every
- * file is written. A failure at any step leaves nothing behind, and the next
- * call starts over.
+ * The archive is read into memory (the lesson's is 3 MB, and at most
+ * `maxDownloadBytes`, 64 MB by default) while its checksum is computed, then
+ * checked. Its entries are then checked as it is inflated as a stream (see
+ * `tar.ts`: unsafe paths, links, and more than `maxExtractBytes`, 256 MB by
+ * default, are refused), and only then extracted into a hidden temporary
+ * folder beside the destination, which is renamed into place when every file
+ * is written. A failure at any step leaves nothing behind, and the next call
+ * starts over; temporary folders that an interrupted call left behind are
+ * removed by the next extraction once they are ten minutes old.
+ *
+ * A server that sends no answer within `headersTimeoutMs` (30 s), or nothing
+ * more for `stallTimeoutMs` (30 s) in the middle of the archive, is given up
+ * on with a `DownloadError`.
+ *
+ * Beside the extracted folder, a small manifest (`.<name>.manifest.json`)
+ * records how many files each folder of the archive holds. When the folder
+ * exists already, it is counted against that manifest (or, for the official
+ * MNIST_SAMPLE extracted by hand, against its known counts), and a folder that
+ * lost files is reported with a `DataError`: it is not repaired or deleted by
+ * itself, since it may hold work of the user's.
  *
  * The environment variable `MNIST_SAMPLE_URL` replaces the source of
  * `URLs.MNIST_SAMPLE` with another URL or a local file (for machines without
@@ -23,13 +38,24 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
-import { DataError, DownloadError } from "../errors.ts";
+import { ArgumentError, DataError } from "../errors.ts";
 import { envVar } from "./env.ts";
-import { readTar, type TarEntry } from "./tar.ts";
+import {
+  type Checksum,
+  fetchArchive,
+  publishedChecksum,
+  type Source,
+} from "./fetch.ts";
+import {
+  checkComplete,
+  extractedCounts,
+  type FileCounts,
+  manifestPath,
+  writeManifest,
+} from "./manifest.ts";
+import { DEFAULT_MAX_EXTRACT_BYTES, extractTgz } from "./tar.ts";
 
 /**
  * Where the lesson's data sets are published.
@@ -46,13 +72,6 @@ export const URLs = {
   MNIST_SAMPLE: "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz",
 } as const;
 
-interface Checksum {
-  readonly algorithm: "md5" | "sha256";
-  readonly hex: string;
-  /** Where the expected value comes from, for error messages. */
-  readonly from: string;
-}
-
 /** The published checksums of the official archives. */
 const checksums: ReadonlyMap<string, Checksum> = new Map([
   [URLs.MNIST_SAMPLE, {
@@ -62,25 +81,47 @@ const checksums: ReadonlyMap<string, Checksum> = new Map([
   }],
 ]);
 
+/**
+ * How many files each folder of an official archive holds (hidden files not
+ * counted), to check a folder extracted by hand.
+ */
+const knownCounts: ReadonlyMap<string, FileCounts> = new Map([
+  [URLs.MNIST_SAMPLE, {
+    "": 1, // labels.csv
+    "train": 0,
+    "train/3": 6131,
+    "train/7": 6265,
+    "valid": 0,
+    "valid/3": 1010,
+    "valid/7": 1028,
+  }],
+]);
+
 /** The environment variables that replace the source of an official archive. */
 const replacements: ReadonlyMap<string, string> = new Map([
   [URLs.MNIST_SAMPLE, "MNIST_SAMPLE_URL"],
 ]);
 
 /**
- * How far a long task has got: bytes downloaded, or files extracted.
+ * How far one step of a long task has got: bytes downloaded, or files
+ * extracted. `untarData` sends these for its two steps, download (1 of 2)
+ * then extract (2 of 2), about once per percent, and always at the start and
+ * the end of each step; each event says in words where it stands (`text`),
+ * so that a display need not know the steps.
  *
- * @example Print percentages
+ * @example Print the events' words
  * ```ts
  * import type { Progress } from "./download.ts";
  *
- * const show = (p: Progress) =>
- *   console.log(p.task, p.total ? Math.round(100 * p.done / p.total) + "%" : p.done);
- * show({ task: "extract", done: 7217, total: 14435, unit: "files" }); // extract 50%
+ * const show = (p: Progress) => console.log(`${p.step}/${p.steps} ${p.text}`);
+ * show({
+ *   task: "extract", step: 2, steps: 2, done: 7217, total: 14435,
+ *   unit: "files", finished: false, text: "extracting 7,217 / 14,435 files",
+ * }); // 2/2 extracting 7,217 / 14,435 files
  * ```
  */
 export interface Progress {
-  /** The task under way. */
+  /** The step under way. */
   readonly task: "download" | "extract";
   /** How much is done, in `unit`s. */
   readonly done: number;
@@ -88,6 +129,18 @@ export interface Progress {
   readonly total: number | undefined;
   /** What `done` and `total` count. */
   readonly unit: "bytes" | "files";
+  /** Which step this is, from 1 (always set by `untarData`). */
+  readonly step?: number;
+  /** How many steps there are (always set by `untarData`). */
+  readonly steps?: number;
+  /** Whether this is the last event of the step (always set by `untarData`). */
+  readonly finished?: boolean;
+  /**
+   * The step's state in words (always set by `untarData`): "downloading 1.2 /
+   * 3.1 MB", "downloaded 3.1 MB", "extracting 7,217 / 14,435 files",
+   * "extracted 14,435 files".
+   */
+  readonly text?: string;
 }
 
 /**
@@ -116,6 +169,14 @@ export interface UntarOptions {
    * nothing.
    */
   readonly onProgress?: (progress: Progress) => void;
+  /** How long to wait for a server's answer, in ms. Default: 30,000. */
+  readonly headersTimeoutMs?: number;
+  /** How long a download may receive nothing, in ms. Default: 30,000. */
+  readonly stallTimeoutMs?: number;
+  /** The most bytes a download may have. Default: 64 MB (64,000,000). */
+  readonly maxDownloadBytes?: number;
+  /** The most bytes an archive may inflate to. Default: 256 MB (256,000,000). */
+  readonly maxExtractBytes?: number;
 }
 
 /**
@@ -163,30 +224,56 @@ export function textProgress(
   };
 }
 
-/** Calls `onProgress` with `done` when its percentage changes (or on every call when the total is unknown). */
+/** The two steps of untarData, in order, with their words. */
+const STEPS = {
+  download: { step: 1, unit: "bytes", doing: "downloading", did: "downloaded" },
+  extract: { step: 2, unit: "files", doing: "extracting", did: "extracted" },
+} as const;
+
+function amount(unit: Progress["unit"], n: number): string {
+  return unit === "bytes" ? (n / 1e6).toFixed(1) : n.toLocaleString("en-US");
+}
+
+/**
+ * Calls `onProgress` with `done` when its percentage changes (or on every call
+ * when the total is unknown), and with the end of the step.
+ */
 function reporter(
   task: Progress["task"],
-  unit: Progress["unit"],
   total: number | undefined,
   onProgress: ((progress: Progress) => void) | undefined,
-): (done: number) => void {
+): { report: (done: number) => void; finish: (done: number) => void } {
+  const { step, unit, doing, did } = STEPS[task];
+  const units = unit === "bytes" ? "MB" : "files";
   let last = -1;
-  return (done) => {
-    const step = total ? Math.floor((100 * done) / total) : done;
-    if (onProgress === undefined || step === last) return;
-    last = step;
-    onProgress({ task, done, total, unit });
+  const send = (done: number, finished: boolean) => {
+    const text = finished
+      ? `${did} ${amount(unit, done)} ${units}`
+      : total === undefined
+      ? `${doing} ${amount(unit, done)} ${units}`
+      : `${doing} ${amount(unit, done)} / ${amount(unit, total)} ${units}`;
+    onProgress?.({
+      task,
+      step,
+      steps: 2,
+      done,
+      total: finished ? done : total,
+      unit,
+      finished,
+      text,
+    });
   };
-}
-
-function isUrl(source: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
-}
-
-/** Where the archive is read from, and what to check when that fails. */
-interface Source {
-  readonly location: string;
-  readonly hint: string;
+  return {
+    report: (done) => {
+      const percent = total ? Math.floor((100 * done) / total) : done;
+      if (onProgress === undefined || percent === last || done === total) {
+        return;
+      }
+      last = percent;
+      send(done, false);
+    },
+    finish: (done) => send(done, true),
+  };
 }
 
 function chooseSource(url: string, given: string | undefined): Source {
@@ -216,208 +303,101 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The checksum in `<source>.sha256` (`<hex>  <file name>`), if that file exists. */
-async function sidecarChecksum(source: string): Promise<Checksum | undefined> {
-  const from = `${source}.sha256`;
-  let text: string;
-  if (/^https?:/i.test(source)) {
-    let response: Response;
-    try {
-      response = await fetch(from);
-    } catch (e) {
-      throw new DownloadError(
-        `Could not reach ${from}: ${(e as Error).message}. Check the URL ` +
-          "and your connection.",
-        { cause: e },
+/** The limits of one call, with their defaults filled in and checked. */
+interface Limits {
+  readonly headersMs: number;
+  readonly stallMs: number;
+  readonly maxBytes: number;
+  readonly maxExtract: number;
+}
+
+function limits(options: UntarOptions): Limits {
+  const positive = (name: keyof UntarOptions, fallback: number): number => {
+    const value = options[name] ?? fallback;
+    if (typeof value !== "number" || !(value > 0) || value === Infinity) {
+      throw new ArgumentError(
+        `untarData's ${name} must be a positive, finite number; got ` +
+          `${String(value)}. Leave it out for the default, ${fallback}.`,
       );
     }
-    if (!response.ok) {
-      await response.body?.cancel();
-      return undefined; // no checksum published next to the archive
-    }
-    text = await response.text();
-  } else {
+    return value;
+  };
+  return {
+    headersMs: positive("headersTimeoutMs", 30_000),
+    stallMs: positive("stallTimeoutMs", 30_000),
+    maxBytes: positive("maxDownloadBytes", 64e6),
+    maxExtract: positive("maxExtractBytes", DEFAULT_MAX_EXTRACT_BYTES),
+  };
+}
+
+/** How long a temporary folder must be untouched before it counts as left behind. */
+const STALE_MS = 10 * 60 * 1000;
+
+/**
+ * Removes the temporary folders (`.<name>.partial-*`) that interrupted calls
+ * left in `dest`: those untouched for ten minutes, which no extraction (a
+ * few seconds) still uses.
+ */
+async function sweepPartials(dest: string, name: string): Promise<void> {
+  const prefix = `.${name}.partial-`;
+  for await (const entry of Deno.readDir(dest)) {
+    if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
+    const path = join(dest, entry.name);
     try {
-      text = await Deno.readTextFile(isUrl(from) ? new URL(from) : from);
+      const { mtime } = await Deno.stat(path);
+      if (mtime !== null && Date.now() - mtime.getTime() > STALE_MS) {
+        await Deno.remove(path, { recursive: true });
+      }
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return undefined;
-      throw e;
+      // Another process may have swept it first.
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-  }
-  const hex = text.trim().split(/\s+/)[0].toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new DataError(
-      `${from} does not hold a sha256 checksum (expected "<64 hex digits>  ` +
-        '<file name>"): fix it, or delete it to skip the check.',
-    );
-  }
-  return { algorithm: "sha256", hex, from };
-}
-
-/** The bytes of a URL or local file, and their size if known in advance. */
-async function open(
-  { location: source, hint }: Source,
-): Promise<{ stream: ReadableStream<Uint8Array>; total: number | undefined }> {
-  if (/^https?:/i.test(source)) {
-    let response: Response;
-    try {
-      response = await fetch(source);
-    } catch (e) {
-      if (!(e instanceof TypeError)) throw e; // a missing permission, say
-      throw new DownloadError(
-        `Could not download ${source}: ${e.message}. ${capitalized(hint)}.`,
-        { cause: e },
-      );
-    }
-    if (!response.ok || response.body === null) {
-      await response.body?.cancel();
-      throw new DownloadError(
-        `${source} answered HTTP ${response.status} ` +
-          `${response.statusText}: ${hint}.`,
-      );
-    }
-    const length = response.headers.get("content-length");
-    return {
-      stream: response.body,
-      total: length === null ? undefined : Number(length),
-    };
-  }
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(isUrl(source) ? new URL(source) : source);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new DataError(
-      `The archive ${source} does not exist: ${hint}.`,
-      { cause: e },
-    );
-  }
-  return { stream: file.readable, total: (await file.stat()).size };
-}
-
-function capitalized(text: string): string {
-  return text[0].toUpperCase() + text.slice(1);
-}
-
-/** Reads the whole archive, hashing it on the way, then checks the hash. */
-async function fetchArchive(
-  from: Source,
-  expected: Checksum | undefined,
-  onProgress: ((progress: Progress) => void) | undefined,
-): Promise<Uint8Array> {
-  const source = from.location;
-  const { stream, total } = await open(from);
-  const report = reporter("download", "bytes", total, onProgress);
-  const hash = expected && createHash(expected.algorithm);
-  const chunks: Uint8Array[] = [];
-  let done = 0;
-  report(0);
-  try {
-    for await (const chunk of stream) {
-      chunks.push(chunk);
-      hash?.update(chunk);
-      done += chunk.length;
-      report(done);
-    }
-  } catch (e) {
-    throw new DownloadError(
-      `Reading ${source} failed after ${done} bytes: ${
-        (e as Error).message
-      }. ` +
-        "Try again.",
-      { cause: e },
-    );
-  }
-  if (total !== undefined && done !== total) {
-    throw new DownloadError(
-      `${source} ended after ${done} of ${total} bytes: try again.`,
-    );
-  }
-  const actual = hash?.digest("hex");
-  if (expected !== undefined && actual !== expected.hex) {
-    throw new DownloadError(
-      `${source} has the wrong checksum: ${expected.algorithm} ${actual}, ` +
-        `but ${expected.from} is ${expected.hex}. The file is damaged or is ` +
-        `not the expected archive: try again, and if it persists ` +
-        `${from.hint}${
-          expected.algorithm === "sha256" ? ` and ${expected.from}` : ""
-        }.`,
-    );
-  }
-  const bytes = new Uint8Array(done);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
-}
-
-function gunzip(bytes: Uint8Array, source: string): Uint8Array {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
-    throw new DataError(
-      `${source} is not a gzip archive (.tgz): it does not start with the ` +
-        "gzip signature. Check that the URL or path names the archive itself.",
-    );
-  }
-  try {
-    return gunzipSync(bytes);
-  } catch (e) {
-    throw new DataError(
-      `${source} is truncated or damaged (gzip: ${(e as Error).message}): ` +
-        "download it again.",
-      { cause: e },
-    );
   }
 }
 
-/** Writes the folders and files of a tar archive under `root`. */
-async function writeEntries(
-  entries: readonly TarEntry[],
-  root: string,
-  onProgress: ((progress: Progress) => void) | undefined,
-): Promise<void> {
-  const folders = new Set<string>();
-  for (const entry of entries) {
-    const parts = entry.path.split("/");
-    if (entry.type === "file") parts.pop();
-    if (entry.type !== "other" && parts.length > 0) {
-      folders.add(parts.join("/"));
-    }
-  }
-  for (const path of [...folders].sort()) { // parents before children
-    await Deno.mkdir(join(root, path), { recursive: true });
-  }
-  const files = entries.filter((e) => e.type === "file");
-  const report = reporter("extract", "files", files.length, onProgress);
-  report(0);
-  for (let i = 0; i < files.length; i += 64) { // 64 writes at a time
-    const some = files.slice(i, i + 64);
-    await Promise.all(
-      some.map((file) => Deno.writeFile(join(root, file.path), file.data)),
-    );
-    report(i + some.length);
-  }
+/** Whether `e` says that a folder cannot be written. */
+function cannotWrite(e: unknown): boolean {
+  return e instanceof Deno.errors.PermissionDenied ||
+    e instanceof Deno.errors.NotCapable ||
+    (e as { code?: string })?.code === "EROFS";
+}
+
+function notWritable(dest: string, e: unknown): DataError {
+  return new DataError(
+    `Cannot write in ${dest} (${(e as Error).message}): the data set is ` +
+      `extracted there. Make the folder writable (for example \`chmod u+w ` +
+      `${dest}\`, or grant Deno write permission to it), or give untarData ` +
+      "another folder with its dest option.",
+    { cause: e },
+  );
 }
 
 /**
  * Downloads the archive at `url`, checks it, extracts it, and returns the
  * path of the extracted folder: `data/<name>` for `<name>.tgz`. When that
- * folder exists already, returns its path at once, without reading anything.
+ * folder exists already, returns its path at once, without downloading, once
+ * it is checked to hold as many files as the archive did.
  *
  * The checksum checked is the published one for an official URL; for another
  * source, the sha256 in the file of the same name plus `.sha256` beside it,
- * when there is one. Throws a `DownloadError` when the server refuses, the
- * connection fails or the checksum differs, and a `DataError` when a local
- * file is missing or the archive is not a gzipped tar, is truncated, or holds
- * a path leading outside the folder. Nothing is left behind on failure.
+ * when there is one.
+ *
+ * @throws {DownloadError} The server refuses, the connection fails or stalls
+ * (`headersTimeoutMs`, `stallTimeoutMs`), the download is bigger than
+ * `maxDownloadBytes`, or the checksum differs.
+ * @throws {DataError} A local file is missing; the archive is not a gzipped
+ * tar, is truncated, inflates to more than `maxExtractBytes`, or holds a path
+ * leading outside the folder, a link, or a file that is also a folder; the
+ * destination cannot be written; or the existing folder is incomplete.
+ * Nothing is left behind on failure.
+ * @throws {ArgumentError} A timeout or cap is not a positive number.
  *
  * @example The lesson's data set, with a progress callback
  * ```ts
  * import { untarData, URLs } from "./download.ts";
  *
  * const path = await untarData(URLs.MNIST_SAMPLE, {
- *   onProgress: (p) => console.log(p.task, p.done, p.total),
+ *   onProgress: (p) => console.log(p.text),
  * });
  * console.log(path);
  * ```
@@ -426,44 +406,94 @@ export async function untarData(
   url: string,
   options: UntarOptions = {},
 ): Promise<string> {
+  const limit = limits(options);
   const dest = options.dest ?? new URL("../../data/", import.meta.url);
   const destPath = dest instanceof URL ? fileURLToPath(dest) : dest;
   const name = new URL(url, "file:///").pathname.split("/").pop()!
     .replace(/\.(tgz|tar\.gz)$/, "");
   const folder = join(destPath, name);
-  if (await isDirectory(folder)) return folder;
+  if (await isDirectory(folder)) {
+    const expected = await extractedCounts(folder) ?? knownCounts.get(url);
+    const call = url === URLs.MNIST_SAMPLE
+      ? "untarData(URLs.MNIST_SAMPLE)"
+      : "untarData";
+    if (expected !== undefined) await checkComplete(folder, expected, call);
+    return folder;
+  }
+
+  // A manifest without its folder describes a folder deleted since.
+  await Deno.remove(manifestPath(folder)).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return;
+    if (cannotWrite(e)) throw notWritable(destPath, e);
+    throw e;
+  });
 
   const from = chooseSource(url, options.source);
   const source = from.location;
   const onProgress = options.onProgress ??
     (Deno.stderr.isTerminal() ? textProgress() : undefined);
-  const expected = checksums.get(source) ?? await sidecarChecksum(source);
-  const archive = await fetchArchive(from, expected, onProgress);
-  const entries = readTar(gunzip(archive, source), source);
-  if (!entries.some((e) => e.type === "file")) {
-    throw new DataError(
-      `${source} holds no files: ${from.hint}, and that it names the archive.`,
-    );
-  }
-
-  await Deno.mkdir(destPath, { recursive: true });
-  const temp = await Deno.makeTempDir({
-    dir: destPath,
-    prefix: `.${name}.partial-`,
+  const expected = checksums.get(source) ??
+    await publishedChecksum(source, limit);
+  let download: ReturnType<typeof reporter> | undefined;
+  const archive = await fetchArchive(from, expected, limit, (done, total) => {
+    download ??= reporter("download", total, onProgress);
+    download.report(done);
   });
+  download?.finish(archive.length);
+
+  let temp: string;
   try {
-    await writeEntries(entries, temp, onProgress);
+    await Deno.mkdir(destPath, { recursive: true });
+    await sweepPartials(destPath, name);
+    temp = await Deno.makeTempDir({
+      dir: destPath,
+      prefix: `.${name}.partial-`,
+    });
+  } catch (e) {
+    if (cannotWrite(e)) throw notWritable(destPath, e);
+    throw e;
+  }
+  try {
+    let progress: ReturnType<typeof reporter> | undefined;
+    const listing = await extractTgz(archive, temp, {
+      name: source,
+      maxBytes: limit.maxExtract,
+      hint: `Use an archive from a source you trust, and ${from.hint}`,
+      onFile: (done, total) => {
+        progress ??= reporter("extract", total, onProgress);
+        progress.report(done);
+      },
+    });
+    if (listing.files === 0) {
+      throw new DataError(
+        `${source} holds no files: ${from.hint}, and that it names the archive.`,
+      );
+    }
     // The archive holds `<name>/...` (as the official one does), or its
     // content directly.
-    const wrapped = entries.every((e) =>
-      e.path === name || e.path.startsWith(`${name}/`)
+    const wrapped = listing.paths.every((p) =>
+      p === name || p.startsWith(`${name}/`)
     );
+    const counts: Record<string, number> = {};
+    for (const [path, count] of listing.perFolder) {
+      if (!wrapped) counts[path] = count;
+      else if (path === name) counts[""] = count;
+      else if (path.startsWith(`${name}/`)) {
+        counts[path.slice(name.length + 1)] = count;
+      }
+    }
     try {
       await Deno.rename(wrapped ? join(temp, name) : temp, folder);
     } catch (e) {
       // Another process may have extracted the same archive meanwhile.
       if (!(await isDirectory(folder))) throw e;
     }
+    // Written last: a manifest always has its folder.
+    await writeManifest(folder, counts, source);
+    progress?.finish(listing.files);
+  } catch (e) {
+    if (cannotWrite(e)) throw notWritable(destPath, e);
+    throw e;
   } finally {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
   }

@@ -31,7 +31,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
 import { unitFloats } from "../fast/kernels.ts";
-import { decodePng, type GrayImage } from "./png.ts";
+import { extractedCounts } from "./manifest.ts";
+import { decodePng, type GrayImage, pngSize } from "./png.ts";
 
 /**
  * The side of an MNIST image, in pixels: every digit is `SIZE × SIZE`.
@@ -52,6 +53,8 @@ const CONCURRENCY = 128;
  * The PNG files of a folder, sorted by name as plain strings (as Python's
  * `sorted` does): `10.png`, `10000.png`, `10011.png`, ... Other files are
  * left out. Throws a `DataError` naming the folder when it does not exist.
+ *
+ * @throws {DataError} The folder does not exist.
  *
  * @example The first three
  * ```ts
@@ -92,6 +95,9 @@ function imageNames(folder: string): string[] {
 
 /**
  * One image file as gray levels, 0 (black) to 255 (white), row after row.
+ *
+ * @throws {DataError} The file is not a readable PNG, or is too big (see
+ * `decodePng`).
  *
  * @example The top left corner of a 3
  * ```ts
@@ -165,15 +171,15 @@ async function readDigits(folder: string): Promise<Uint8Array> {
       const contents = await reading;
       reading = read(i + CONCURRENCY);
       contents.forEach((bytes, j) => {
-        const image = decodePng(bytes, files[i + j]);
-        if (image.width !== SIZE || image.height !== SIZE) {
+        const { width, height } = pngSize(bytes, files[i + j]); // before decoding
+        if (width !== SIZE || height !== SIZE) {
           throw new DataError(
-            `${files[i + j]} is ${image.width}×${image.height} pixels, not ` +
+            `${files[i + j]} is ${width}×${height} pixels, not ` +
               `${SIZE}×${SIZE} like every MNIST digit: remove it from ` +
               `${folder}.`,
           );
         }
-        pixels.set(image.pixels, (i + j) * area);
+        pixels.set(decodePng(bytes, files[i + j]).pixels, (i + j) * area);
       });
     }
   } catch (e) {
@@ -273,6 +279,9 @@ async function writeCache(folder: string, pixels: Uint8Array): Promise<void> {
  * `DataError` naming the file when one is not a PNG or not 28×28, and naming
  * the folder when it is missing or holds no PNG.
  *
+ * @throws {DataError} The folder is missing or holds no PNG, or one of its
+ * files is not a 28×28 PNG.
+ *
  * @example The stack of 3s, and the mean 3
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -326,12 +335,30 @@ export interface MnistSample {
   readonly valid: Split;
 }
 
-async function loadSplit(path: string, split: string): Promise<Split> {
+async function loadSplit(
+  path: string,
+  split: string,
+  expected: Readonly<Record<string, number>> | undefined,
+): Promise<Split> {
   const [threes, sevens] = await Promise.all([
     readDigits(join(path, split, "3")),
     readDigits(join(path, split, "7")),
   ]);
   const area = SIZE * SIZE;
+  for (const [digit, pixels] of [["3", threes], ["7", sevens]] as const) {
+    const folder = `${split}/${digit}`;
+    const want = expected?.[folder];
+    const found = pixels.length / area;
+    if (want !== undefined && found !== want) {
+      throw new DataError(
+        `${join(path, folder)} holds ${found.toLocaleString("en-US")} ` +
+          `images where the archive had ${want.toLocaleString("en-US")}: ` +
+          `files were deleted from it, or its extraction was interrupted. ` +
+          `Delete the folder ${path} and run untarData again, which ` +
+          "extracts it anew.",
+      );
+    }
+  }
   const n3 = threes.length / area;
   const n = n3 + sevens.length / area;
   const labels = new Float32Array(n).fill(1, 0, n3);
@@ -347,6 +374,14 @@ async function loadSplit(path: string, split: string): Promise<Split> {
  * (label 1) then the sevens (label 0), images flattened to 784 values in
  * 0..1. The caller owns the four tensors and disposes of them.
  *
+ * When the folder was extracted by `untarData`, each digit folder's count of
+ * images is checked against the archive's (from the manifest `untarData`
+ * writes beside the folder), so a folder that lost files is reported rather
+ * than trained on.
+ *
+ * @throws {DataError} A folder is missing, empty or incomplete, or an image
+ * is not a 28×28 PNG.
+ *
  * @example Train inputs and targets
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -358,9 +393,10 @@ async function loadSplit(path: string, split: string): Promise<Split> {
  * ```
  */
 export async function loadMnistSample(path: string): Promise<MnistSample> {
-  const train = await loadSplit(path, "train");
+  const expected = await extractedCounts(path);
+  const train = await loadSplit(path, "train", expected);
   try {
-    return { train, valid: await loadSplit(path, "valid") };
+    return { train, valid: await loadSplit(path, "valid", expected) };
   } catch (e) {
     tf.dispose([train.x, train.y]);
     throw e;

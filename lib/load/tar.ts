@@ -1,209 +1,416 @@
 /**
- * A small reader of tar archives, enough for the data sets the lesson
- * downloads: POSIX ustar headers (with their name prefix), GNU long names
- * (`L` entries) and pax extended headers (`x`, and `g`, whose settings are
- * ignored).
+ * Gzipped tar archives (`.tgz`), checked and then extracted under a folder.
+ * The tar format itself (ustar headers and their name prefix, pax extended
+ * headers, GNU long names, base-256 numbers, header checksums) is read by the
+ * `modern-tar` library, as a stream; this module adds what extracting an
+ * archive from the internet needs:
  *
- * {@linkcode readTar} lists the entries of an uncompressed archive held in
- * memory; each entry's data is a view into the archive, not a copy. Every
- * header's checksum is verified, and an entry whose path is absolute or climbs
- * out with `..` is refused, so extracting the entries under a folder can never
- * write outside it.
+ * - Every entry is checked before a single file is written: a path that is
+ *   absolute or climbs out with `..`, a link (symbolic or hard) or a device, a
+ *   pax header whose size is not a number, and a file that is also a folder
+ *   (`a` and `a/b`) are refused with a `DataError`.
+ * - The archive is inflated as a stream, in both passes, and at most
+ *   `maxBytes` of it (256 MB by default): a gzip bomb is stopped at the cap,
+ *   with memory bounded by the stream's buffers, not by its size.
  *
- * @example List the files of an archive
+ * These checks are written here because modern-tar's stream decoder hands
+ * every entry over as it is (it keeps a pax size that is not a number as
+ * nothing, and takes the header's), and its Node file-system extractor, which
+ * checks paths, writes each entry as it reads it, so a bad entry late in the
+ * archive would come after files were written.
+ *
+ * @example Extract an archive under a folder
  * ```ts
- * import { gunzipSync } from "node:zlib";
- * import { readTar } from "./tar.ts";
+ * import { extractTgz } from "./tar.ts";
  *
- * const name = "data/mnist_sample.tgz";
- * const entries = readTar(gunzipSync(await Deno.readFile(name)), name);
- * console.log(entries.filter((e) => e.type === "file").length);
+ * const name = "mnist_sample.tgz";
+ * const listing = await extractTgz(await Deno.readFile(name), "/tmp/out", { name });
+ * console.log(listing.files); // 14435
  * ```
  *
  * @module
  */
-import { DataError } from "../errors.ts";
+import { createTarDecoder, type TarHeader } from "modern-tar";
+import { join } from "node:path";
+import { ArgumentError, DataError } from "../errors.ts";
 
 /**
- * What a tar entry is: a file, a folder, or something else (a link, a
- * device, ...), which extraction skips.
+ * The default cap on an archive's inflated size: 256 MB.
  *
- * @example Keep files only
+ * @example
  * ```ts
- * import { readTar, type TarEntryType } from "./tar.ts";
+ * import { DEFAULT_MAX_EXTRACT_BYTES } from "./tar.ts";
  *
- * const wanted: TarEntryType = "file";
- * const files = readTar(await Deno.readFile("a.tar"), "a.tar")
- *   .filter((e) => e.type === wanted);
+ * console.log(DEFAULT_MAX_EXTRACT_BYTES / 1e6); // 256
  * ```
  */
-export type TarEntryType = "file" | "directory" | "other";
+export const DEFAULT_MAX_EXTRACT_BYTES = 256e6;
 
 /**
- * One entry of a tar archive.
+ * Options of {@linkcode listTgz} and {@linkcode extractTgz}.
  *
- * @example Print the entries of an archive
+ * @example A lower cap for an archive of unknown origin
  * ```ts
- * import { readTar, type TarEntry } from "./tar.ts";
+ * import type { TgzOptions } from "./tar.ts";
  *
- * const show = (e: TarEntry) => console.log(e.type, e.path, e.data.length);
- * readTar(new Uint8Array(1024), "empty.tar").forEach(show); // prints nothing
+ * const options: TgzOptions = { name: "upload.tgz", maxBytes: 16e6 };
  * ```
  */
-export interface TarEntry {
-  /** Relative path, `/`-separated, without `.` parts or a trailing `/`. */
+export interface TgzOptions {
+  /** How errors refer to the archive: its URL or path. */
+  readonly name: string;
+  /**
+   * The most bytes the archive may inflate to (the tar stream, headers
+   * included). Default: {@linkcode DEFAULT_MAX_EXTRACT_BYTES}, 256 MB.
+   */
+  readonly maxBytes?: number;
+  /** What to tell the user to check when the archive is refused. */
+  readonly hint?: string;
+}
+
+/**
+ * What an archive holds, once checked: its files, and how many of them each
+ * folder holds directly.
+ *
+ * @example Files per folder
+ * ```ts
+ * import { listTgz } from "./tar.ts";
+ *
+ * const name = "mnist_sample.tgz";
+ * const { perFolder } = await listTgz(await Deno.readFile(name), { name });
+ * console.log(perFolder.get("mnist_sample/train/3")); // 6131
+ * ```
+ */
+export interface TgzListing {
+  /** How many files (folders not counted, hidden files counted). */
+  readonly files: number;
+  /** The paths of the entries, files and folders, `/`-separated, relative. */
+  readonly paths: readonly string[];
+  /**
+   * Every folder (`""` for the top, and those only implied by a path), with
+   * how many files it holds directly, hidden files (`.name`) not counted.
+   */
+  readonly perFolder: ReadonlyMap<string, number>;
+  /** The size of the inflated tar stream, in bytes. */
+  readonly bytes: number;
+}
+
+/** One entry that passed the checks. */
+interface Checked {
   readonly path: string;
-  /** Whether the entry is a file, a folder or something else. */
-  readonly type: TarEntryType;
-  /** The file's bytes: a view into the archive (empty for folders). */
-  readonly data: Uint8Array;
+  readonly type: "file" | "directory";
+  readonly body: ReadableStream<Uint8Array>;
 }
 
-const BLOCK = 512;
-const decoder = new TextDecoder();
-
-/** A NUL-terminated text field of a header. */
-function text(block: Uint8Array, start: number, length: number): string {
-  const field = block.subarray(start, start + length);
-  const end = field.indexOf(0);
-  return decoder.decode(end === -1 ? field : field.subarray(0, end));
+function megabytes(bytes: number): string {
+  return `${Math.round(bytes / 1e6)} MB`;
 }
 
-/** An octal number field; GNU tar writes big ones in base 256 (high bit set). */
-function number(block: Uint8Array, start: number, length: number): number {
-  const field = block.subarray(start, start + length);
-  if (field[0] & 0x80) {
-    let value = field[0] & 0x7f;
-    for (let i = 1; i < length; i++) value = value * 256 + field[i];
-    return value;
-  }
-  const digits = text(block, start, length).trim();
-  return digits === "" ? 0 : parseInt(digits, 8);
-}
-
-/** Header checksum: the sum of its bytes, with the checksum field read as spaces. */
-function checksumOk(block: Uint8Array): boolean {
-  let sum = 8 * 32;
-  for (let i = 0; i < BLOCK; i++) {
-    if (i < 148 || i >= 156) sum += block[i];
-  }
-  return sum === number(block, 148, 8);
-}
-
-/** The `key=value` records of a pax header: `"<length> <key>=<value>\n"` each. */
-function paxRecords(data: Uint8Array): Map<string, string> {
-  const records = new Map<string, string>();
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    const length = parseInt(decoder.decode(data.subarray(at, space)), 10);
-    if (space === -1 || !(length > 0)) break;
-    const record = decoder.decode(data.subarray(space + 1, at + length - 1));
-    const equals = record.indexOf("=");
-    if (equals > 0) {
-      records.set(record.slice(0, equals), record.slice(equals + 1));
-    }
-    at += length; // the length counts bytes, itself and the newline included
-  }
-  return records;
+function refused(options: TgzOptions, what: string): DataError {
+  return new DataError(
+    `${options.name} ${what}: it was refused, and nothing was written. ` +
+      `${options.hint ?? "Use an archive from a source you trust"}.`,
+  );
 }
 
 /** `path` made relative and clean, or a `DataError` when it could escape. */
-function safePath(path: string, archive: string): string {
+function safePath(path: string, options: TgzOptions): string {
   const parts = path.replaceAll("\\", "/").split("/");
   const unsafe = path.startsWith("/") || path.startsWith("\\") ||
     /^[A-Za-z]:/.test(path) || parts.includes("..");
   if (unsafe) {
-    throw new DataError(
-      `${archive} holds an entry with an unsafe path, "${path}" (absolute or ` +
-        "with `..`), which could write outside the destination folder: it was " +
-        "refused. Use an archive from a source you trust.",
+    throw refused(
+      options,
+      `holds an entry with an unsafe path, "${path}" (absolute or with ` +
+        "`..`), which could write outside the destination folder",
     );
   }
   return parts.filter((part) => part !== "" && part !== ".").join("/");
 }
 
+/** How many compressed bytes the decompressor is given at a time. */
+const SLICE = 4096;
+
 /**
- * The entries of an uncompressed tar archive, in archive order.
- *
- * `name` is how errors refer to the archive. Throws a `DataError` when a
- * header's checksum is wrong, the archive ends inside an entry, or an entry's
- * path is absolute or contains `..`.
- *
- * @example Files only
- * ```ts
- * import { readTar } from "./tar.ts";
- *
- * const tar = await Deno.readFile("archive.tar");
- * for (const entry of readTar(tar, "archive.tar")) {
- *   if (entry.type === "file") console.log(entry.path, entry.data.length);
- * }
- * ```
+ * The inflated bytes of a gzip archive as a stream that fails with a
+ * `DataError` when the data are not gzip, are damaged, or inflate to more
+ * than `maxBytes`.
  */
-export function readTar(bytes: Uint8Array, name: string): TarEntry[] {
-  const entries: TarEntry[] = [];
-  let longPath: string | undefined; // from a GNU `L` or pax `x` header
-  let paxSize: number | undefined; // from a pax `x` header
-  let at = 0;
-  while (at + BLOCK <= bytes.length) {
-    const header = bytes.subarray(at, at + BLOCK);
-    if (header.every((byte) => byte === 0)) break; // end of the archive
-    if (!checksumOk(header)) {
-      throw new DataError(
-        `${name} is damaged: the tar header at byte ${at} has a wrong ` +
-          "checksum. Delete the archive and download it again.",
-      );
-    }
-    const size = paxSize ?? number(header, 124, 12);
-    const start = at + BLOCK;
-    if (start + size > bytes.length) {
-      throw new DataError(
-        `${name} is truncated: its entry at byte ${at} needs ${size} bytes ` +
-          `but only ${bytes.length - start} remain. Delete the archive and ` +
-          "download it again.",
-      );
-    }
-    const data = bytes.subarray(start, start + size);
-    at = start + Math.ceil(size / BLOCK) * BLOCK;
-
-    const flag = String.fromCharCode(header[156]);
-    if (flag === "L") {
-      longPath = text(data, 0, data.length);
-      continue;
-    }
-    if (flag === "x") {
-      const records = paxRecords(data);
-      longPath = records.get("path") ?? longPath;
-      const paxSizeText = records.get("size");
-      paxSize = paxSizeText === undefined ? undefined : Number(paxSizeText);
-      continue;
-    }
-    if (flag === "g" || flag === "K") continue; // global settings, long link names
-
-    let path = longPath;
-    if (path === undefined) {
-      path = text(header, 0, 100);
-      const prefix = text(header, 345, 155);
-      // Only POSIX ustar ("ustar\0") has a prefix; GNU tar stores times there.
-      if (text(header, 257, 6) === "ustar" && prefix !== "") {
-        path = `${prefix}/${path}`;
-      }
-    }
-    longPath = undefined;
-    paxSize = undefined;
-    const type: TarEntryType = flag === "0" || flag === "\0" || flag === "7"
-      ? "file"
-      : flag === "5"
-      ? "directory"
-      : "other";
-    const clean = safePath(path, name);
-    if (clean !== "") entries.push({ path: clean, type, data }); // skip "./"
-  }
-  if (at < bytes.length && at + BLOCK > bytes.length) {
+function inflate(
+  gzip: Uint8Array,
+  options: TgzOptions,
+  maxBytes: number,
+): ReadableStream<Uint8Array> {
+  if (gzip[0] !== 0x1f || gzip[1] !== 0x8b) {
     throw new DataError(
-      `${name} is truncated: it ends inside the tar header at byte ${at}. ` +
-        "Delete the archive and download it again.",
+      `${options.name} is not a gzip archive (.tgz): it does not start with ` +
+        "the gzip signature. Check that the URL or path names the archive " +
+        "itself.",
     );
   }
-  return entries;
+  // The compressed bytes go in by slices of 4 KB, because the decompressor
+  // inflates a whole input chunk at once: deflate's ratio is at most about
+  // 1:1032, so a slice makes at most about 4 MB, however the archive is made.
+  let at = 0;
+  const slices = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    pull(controller) {
+      if (at >= gzip.length) return controller.close();
+      controller.enqueue(gzip.slice(at, at + SLICE) as Uint8Array<ArrayBuffer>);
+      at += SLICE;
+    },
+  }, { highWaterMark: 0 });
+  const reader = slices.pipeThrough(new DecompressionStream("gzip"))
+    .getReader();
+  let total = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch (e) {
+        controller.error(
+          new DataError(
+            `${options.name} is truncated or damaged (gzip: ${
+              (e as Error).message
+            }): download it again.`,
+            { cause: e },
+          ),
+        );
+        return;
+      }
+      if (read.done) return controller.close();
+      total += read.value.length;
+      if (total > maxBytes) {
+        await reader.cancel();
+        controller.error(
+          new DataError(
+            `${options.name} inflates to more than ${megabytes(maxBytes)}, ` +
+              "the cap on an archive's extracted size: it was stopped there " +
+              "(a damaged archive or a gzip bomb). If the archive is " +
+              "genuinely that big, raise maxExtractBytes in untarData's " +
+              "options.",
+          ),
+        );
+        return;
+      }
+      controller.enqueue(read.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
+/** The entries of the archive, each checked, with the folder/file bookkeeping. */
+async function* entries(
+  gzip: Uint8Array,
+  options: TgzOptions,
+  sizes: { bytes: number },
+): AsyncGenerator<Checked> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_EXTRACT_BYTES;
+  if (!(maxBytes > 0)) {
+    throw new ArgumentError(
+      `maxBytes must be a positive number of bytes; got ${maxBytes}.`,
+    );
+  }
+  const counted = inflate(gzip, options, maxBytes).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sizes.bytes += chunk.length;
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  const files = new Set<string>();
+  const folders = new Map<string, string>(); // folder → an entry inside it
+  const decoded = counted.pipeThrough(createTarDecoder({ strict: true }));
+  try {
+    for await (const { header, body } of decoded) {
+      const path = safePath(header.name, options);
+      const type = kind(header, path, options);
+      if (path === "") { // the archive's own "./"
+        await body.cancel();
+        continue;
+      }
+      const parts = path.split("/");
+      for (let i = 1; i <= parts.length; i++) {
+        const folder = parts.slice(0, i).join("/");
+        if (i < parts.length || type === "directory") {
+          if (files.has(folder)) throw clash(folder, path, options);
+          if (!folders.has(folder)) folders.set(folder, path);
+        } else if (folders.has(folder)) {
+          throw clash(path, folders.get(folder)!, options);
+        }
+      }
+      if (type === "file") files.add(path);
+      yield { path, type, body };
+    }
+  } catch (e) {
+    if (e instanceof DataError || e instanceof ArgumentError) throw e;
+    // modern-tar's own errors: a wrong header checksum, a truncated tar.
+    throw new DataError(
+      `${options.name} is damaged or truncated (tar: ${
+        (e as Error).message
+      }): delete it and download it again.`,
+      { cause: e },
+    );
+  }
+}
+
+/** Whether an entry is a file or a folder; anything else is refused. */
+function kind(
+  header: TarHeader,
+  path: string,
+  options: TgzOptions,
+): "file" | "directory" {
+  const paxSize = header.pax?.size;
+  if (paxSize !== undefined && !(/^\d+$/.test(paxSize))) {
+    throw new DataError(
+      `${options.name} is damaged: the pax header of "${path}" gives its ` +
+        `size as "${paxSize}", which is not a number of bytes, so where the ` +
+        "next entry starts is unknown. Delete the archive and download it " +
+        "again.",
+    );
+  }
+  const type = header.type ?? "file";
+  if (type === "file" || type === "directory") return type;
+  const target = header.linkname ? ` to "${header.linkname}"` : "";
+  throw refused(
+    options,
+    `holds "${path}", a ${type}${target}, where only files and folders are ` +
+      "extracted (a link could make later files land outside the folder)",
+  );
+}
+
+function clash(file: string, inside: string, options: TgzOptions): DataError {
+  const both = file === inside
+    ? `"${file}" both as a file and as a folder`
+    : `both a file "${file}" and "${inside}", which needs "${file}" to be a ` +
+      "folder";
+  return new DataError(
+    `${options.name} holds ${both}: it cannot be extracted, and nothing ` +
+      "was written. The archive is malformed: use another copy of it.",
+  );
+}
+
+/**
+ * Checks every entry of a gzipped tar archive, without writing anything, and
+ * lists what it holds. Throws a `DataError` naming the archive when it is not
+ * gzip, is damaged or truncated, inflates to more than `maxBytes`, or holds
+ * an unsafe path, a link or device, a pax size that is not a number, or a
+ * file that is also a folder.
+ *
+ * @throws {DataError} The archive is damaged, unsafe or too big.
+ * @throws {ArgumentError} `maxBytes` is not a positive number.
+ *
+ * @example Count the files of an archive
+ * ```ts
+ * import { listTgz } from "./tar.ts";
+ *
+ * const name = "mnist_sample.tgz";
+ * console.log((await listTgz(await Deno.readFile(name), { name })).files); // 14435
+ * ```
+ */
+export async function listTgz(
+  gzip: Uint8Array,
+  options: TgzOptions,
+): Promise<TgzListing> {
+  const sizes = { bytes: 0 };
+  const paths: string[] = [];
+  const perFolder = new Map<string, number>([["", 0]]);
+  let files = 0;
+  for await (const entry of entries(gzip, options, sizes)) {
+    await entry.body.cancel(); // skipped: this pass only checks
+    paths.push(entry.path);
+    const parts = entry.path.split("/");
+    const name = entry.type === "file" ? parts.pop()! : "";
+    for (let i = 1; i <= parts.length; i++) {
+      const folder = parts.slice(0, i).join("/");
+      if (!perFolder.has(folder)) perFolder.set(folder, 0);
+    }
+    if (entry.type === "file") {
+      files++;
+      const folder = parts.join("/");
+      if (!name.startsWith(".")) {
+        perFolder.set(folder, perFolder.get(folder)! + 1);
+      }
+    }
+  }
+  return { files, paths, perFolder, bytes: sizes.bytes };
+}
+
+/** How many files are written at once. */
+const WRITES_IN_FLIGHT = 64;
+
+/**
+ * Checks a gzipped tar archive with {@linkcode listTgz} (so nothing is written
+ * when any entry is refused), then extracts its folders and files under
+ * `root`, which must exist. `onFile` is called with the count of files
+ * written and their total: with 0 once the archive is checked, then after
+ * each file. Returns the listing.
+ *
+ * @throws {DataError} The archive is damaged, unsafe or too big (see
+ * {@linkcode listTgz}).
+ * @throws {ArgumentError} `maxBytes` is not a positive number.
+ *
+ * @example Extract with a count of files
+ * ```ts
+ * import { extractTgz } from "./tar.ts";
+ *
+ * const name = "mnist_sample.tgz";
+ * await extractTgz(await Deno.readFile(name), "/tmp/out", {
+ *   name,
+ *   onFile: (done, total) => console.log(`${done} / ${total}`),
+ * });
+ * ```
+ */
+export async function extractTgz(
+  gzip: Uint8Array,
+  root: string,
+  options: TgzOptions & {
+    readonly onFile?: (done: number, total: number) => void;
+  },
+): Promise<TgzListing> {
+  const listing = await listTgz(gzip, options);
+  const made = new Set<string>();
+  const mkdir = async (folder: string) => {
+    if (folder === "" || made.has(folder)) return;
+    await Deno.mkdir(join(root, folder), { recursive: true });
+    made.add(folder);
+  };
+  // Up to WRITES_IN_FLIGHT files are written at once, while the next
+  // entries are read.
+  let inFlight = 0;
+  let failure: { readonly error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const settled = () => {
+    inFlight--;
+    wake?.();
+    wake = undefined;
+  };
+  const room = async (free: number) => {
+    while (inFlight > free) await new Promise<void>((r) => wake = r);
+    if (failure !== undefined) throw failure.error;
+  };
+  let done = 0;
+  options.onFile?.(0, listing.files);
+  try {
+    for await (const entry of entries(gzip, options, { bytes: 0 })) {
+      if (entry.type === "directory") {
+        await entry.body.cancel();
+        await mkdir(entry.path);
+        continue;
+      }
+      await mkdir(entry.path.split("/").slice(0, -1).join("/"));
+      const data = await new Response(entry.body).bytes();
+      inFlight++;
+      Deno.writeFile(join(root, entry.path), data)
+        .then(() => options.onFile?.(++done, listing.files))
+        .catch((error) => failure ??= { error })
+        .finally(settled);
+      await room(WRITES_IN_FLIGHT - 1);
+    }
+  } finally {
+    await room(0).catch(() => {}); // no write outlives the call
+  }
+  await room(0); // rethrows a failed write
+  return listing;
 }
