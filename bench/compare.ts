@@ -20,6 +20,13 @@
  * results as one JSON object. Run from the project folder, with
  * `MNIST_SAMPLE_URL` pointing at a local copy of the archive when offline.
  *
+ * `deno task bench --ablate` times instead the two training stages with every
+ * speed piece of `lib/fast/speed.ts` on, every piece off, and each piece off
+ * in turn, in the same run: the settings take turns run by run (so that all
+ * meet the same load), `--runs N` times each (default 5). It prints a table
+ * of the medians, with the fastest and slowest run, then the results as one
+ * JSON object.
+ *
  * It runs with all permissions, as the Jupyter kernel does: under a
  * permission set, Deno checks each file path it opens, which adds about
  * 10 µs per file, a third to a cold load of 14,434 small files.
@@ -32,12 +39,13 @@ import type { Tensor, Tensor2D } from "../lib/fast/backend.ts";
 import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
 import { untarData, URLs } from "../lib/load/download.ts";
 import { Learner } from "../lib/learner.ts";
-import { batchAccuracy, mnistLoss } from "../lib/loss.ts";
+import { batchAccuracy, type LossFunc, mnistLoss } from "../lib/loss.ts";
 import { loadMnistSample, type MnistSample } from "../lib/load/mnist.ts";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { SGD } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";
 import { leastSquares } from "../lib/regression.ts";
+import { type FastPieces, setFast } from "../lib/fast/speed.ts";
 
 /** Runs per stage, on each side. */
 const RUNS = {
@@ -195,6 +203,7 @@ class Ours {
     epochs: number,
     lr: number,
     run: number,
+    lossFunc: LossFunc = mnistLoss,
   ): Promise<Run> {
     const { train, valid } = this.data!;
     this.#datasets ??= {
@@ -210,7 +219,7 @@ class Ours {
       valid: new DataLoader(this.#datasets.valid, { batchSize: 256 }),
     };
     const model = makeModel();
-    const learn = new Learner(dls, model, SGD, mnistLoss, {
+    const learn = new Learner(dls, model, SGD, lossFunc, {
       accuracy: batchAccuracy,
     });
     const [seconds, records] = await timed(() =>
@@ -326,6 +335,166 @@ class PyTorch {
     await this.#writer.close();
     await this.#child.status;
   }
+}
+
+// ---- Ablation: each speed piece off in turn -------------------------------
+
+/*
+ * The hand-derived gradient of mnistLoss that lib/loss.ts had before it
+ * became tf.where and autodiff, kept here to measure what it was worth: with
+ * `s = sigmoid(p)`, a row costs `1 - s` where its target is 1 and `s`
+ * elsewhere; the derivatives are `-s·(1 - s)` and `s·(1 - s)`, over `n`.
+ */
+const handDerivedMnistLoss: LossFunc = tf.customGrad((...args) => {
+  const [predictions, targets] = args as Tensor2D[];
+  const p = predictions.dataSync();
+  const t = targets.dataSync();
+  const n = p.length;
+  const slopes = new Float32Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const s = 1 / (1 + Math.exp(-p[i]));
+    const isThree = t[i] === 1;
+    total += isThree ? 1 - s : s;
+    slopes[i] = isThree ? -s * (1 - s) : s * (1 - s);
+  }
+  return {
+    value: tf.scalar(total / n),
+    gradFunc: (dy: Tensor) => {
+      const perRow = dy.dataSync()[0] / n;
+      return [
+        tf.tensor(slopes.map((slope) => slope * perRow), predictions.shape),
+        tf.zeros(targets.shape),
+      ];
+    },
+  };
+}) as LossFunc;
+
+/** One setting of the ablation: the speed pieces, and the loss. */
+interface Setting {
+  readonly pieces: FastPieces;
+  readonly lossFunc: LossFunc;
+}
+
+/** The settings the ablation compares, by name. */
+function ablationSettings(): [string, Setting][] {
+  const on: FastPieces = {
+    routines: true,
+    transposeFirst: true,
+    identity: true,
+  };
+  const off: FastPieces = {
+    routines: false,
+    transposeFirst: false,
+    identity: false,
+  };
+  const plain = (pieces: FastPieces): Setting => ({
+    pieces,
+    lossFunc: mnistLoss,
+  });
+  return [
+    ["everything on", plain(on)],
+    ["everything off", plain(off)],
+    ...(Object.keys(on) as (keyof FastPieces)[]).map((
+      piece,
+    ): [string, Setting] => [`${piece} off`, plain({ ...on, [piece]: false })]),
+    ["on + hand-derived loss", {
+      pieces: on,
+      lossFunc: handDerivedMnistLoss,
+    }],
+  ];
+}
+
+async function ablate(runs: number): Promise<void> {
+  log(
+    `== ablation: Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}`,
+  );
+  const ours = new Ours(await untarData(URLs.MNIST_SAMPLE));
+  await ours.run("decode_cached", 0);
+  const settings = ablationSettings();
+  const stages = [
+    ["linear_20", () => new Linear(784, 1), 20, 1],
+    ["simple_net_40", simpleNet, 40, 0.1],
+  ] as const;
+  const times: Record<string, Record<string, number[]>> = {};
+  const accuracies: Record<string, Record<string, number[]>> = {};
+  for (let run = 0; run < runs; run++) {
+    for (const [name, { pieces, lossFunc }] of settings) {
+      setFast(pieces);
+      for (const [stage, makeModel, epochs, lr] of stages) {
+        const { seconds, accuracy } = await ours.fit(
+          makeModel,
+          epochs,
+          lr,
+          run,
+          lossFunc,
+        );
+        ((times[stage] ??= {})[name] ??= []).push(seconds);
+        ((accuracies[stage] ??= {})[name] ??= []).push(accuracy!);
+        log(`  run ${run} ${name}, ${stage}: ${seconds.toFixed(3)} s`);
+      }
+    }
+  }
+  setFast(settings[0][1].pieces);
+  ours.free();
+  const rows = [[
+    "setting",
+    ...stages.flatMap(([stage]) => [
+      `${stage} median s`,
+      "min–max",
+      "÷ all on",
+    ]),
+  ]];
+  for (const [name] of settings) {
+    rows.push([
+      name,
+      ...stages.flatMap(([stage]) => {
+        const t = times[stage][name];
+        const base = median(times[stage][settings[0][0]]);
+        return [
+          median(t).toFixed(3),
+          `${Math.min(...t).toFixed(3)}–${Math.max(...t).toFixed(3)}`,
+          `${(median(t) / base).toFixed(2)}×`,
+        ];
+      }),
+    ]);
+  }
+  const widths = rows[0].map((_, i) =>
+    Math.max(...rows.map((r) => r[i].length))
+  );
+  console.log(
+    `Ablation of lib/fast/speed.ts: ${runs} runs of each setting, taking ` +
+      "turns run by run; seeds 42, 43, ... alike for every setting. " +
+      "Accuracies (median) per stage and setting: " +
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(accuracies).map(([stage, bySetting]) => [
+            stage,
+            Object.fromEntries(
+              Object.entries(bySetting).map(([k, v]) => [k, median(v)]),
+            ),
+          ]),
+        ),
+      ),
+  );
+  console.log("");
+  for (const row of rows) {
+    console.log(
+      row.map((v, i) => i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))
+        .join("  "),
+    );
+  }
+  console.log(JSON.stringify({ runs, times, accuracies }));
+}
+
+if (Deno.args.includes("--ablate")) {
+  const at = Deno.args.indexOf("--runs");
+  const runs = at >= 0 ? Number(Deno.args[at + 1]) : 5;
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`--runs needs a whole number of at least 1; got ${runs}.`);
+  }
+  await ablate(runs);
+  Deno.exit(0);
 }
 
 // ---- Running both sides, run by run --------------------------------------

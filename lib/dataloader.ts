@@ -4,8 +4,8 @@
  *
  * It works on plain arrays (the lesson's `0..14` and alphabet demos) and on a
  * {@linkcode TensorDataset} of inputs and targets, whose batches are built by
- * copying rows into fresh tensors (on the WebAssembly backend, `tf.gather` of
- * 256 rows of MNIST took 28 to 120 ms; the copy takes well under 1 ms).
+ * copying rows into fresh tensors (`tf.gather` of 256 rows of MNIST took 28
+ * to 120 ms here; the copy takes well under 1 ms).
  *
  * @example Batches of an array, shuffled
  * ```ts

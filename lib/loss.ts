@@ -89,6 +89,8 @@ export function sigmoid<T extends Tensor>(x: T): T {
  * "a 3": the mean distance to the target, `1 - p` where the target is 1 and
  * `p` where it is 0.
  *
+ * @throws {ShapeError} When predictions and targets differ in shape.
+ *
  * @example The lesson's two cases: a better third prediction, a lower loss
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -147,6 +149,8 @@ export function mnistLoss(predictions: Tensor2D, targets: Tensor2D): Tensor {
  * The share of rows classified right: an output above 0 (a probability above
  * ½) says "3", and is right when the target is 1.
  *
+ * @throws {ShapeError} When predictions and targets differ in shape.
+ *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -173,6 +177,8 @@ export function batchAccuracy(
 /**
  * Mean squared error: the loss of linear regression, here on 0/1 targets.
  *
+ * @throws {ShapeError} When predictions and targets differ in shape.
+ *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -195,6 +201,8 @@ export function mseLoss(predictions: Tensor2D, targets: Tensor2D): Tensor {
  * regression, `-mean(t·log σ(z) + (1 - t)·log(1 - σ(z)))`. It is computed as
  * `max(z, 0) - z·t + log(1 + e^-|z|)`, which equals it but never takes the
  * logarithm of 0 nor overflows, however large `|z|`.
+ *
+ * @throws {ShapeError} When predictions and targets differ in shape.
  *
  * @example Confidently wrong costs much more than with mnistLoss
  * ```ts
