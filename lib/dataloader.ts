@@ -18,7 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Tensor2D } from "@tensorflow/tfjs";
+import type { Tensor2D } from "./tensors.ts";
 import "./fast/backend.ts";
 import { ArgumentError, ShapeError } from "./errors.ts";
 import { Random, rng } from "./random.ts";

@@ -22,7 +22,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Tensor, Tensor2D } from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D } from "./tensors.ts";
 import "./fast/backend.ts";
 import { ShapeError } from "./errors.ts";
 

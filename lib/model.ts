@@ -31,7 +31,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Tensor, Tensor2D, Variable } from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D, Variable } from "./tensors.ts";
 import "./fast/backend.ts";
 import { ArgumentError, ShapeError } from "./errors.ts";
 import { randn, rng } from "./random.ts";

@@ -33,7 +33,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Tensor, Tensor2D, Variable } from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D, Variable } from "./tensors.ts";
 import { freeTapeOnThrow } from "./fast/tape.ts";
 import { ArgumentError, LessonError } from "./errors.ts";
 import { type LossFunc, mnistLoss } from "./loss.ts";

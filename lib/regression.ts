@@ -33,7 +33,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Tensor2D } from "@tensorflow/tfjs";
+import type { Tensor2D } from "./tensors.ts";
 import "./fast/backend.ts";
 import { ArgumentError, LessonError, ShapeError } from "./errors.ts";
 

@@ -32,12 +32,7 @@ import { ArgumentError } from "../errors.ts";
 import { envVar } from "../load/env.ts";
 import "./speed.ts";
 
-/** A TensorFlow.js tensor of any rank. */
-export type Tensor = tf.Tensor;
-/** A TensorFlow.js tensor of rank 2: rows and columns. */
-export type Tensor2D = tf.Tensor2D;
-/** A TensorFlow.js variable: a tensor that training updates in place. */
-export type Variable = tf.Variable;
+export type { Tensor, Tensor2D, Variable } from "../tensors.ts";
 
 /** The TensorFlow.js backends the library knows how to start. */
 export type BackendName = "wasm" | "cpu";
