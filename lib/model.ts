@@ -123,8 +123,8 @@ export function predict(model: Model, x: Tensor2D): Tensor2D {
 }
 
 /**
- * The matrix product `a·b` of two rank-2 tensors: `tf.matMul`, kept under
- * this name for the layers that call it.
+ * The matrix product `a·b` of two rank-2 tensors: `tf.matMul`, under the
+ * name the library has always exported it.
  *
  * @example
  * ```ts
