@@ -1,7 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import "../lib/fast/backend.ts";
-import { type FastPieces, fastPieces, setFast } from "../lib/fast/speed.ts";
+import {
+  type FastCounts,
+  fastCounts,
+  type FastPieces,
+  fastPieces,
+  setFast,
+} from "../lib/fast/speed.ts";
 import { freeTapeOnThrow } from "../lib/fast/tape.ts";
 import { Linear, simpleNet } from "../lib/model.ts";
 import { Random } from "../lib/random.ts";
@@ -240,3 +246,51 @@ Deno.test("the replaced BatchMatMul still computes transposed and batched produc
   assertClose(batched.dataSync(), expected.dataSync(), 1e-5);
   tf.dispose([a, b, abT, expected, batched]);
 });
+
+testIf(
+  "each piece does its work when on, and none when off",
+  [onWasm],
+  () => {
+    const x = matrix(32, 784, 0.81, 5);
+    const y = matrix(32, 1, 0, 6);
+    /** The counts' increase over one gradient of simpleNet, with `pieces`. */
+    const work = (pieces: FastPieces): FastCounts => {
+      setFast(pieces);
+      const net = simpleNet();
+      const before = fastCounts();
+      const { value, grads } = tf.variableGrads(
+        () => net.forward(x).sub(y).square().mean() as tf.Scalar,
+        [...net.params],
+      );
+      const after = fastCounts();
+      tf.dispose([value, ...Object.values(grads), ...net.params]);
+      setFast(allOn);
+      return {
+        products: after.products - before.products,
+        weightGradients: after.weightGradients - before.weightGradients,
+        transposedFirst: after.transposedFirst - before.transposedFirst,
+        sharedIdentities: after.sharedIdentities - before.sharedIdentities,
+      };
+    };
+    // Two layers: two products and two weights' gradients by the routines;
+    // the tape's copies of x, the hidden layer and the weights shared.
+    const on = work(allOn);
+    assert.equal(on.products, 2);
+    assert.equal(on.weightGradients, 2);
+    assert.equal(on.transposedFirst, 0);
+    assert.ok(on.sharedIdentities >= 2);
+    // Without the routines, the first layer's gradient (30 columns) is
+    // transposed first; the second's (1 column) is TensorFlow.js's own.
+    const noRoutines = work({ ...allOn, routines: false });
+    assert.equal(noRoutines.products, 0);
+    assert.equal(noRoutines.weightGradients, 0);
+    assert.equal(noRoutines.transposedFirst, 1);
+    const off = work({
+      routines: false,
+      transposeFirst: false,
+      identity: false,
+    });
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0]);
+    tf.dispose([x, y]);
+  },
+);

@@ -100,6 +100,54 @@ export function fastPieces(): FastPieces {
   return { ...pieces };
 }
 
+/**
+ * How often each piece has done its work since the process started: products
+ * and weights' gradients by the routines, gradients transposed first,
+ * `Identity` calls that shared memory.
+ *
+ * @example
+ * ```ts
+ * import type { FastCounts } from "./speed.ts";
+ *
+ * const none: FastCounts = { products: 0, weightGradients: 0, transposedFirst: 0, sharedIdentities: 0 };
+ * ```
+ */
+export interface FastCounts {
+  /** Products `a·b` computed by the routines (piece `routines`). */
+  readonly products: number;
+  /** Weights' gradients `aᵀ·dy` computed by the routines. */
+  readonly weightGradients: number;
+  /** Weights' gradients computed as `transpose(a)·dy` (`transposeFirst`). */
+  readonly transposedFirst: number;
+  /** `Identity` calls that shared memory instead of copying (`identity`). */
+  readonly sharedIdentities: number;
+}
+
+const counts = {
+  products: 0,
+  weightGradients: 0,
+  transposedFirst: 0,
+  sharedIdentities: 0,
+};
+
+/**
+ * How often each piece has done its work: to check that a setting does what
+ * it says.
+ *
+ * @example A product of a batch by one column goes through the routines
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fastCounts } from "./speed.ts";
+ *
+ * const before = fastCounts().products;
+ * const y = tf.ones([4, 3]).matMul(tf.ones([3, 1]));
+ * console.log(fastCounts().products - before); // 1 on wasm, 0 on cpu
+ * ```
+ */
+export function fastCounts(): FastCounts {
+  return { ...counts };
+}
+
 type Attrs = { transposeA?: boolean; transposeB?: boolean };
 
 /** Whether the routines compute the product `a·b`. */
@@ -116,9 +164,11 @@ tf.registerKernel({
   ...wasmMatMul,
   kernelFunc: (args) => {
     const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
-    return byRoutines(a, b, args.attrs as Attrs)
-      ? multiply(args.backend as tf.KernelBackend, a, b)
-      : wasmMatMul.kernelFunc(args);
+    if (!byRoutines(a, b, args.attrs as Attrs)) {
+      return wasmMatMul.kernelFunc(args);
+    }
+    counts.products++;
+    return multiply(args.backend as tf.KernelBackend, a, b);
   },
 });
 
@@ -129,6 +179,7 @@ tf.registerKernel({
   backendName: "wasm",
   kernelFunc: ({ inputs, backend }) => {
     const { a, dy } = inputs as Record<string, tf.TensorInfo>;
+    counts.weightGradients++;
     return weightGradient(backend as tf.KernelBackend, a, dy);
   },
 });
@@ -175,7 +226,13 @@ tf.registerGradient({
       };
     }
     if (pieces.transposeFirst && columns > 1) {
-      return { ...plain, b: () => transpose(a).matMul(d) };
+      return {
+        ...plain,
+        b: () => {
+          counts.transposedFirst++;
+          return transpose(a).matMul(d);
+        },
+      };
     }
     return plain;
   },
@@ -194,6 +251,7 @@ tf.registerKernel({
     if (!pieces.identity || x.dtype === "string") {
       return wasmIdentity.kernelFunc(args);
     }
+    counts.sharedIdentities++;
     (args.backend as WasmBackend).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   },
