@@ -22,10 +22,12 @@
  *
  * `deno task bench --ablate` times instead the two training stages with every
  * speed piece of `lib/fast/speed.ts` on, every piece off, and each piece off
- * in turn, in the same run: the settings take turns run by run (so that all
- * meet the same load), `--runs N` times each (default 5). It prints a table
- * of the medians, with the fastest and slowest run, then the results as one
- * JSON object.
+ * in turn, and with the hand-derived `mnistLoss` gradient the library used to
+ * have, in the same run: within each stage the settings take turns, each run
+ * starting with another one (so that all meet the same load), `--runs N`
+ * times each (default 5). It prints two tables of medians, with the fastest
+ * and slowest run: seconds on the CPU (which other programs' load disturbs
+ * less) and wall-clock seconds; then the results as one JSON object.
  *
  * It runs with all permissions, as the Jupyter kernel does: under a
  * permission set, Deno checks each file path it opens, which adds about
@@ -376,6 +378,16 @@ interface Setting {
   readonly lossFunc: LossFunc;
 }
 
+/**
+ * Seconds this process's main thread has run on a CPU (Linux), which is
+ * where TensorFlow.js computes: unlike wall-clock time, it excludes the
+ * time spent waiting for a CPU while other programs run.
+ */
+function cpuSeconds(): number {
+  const fields = Deno.readTextFileSync("/proc/self/schedstat").split(" ");
+  return Number(fields[0]) / 1e9;
+}
+
 /** The settings the ablation compares, by name. */
 function ablationSettings(): [string, Setting][] {
   const on: FastPieces = {
@@ -417,11 +429,18 @@ async function ablate(runs: number): Promise<void> {
     ["simple_net_40", simpleNet, 40, 0.1],
   ] as const;
   const times: Record<string, Record<string, number[]>> = {};
+  const cpuTimes: Record<string, Record<string, number[]>> = {};
   const accuracies: Record<string, Record<string, number[]>> = {};
   for (let run = 0; run < runs; run++) {
-    for (const [name, { pieces, lossFunc }] of settings) {
-      setFast(pieces);
-      for (const [stage, makeModel, epochs, lr] of stages) {
+    for (const [stage, makeModel, epochs, lr] of stages) {
+      // Each run starts with another setting, so that none always runs
+      // first (or last) while the load of other programs changes.
+      const order = settings.map((_, i) =>
+        settings[(i + run) % settings.length]
+      );
+      for (const [name, { pieces, lossFunc }] of order) {
+        setFast(pieces);
+        const cpuBefore = cpuSeconds();
         const { seconds, accuracy } = await ours.fit(
           makeModel,
           epochs,
@@ -429,43 +448,62 @@ async function ablate(runs: number): Promise<void> {
           run,
           lossFunc,
         );
+        const cpu = cpuSeconds() - cpuBefore;
         ((times[stage] ??= {})[name] ??= []).push(seconds);
+        ((cpuTimes[stage] ??= {})[name] ??= []).push(cpu);
         ((accuracies[stage] ??= {})[name] ??= []).push(accuracy!);
-        log(`  run ${run} ${name}, ${stage}: ${seconds.toFixed(3)} s`);
+        log(
+          `  run ${run} ${stage}, ${name}: ${seconds.toFixed(3)} s, ` +
+            `${cpu.toFixed(3)} s on the CPU`,
+        );
       }
     }
   }
   setFast(settings[0][1].pieces);
   ours.free();
-  const rows = [[
-    "setting",
-    ...stages.flatMap(([stage]) => [
-      `${stage} median s`,
-      "min–max",
-      "÷ all on",
-    ]),
-  ]];
-  for (const [name] of settings) {
-    rows.push([
-      name,
-      ...stages.flatMap(([stage]) => {
-        const t = times[stage][name];
-        const base = median(times[stage][settings[0][0]]);
-        return [
-          median(t).toFixed(3),
-          `${Math.min(...t).toFixed(3)}–${Math.max(...t).toFixed(3)}`,
-          `${(median(t) / base).toFixed(2)}×`,
-        ];
-      }),
-    ]);
-  }
-  const widths = rows[0].map((_, i) =>
-    Math.max(...rows.map((r) => r[i].length))
-  );
+  const table = (
+    title: string,
+    seconds: Record<string, Record<string, number[]>>,
+  ) => {
+    const rows = [[
+      title,
+      ...stages.flatMap(([stage]) => [
+        `${stage} median s`,
+        "min–max",
+        "÷ all on",
+      ]),
+    ]];
+    for (const [name] of settings) {
+      rows.push([
+        name,
+        ...stages.flatMap(([stage]) => {
+          const t = seconds[stage][name];
+          const base = median(seconds[stage][settings[0][0]]);
+          return [
+            median(t).toFixed(3),
+            `${Math.min(...t).toFixed(3)}–${Math.max(...t).toFixed(3)}`,
+            `${(median(t) / base).toFixed(2)}×`,
+          ];
+        }),
+      ]);
+    }
+    const widths = rows[0].map((_, i) =>
+      Math.max(...rows.map((r) => r[i].length))
+    );
+    console.log("");
+    for (const row of rows) {
+      console.log(
+        row.map((v, i) => i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))
+          .join("  "),
+      );
+    }
+  };
   console.log(
-    `Ablation of lib/fast/speed.ts: ${runs} runs of each setting, taking ` +
-      "turns run by run; seeds 42, 43, ... alike for every setting. " +
-      "Accuracies (median) per stage and setting: " +
+    `Ablation of lib/fast/speed.ts: ${runs} runs of each setting; within a ` +
+      "stage the settings take turns, each run starting with another one; " +
+      "seeds 42, 43, ... alike for every setting. Seconds on the CPU (this " +
+      "process's main thread, from /proc/self/schedstat) depend less on " +
+      "other programs' load than wall-clock seconds. Accuracies (median): " +
       JSON.stringify(
         Object.fromEntries(
           Object.entries(accuracies).map(([stage, bySetting]) => [
@@ -477,14 +515,9 @@ async function ablate(runs: number): Promise<void> {
         ),
       ),
   );
-  console.log("");
-  for (const row of rows) {
-    console.log(
-      row.map((v, i) => i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))
-        .join("  "),
-    );
-  }
-  console.log(JSON.stringify({ runs, times, accuracies }));
+  table("CPU seconds", cpuTimes);
+  table("wall-clock seconds", times);
+  console.log(JSON.stringify({ runs, times, cpuTimes, accuracies }));
 }
 
 if (Deno.args.includes("--ablate")) {
