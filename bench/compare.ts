@@ -22,8 +22,7 @@
  *
  * `deno task bench --ablate` times instead the two training stages with every
  * speed piece of `lib/fast/speed.ts` on, every piece off, and each piece off
- * in turn, and with the hand-derived `mnistLoss` gradient the library used to
- * have, in the same run: within each stage the settings take turns, each run
+ * in turn, in the same run: within each stage the settings take turns, each run
  * starting with another one (so that all meet the same load), `--runs N`
  * times each (default 5). It prints two tables of medians, with the fastest
  * and slowest run: seconds on the CPU (which other programs' load disturbs
@@ -341,43 +340,6 @@ class PyTorch {
 
 // ---- Ablation: each speed piece off in turn -------------------------------
 
-/*
- * The hand-derived gradient of mnistLoss that lib/loss.ts had before it
- * became tf.where and autodiff, kept here to measure what it was worth: with
- * `s = sigmoid(p)`, a row costs `1 - s` where its target is 1 and `s`
- * elsewhere; the derivatives are `-s·(1 - s)` and `s·(1 - s)`, over `n`.
- */
-const handDerivedMnistLoss: LossFunc = tf.customGrad((...args) => {
-  const [predictions, targets] = args as Tensor2D[];
-  const p = predictions.dataSync();
-  const t = targets.dataSync();
-  const n = p.length;
-  const slopes = new Float32Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const s = 1 / (1 + Math.exp(-p[i]));
-    const isThree = t[i] === 1;
-    total += isThree ? 1 - s : s;
-    slopes[i] = isThree ? -s * (1 - s) : s * (1 - s);
-  }
-  return {
-    value: tf.scalar(total / n),
-    gradFunc: (dy: Tensor) => {
-      const perRow = dy.dataSync()[0] / n;
-      return [
-        tf.tensor(slopes.map((slope) => slope * perRow), predictions.shape),
-        tf.zeros(targets.shape),
-      ];
-    },
-  };
-}) as LossFunc;
-
-/** One setting of the ablation: the speed pieces, and the loss. */
-interface Setting {
-  readonly pieces: FastPieces;
-  readonly lossFunc: LossFunc;
-}
-
 /**
  * Seconds this process's main thread has run on a CPU (Linux), which is
  * where TensorFlow.js computes: unlike wall-clock time, it excludes the
@@ -389,31 +351,25 @@ function cpuSeconds(): number {
 }
 
 /** The settings the ablation compares, by name. */
-function ablationSettings(): [string, Setting][] {
+function ablationSettings(): [string, FastPieces][] {
   const on: FastPieces = {
     routines: true,
     transposeFirst: true,
     identity: true,
+    mnistLossGradient: true,
   };
   const off: FastPieces = {
     routines: false,
     transposeFirst: false,
     identity: false,
+    mnistLossGradient: false,
   };
-  const plain = (pieces: FastPieces): Setting => ({
-    pieces,
-    lossFunc: mnistLoss,
-  });
   return [
-    ["everything on", plain(on)],
-    ["everything off", plain(off)],
+    ["everything on", on],
+    ["everything off", off],
     ...(Object.keys(on) as (keyof FastPieces)[]).map((
       piece,
-    ): [string, Setting] => [`${piece} off`, plain({ ...on, [piece]: false })]),
-    ["on + hand-derived loss", {
-      pieces: on,
-      lossFunc: handDerivedMnistLoss,
-    }],
+    ): [string, FastPieces] => [`${piece} off`, { ...on, [piece]: false }]),
   ];
 }
 
@@ -438,7 +394,7 @@ async function ablate(runs: number): Promise<void> {
       const order = settings.map((_, i) =>
         settings[(i + run) % settings.length]
       );
-      for (const [name, { pieces, lossFunc }] of order) {
+      for (const [name, pieces] of order) {
         setFast(pieces);
         const cpuBefore = cpuSeconds();
         const { seconds, accuracy } = await ours.fit(
@@ -446,7 +402,6 @@ async function ablate(runs: number): Promise<void> {
           epochs,
           lr,
           run,
-          lossFunc,
         );
         const cpu = cpuSeconds() - cpuBefore;
         ((times[stage] ??= {})[name] ??= []).push(seconds);
@@ -459,7 +414,7 @@ async function ablate(runs: number): Promise<void> {
       }
     }
   }
-  setFast(settings[0][1].pieces);
+  setFast(settings[0][1]);
   ours.free();
   const table = (
     title: string,

@@ -10,6 +10,8 @@ import {
 } from "../lib/fast/speed.ts";
 import { freeTapeOnThrow } from "../lib/fast/tape.ts";
 import { Linear, simpleNet } from "../lib/model.ts";
+import { mnistLoss } from "../lib/loss.ts";
+import { ShapeError } from "../lib/errors.ts";
 import { Random } from "../lib/random.ts";
 import { type Need, testIf } from "./_support.ts";
 import { assertClose } from "./_assert.ts";
@@ -197,13 +199,21 @@ const allOn: FastPieces = {
   routines: true,
   transposeFirst: true,
   identity: true,
+  mnistLossGradient: true,
+};
+const allOff: FastPieces = {
+  routines: false,
+  transposeFirst: false,
+  identity: false,
+  mnistLossGradient: false,
 };
 const settings: FastPieces[] = [
   allOn,
-  { routines: false, transposeFirst: false, identity: false },
+  allOff,
   { ...allOn, routines: false },
   { ...allOn, transposeFirst: false },
   { ...allOn, identity: false },
+  { ...allOn, mnistLossGradient: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet and Linear the same loss and gradients", () => {
@@ -222,7 +232,7 @@ Deno.test("every setting of the speed pieces gives simpleNet and Linear the same
       return out;
     });
     setFast(allOn);
-    // Each setting against the last but one: every piece off.
+    // Each setting against the second: every piece off.
     for (const result of results) {
       for (const [j, values] of result.entries()) {
         assertClose(values, results[1][j], 1e-4);
@@ -285,12 +295,33 @@ testIf(
     assert.equal(noRoutines.products, 0);
     assert.equal(noRoutines.weightGradients, 0);
     assert.equal(noRoutines.transposedFirst, 1);
-    const off = work({
-      routines: false,
-      transposeFirst: false,
-      identity: false,
-    });
+    const off = work(allOff);
     assert.deepEqual(Object.values(off), [0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );
+
+Deno.test("the mnistLossGradient piece gives mnistLoss's value and gradient, and the same errors", () => {
+  const outputs = matrix(300, 1, 0, 7).mul(4) as tf.Tensor2D;
+  const targets = tf.tidy(() => matrix(300, 1, 0, 8).greater(0).toFloat());
+  const before = tf.memory().numTensors;
+  const [fast, plain] = [true, false].map((on) => {
+    setFast({ mnistLossGradient: on });
+    const { value, grad } = tf.valueAndGrad((p: tf.Tensor) =>
+      mnistLoss(p as tf.Tensor2D, targets as tf.Tensor2D)
+    )(outputs);
+    const out = [value.dataSync(), grad.dataSync()];
+    tf.dispose([value, grad]);
+    return out;
+  });
+  setFast(allOn);
+  assertClose(fast[0], plain[0], 1e-6);
+  assertClose(fast[1], plain[1], 1e-7);
+  assert.equal(tf.memory().numTensors, before);
+  const wrong = tf.zeros([300]);
+  assert.throws(
+    () => mnistLoss(outputs, wrong as tf.Tensor2D),
+    (e: Error) => e instanceof ShapeError && /mnistLoss/.test(e.message),
+  );
+  tf.dispose([outputs, targets, wrong]);
+});

@@ -23,14 +23,15 @@
  * A kernel named `LessonWeightGradient` is added for the `wasm` backend. With
  * every piece off ({@linkcode setFast}), each replacement calls the kernel or
  * gradient it replaced, so TensorFlow.js computes exactly as without this
- * module.
+ * module. A fourth piece, `mnistLossGradient`, changes nothing in
+ * TensorFlow.js: `mnist_loss.ts` reads it.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
  * import { fastPieces, setFast } from "./speed.ts";
  *
  * setFast({ routines: false });
- * console.log(fastPieces()); // { routines: false, transposeFirst: true, identity: true }
+ * console.log(fastPieces().routines); // false
  * setFast({ routines: true });
  * ```
  *
@@ -52,7 +53,12 @@ import {
  * ```ts
  * import type { FastPieces } from "./speed.ts";
  *
- * const allOff: FastPieces = { routines: false, transposeFirst: false, identity: false };
+ * const allOff: FastPieces = {
+ *   routines: false,
+ *   transposeFirst: false,
+ *   identity: false,
+ *   mnistLossGradient: false,
+ * };
  * ```
  */
 export interface FastPieces {
@@ -62,12 +68,15 @@ export interface FastPieces {
   readonly transposeFirst: boolean;
   /** `Identity` shares memory instead of copying, on `wasm`. */
   readonly identity: boolean;
+  /** `mnistLoss` with a gradient derived by hand (`mnist_loss.ts`). */
+  readonly mnistLossGradient: boolean;
 }
 
 let pieces: FastPieces = {
   routines: true,
   transposeFirst: true,
   identity: true,
+  mnistLossGradient: true,
 };
 
 /**
@@ -78,8 +87,9 @@ let pieces: FastPieces = {
  * ```ts
  * import { setFast } from "./speed.ts";
  *
- * setFast({ routines: false, transposeFirst: false, identity: false });
- * setFast({ routines: true, transposeFirst: true, identity: true });
+ * const off = { routines: false, transposeFirst: false, identity: false };
+ * setFast({ ...off, mnistLossGradient: false });
+ * setFast({ routines: true, transposeFirst: true, identity: true, mnistLossGradient: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
