@@ -20,6 +20,14 @@
  * results as one JSON object. Run from the project folder, with
  * `MNIST_SAMPLE_URL` pointing at a local copy of the archive when offline.
  *
+ * `deno task bench --ablate` times instead the two training stages with every
+ * speed piece of `lib/fast/speed.ts` on, every piece off, and each piece off
+ * in turn, in the same run: within each stage the settings take turns, each run
+ * starting with another one (so that all meet the same load), `--runs N`
+ * times each (default 5). It prints two tables of medians, with the fastest
+ * and slowest run: seconds on the CPU (which other programs' load disturbs
+ * less) and wall-clock seconds; then the results as one JSON object.
+ *
  * It runs with all permissions, as the Jupyter kernel does: under a
  * permission set, Deno checks each file path it opens, which adds about
  * 10 µs per file, a third to a cold load of 14,434 small files.
@@ -32,12 +40,13 @@ import type { Tensor, Tensor2D } from "../lib/fast/backend.ts";
 import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
 import { untarData, URLs } from "../lib/load/download.ts";
 import { Learner } from "../lib/learner.ts";
-import { batchAccuracy, mnistLoss } from "../lib/loss.ts";
+import { batchAccuracy, type LossFunc, mnistLoss } from "../lib/loss.ts";
 import { loadMnistSample, type MnistSample } from "../lib/load/mnist.ts";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { SGD } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";
 import { leastSquares } from "../lib/regression.ts";
+import { type FastPieces, setFast } from "../lib/fast/speed.ts";
 
 /** Runs per stage, on each side. */
 const RUNS = {
@@ -195,6 +204,7 @@ class Ours {
     epochs: number,
     lr: number,
     run: number,
+    lossFunc: LossFunc = mnistLoss,
   ): Promise<Run> {
     const { train, valid } = this.data!;
     this.#datasets ??= {
@@ -210,7 +220,7 @@ class Ours {
       valid: new DataLoader(this.#datasets.valid, { batchSize: 256 }),
     };
     const model = makeModel();
-    const learn = new Learner(dls, model, SGD, mnistLoss, {
+    const learn = new Learner(dls, model, SGD, lossFunc, {
       accuracy: batchAccuracy,
     });
     const [seconds, records] = await timed(() =>
@@ -326,6 +336,153 @@ class PyTorch {
     await this.#writer.close();
     await this.#child.status;
   }
+}
+
+// ---- Ablation: each speed piece off in turn -------------------------------
+
+/**
+ * Seconds this process's main thread has run on a CPU (Linux), which is
+ * where TensorFlow.js computes: unlike wall-clock time, it excludes the
+ * time spent waiting for a CPU while other programs run.
+ */
+function cpuSeconds(): number {
+  const fields = Deno.readTextFileSync("/proc/self/schedstat").split(" ");
+  return Number(fields[0]) / 1e9;
+}
+
+/** The settings the ablation compares, by name. */
+function ablationSettings(): [string, FastPieces][] {
+  const on: FastPieces = {
+    routines: true,
+    transposeFirst: true,
+    identity: true,
+    mnistLossGradient: true,
+  };
+  const off: FastPieces = {
+    routines: false,
+    transposeFirst: false,
+    identity: false,
+    mnistLossGradient: false,
+  };
+  return [
+    ["everything on", on],
+    ["everything off", off],
+    ...(Object.keys(on) as (keyof FastPieces)[]).map((
+      piece,
+    ): [string, FastPieces] => [`${piece} off`, { ...on, [piece]: false }]),
+  ];
+}
+
+async function ablate(runs: number): Promise<void> {
+  log(
+    `== ablation: Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}`,
+  );
+  const ours = new Ours(await untarData(URLs.MNIST_SAMPLE));
+  await ours.run("decode_cached", 0);
+  const settings = ablationSettings();
+  const stages = [
+    ["linear_20", () => new Linear(784, 1), 20, 1],
+    ["simple_net_40", simpleNet, 40, 0.1],
+  ] as const;
+  const times: Record<string, Record<string, number[]>> = {};
+  const cpuTimes: Record<string, Record<string, number[]>> = {};
+  const accuracies: Record<string, Record<string, number[]>> = {};
+  for (let run = 0; run < runs; run++) {
+    for (const [stage, makeModel, epochs, lr] of stages) {
+      // Each run starts with another setting, so that none always runs
+      // first (or last) while the load of other programs changes.
+      const order = settings.map((_, i) =>
+        settings[(i + run) % settings.length]
+      );
+      for (const [name, pieces] of order) {
+        setFast(pieces);
+        const cpuBefore = cpuSeconds();
+        const { seconds, accuracy } = await ours.fit(
+          makeModel,
+          epochs,
+          lr,
+          run,
+        );
+        const cpu = cpuSeconds() - cpuBefore;
+        ((times[stage] ??= {})[name] ??= []).push(seconds);
+        ((cpuTimes[stage] ??= {})[name] ??= []).push(cpu);
+        ((accuracies[stage] ??= {})[name] ??= []).push(accuracy!);
+        log(
+          `  run ${run} ${stage}, ${name}: ${seconds.toFixed(3)} s, ` +
+            `${cpu.toFixed(3)} s on the CPU`,
+        );
+      }
+    }
+  }
+  setFast(settings[0][1]);
+  ours.free();
+  const table = (
+    title: string,
+    seconds: Record<string, Record<string, number[]>>,
+  ) => {
+    const rows = [[
+      title,
+      ...stages.flatMap(([stage]) => [
+        `${stage} median s`,
+        "min–max",
+        "÷ all on",
+      ]),
+    ]];
+    for (const [name] of settings) {
+      rows.push([
+        name,
+        ...stages.flatMap(([stage]) => {
+          const t = seconds[stage][name];
+          const base = median(seconds[stage][settings[0][0]]);
+          return [
+            median(t).toFixed(3),
+            `${Math.min(...t).toFixed(3)}–${Math.max(...t).toFixed(3)}`,
+            `${(median(t) / base).toFixed(2)}×`,
+          ];
+        }),
+      ]);
+    }
+    const widths = rows[0].map((_, i) =>
+      Math.max(...rows.map((r) => r[i].length))
+    );
+    console.log("");
+    for (const row of rows) {
+      console.log(
+        row.map((v, i) => i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))
+          .join("  "),
+      );
+    }
+  };
+  console.log(
+    `Ablation of lib/fast/speed.ts: ${runs} runs of each setting; within a ` +
+      "stage the settings take turns, each run starting with another one; " +
+      "seeds 42, 43, ... alike for every setting. Seconds on the CPU (this " +
+      "process's main thread, from /proc/self/schedstat) depend less on " +
+      "other programs' load than wall-clock seconds. Accuracies (median): " +
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(accuracies).map(([stage, bySetting]) => [
+            stage,
+            Object.fromEntries(
+              Object.entries(bySetting).map(([k, v]) => [k, median(v)]),
+            ),
+          ]),
+        ),
+      ),
+  );
+  table("CPU seconds", cpuTimes);
+  table("wall-clock seconds", times);
+  console.log(JSON.stringify({ runs, times, cpuTimes, accuracies }));
+}
+
+if (Deno.args.includes("--ablate")) {
+  const at = Deno.args.indexOf("--runs");
+  const runs = at >= 0 ? Number(Deno.args[at + 1]) : 5;
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`--runs needs a whole number of at least 1; got ${runs}.`);
+  }
+  await ablate(runs);
+  Deno.exit(0);
 }
 
 // ---- Running both sides, run by run --------------------------------------

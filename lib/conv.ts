@@ -32,10 +32,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor2D, Variable } from "./tensors.ts";
 import "./fast/backend.ts";
-import type { Tensor2D, Variable } from "./fast/backend.ts";
-import { ShapeError } from "./errors.ts";
-import { Linear, matMul, type Module, relu, Sequential } from "./model.ts";
+import { ArgumentError, ShapeError } from "./errors.ts";
+import { Linear, type Module, relu, Sequential } from "./model.ts";
 import { rng } from "./random.ts";
 
 /**
@@ -93,6 +93,9 @@ export class Conv2d implements Module {
   /**
    * A convolution of `filters` filters of `kernel × kernel` (default 2),
    * `stride` apart (default: side by side), over images of shape `input`.
+   *
+   * @throws {ArgumentError} When `filters`, `kernel` or `stride` is not a
+   * whole number of at least 1.
    */
   constructor(
     input: ImageShape,
@@ -100,6 +103,14 @@ export class Conv2d implements Module {
     options: { readonly kernel?: number; readonly stride?: number } = {},
   ) {
     const { kernel = 2, stride = kernel } = options;
+    const counts = { filters, kernel, stride };
+    for (const [name, n] of Object.entries(counts)) {
+      if (!Number.isInteger(n) || n < 1) {
+        throw new ArgumentError(
+          `Conv2d needs ${name} to be a whole number of at least 1; got ${n}.`,
+        );
+      }
+    }
     this.input = input;
     this.kernel = kernel;
     this.stride = stride;
@@ -152,7 +163,11 @@ export class Conv2d implements Module {
       .reshape([n * oh * ow, k * k * channels]);
   }
 
-  /** The convolution of a batch of flattened images `[n, height·width·channels]`. */
+  /**
+   * The convolution of a batch of flattened images `[n, height·width·channels]`.
+   *
+   * @throws {ShapeError} When `x` is not a batch of such images.
+   */
   forward(x: Tensor2D): Tensor2D {
     const { height, width, channels } = this.input;
     if (x.rank !== 2 || x.shape[1] !== height * width * channels) {
@@ -164,7 +179,7 @@ export class Conv2d implements Module {
     const { height: oh, width: ow, channels: filters } = this.output;
     return tf.tidy(() => {
       const images = x.reshape([-1, height, width, channels]) as tf.Tensor4D;
-      return matMul(this.#patches(images), this.weight).add(this.bias)
+      return this.#patches(images).matMul(this.weight).add(this.bias)
         .reshape([-1, oh * ow * filters]) as Tensor2D;
     });
   }

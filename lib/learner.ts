@@ -28,6 +28,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "./fast/backend.ts";
+import { ArgumentError, TrainingError } from "./errors.ts";
 import type { DataLoader, DataLoaders, TensorDataset } from "./dataloader.ts";
 import {
   batchAccuracy,
@@ -36,13 +37,28 @@ import {
   mnistLoss,
 } from "./loss.ts";
 import { type Model, type Module, predict } from "./model.ts";
-import { type BasicOptim, calcGrad, type OptFunc, SGD } from "./optim.ts";
+import {
+  type BasicOptim,
+  calcGrad,
+  checkLearningRate,
+  checkParams,
+  type OptFunc,
+  SGD,
+} from "./optim.ts";
 
 /**
  * One pass over the training batches: for each, the gradients of the loss,
  * a step of the optimizer, and gradients zeroed. Returns the mean loss over
  * the epoch's rows (each batch's loss, computed before its step, weighted by
  * its size).
+ *
+ * Each batch's loss is read anyway (to average it); when it is NaN or
+ * infinite, the epoch stops before the optimizer steps, with the gradients
+ * zeroed.
+ *
+ * @throws {ArgumentError} When the optimizer's learning rate is not a finite
+ * number above 0, or a parameter was disposed.
+ * @throws {TrainingError} When a batch's loss is NaN or infinite.
  *
  * @example The lesson's hand-made linear model
  * ```ts
@@ -69,13 +85,25 @@ export function trainEpoch(
   opt: BasicOptim,
   lossFunc: LossFunc = mnistLoss,
 ): number {
+  checkLearningRate(opt.lr, "trainEpoch");
   let total = 0;
   let rows = 0;
+  let batch = 0;
   for (const [xb, yb] of dl) {
-    total += calcGrad(xb, yb, model, lossFunc) * xb.shape[0];
+    const loss = calcGrad(xb, yb, model, lossFunc);
+    if (!Number.isFinite(loss)) {
+      opt.zeroGrad();
+      throw new TrainingError(
+        `The loss became ${loss} at batch ${batch} of ${dl.length} ` +
+          `(learning rate ${opt.lr}): the steps overshoot. Train a new ` +
+          `model with a smaller learning rate, for example ${opt.lr / 10}.`,
+      );
+    }
+    total += loss * xb.shape[0];
     rows += xb.shape[0];
     opt.step();
     opt.zeroGrad();
+    batch++;
   }
   return total / rows;
 }
@@ -333,12 +361,27 @@ export class Learner {
    * `options` (by default {@linkcode printEpochs}, which prints a table row
    * per epoch), and after each epoch yields to the event loop (at most every
    * 50 ms) so that a notebook can show progress.
+   *
+   * @throws {ArgumentError} When `epochs` is not a whole number of at least
+   * 1, `lr` is not a finite number above 0, or a parameter was disposed.
+   * @throws {TrainingError} When a batch's loss becomes NaN or infinite: the
+   * records of the epochs before it stay in {@linkcode Learner.recorder}.
    */
   async fit(
     epochs: number,
     lr: number,
     options: FitOptions = printEpochs(),
   ): Promise<EpochRecord[]> {
+    if (
+      typeof epochs !== "number" || !Number.isInteger(epochs) || epochs < 1
+    ) {
+      throw new ArgumentError(
+        `fit needs a whole number of epochs, 1 or more, such as 20; got ` +
+          `${epochs}.`,
+      );
+    }
+    checkLearningRate(lr, "fit");
+    checkParams(this.model.params, "fit");
     this.opt ??= this.optFunc(this.model.params, lr);
     this.opt.lr = lr;
     const names = Object.keys(this.metrics);
@@ -348,12 +391,20 @@ export class Learner {
     let lastYield = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       const start = performance.now();
-      const trainLoss = trainEpoch(
-        this.model,
-        this.dls.train,
-        this.opt,
-        this.lossFunc,
-      );
+      let trainLoss: number;
+      try {
+        trainLoss = trainEpoch(
+          this.model,
+          this.dls.train,
+          this.opt,
+          this.lossFunc,
+        );
+      } catch (error) {
+        if (!(error instanceof TrainingError)) throw error;
+        throw new TrainingError(`Epoch ${epoch}: ${error.message}`, {
+          cause: error,
+        });
+      }
       const [validLoss, ...scores] = evaluate(this.model, this.dls.valid, [
         this.lossFunc,
         ...names.map((name) => this.metrics[name]),

@@ -22,8 +22,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./fast/backend.ts";
-import type { Tensor, Tensor2D } from "./fast/backend.ts";
+import type { Tensor, Tensor2D } from "./tensors.ts";
+import { fastMnistLoss } from "./fast/mnist_loss.ts";
 import { ShapeError } from "./errors.ts";
 
 /**
@@ -89,6 +89,8 @@ export function sigmoid<T extends Tensor>(x: T): T {
  * "a 3": the mean distance to the target, `1 - p` where the target is 1 and
  * `p` where it is 0.
  *
+ * @throws {ShapeError} When predictions and targets differ in shape.
+ *
  * @example The lesson's two cases: a better third prediction, a lower loss
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -113,8 +115,12 @@ export function mnistLossOnProbabilities(
 
 /**
  * The lesson's loss for raw outputs: {@linkcode sigmoid} turns each output
- * into a probability, then {@linkcode mnistLossOnProbabilities} measures the
- * distance to the targets.
+ * into a probability, then, as in {@linkcode mnistLossOnProbabilities}, each
+ * row costs its distance to the target: `1 - p` where the target is 1, `p`
+ * where it is 0. TensorFlow.js derives the gradient (autodiff); `fast/`
+ * computes the same in one step, see `lib/fast/README.md`.
+ *
+ * @throws {ShapeError} When predictions and targets differ in shape.
  *
  * @example A confident right answer costs little, a confident wrong one a lot
  * ```ts
@@ -128,50 +134,25 @@ export function mnistLossOnProbabilities(
  * tf.dispose([targets, outputs, loss]);
  * ```
  */
-export function mnistLoss(predictions: Tensor2D, targets: Tensor2D): Tensor {
-  checkShapes("mnistLoss", predictions, targets);
-  return mnistLossWithGradient(predictions, targets);
-}
-
-/**
- * {@linkcode mnistLoss}'s computation, value and gradient at once, in plain
- * JavaScript over the `n` outputs: with `s = sigmoid(p)`, a row costs `1 - s`
- * where its target is 1 and `s` elsewhere, and the derivatives are
- * `-s·(1 - s)` and `s·(1 - s)`, divided by `n` for the mean. The same
- * arithmetic as `where(targets == 1, 1 - s, s).mean()`, but as one step
- * instead of 16 tensor operations (7 with a written-out gradient): each
- * operation costs the engine some microseconds, while a batch has only a
- * few hundred outputs. Reading them (`dataSync`) costs next to nothing on
- * the WebAssembly and cpu backends, which compute on the CPU, in step.
- */
-const mnistLossWithGradient = tf.customGrad((...args) => {
-  const [predictions, targets] = args as Tensor2D[];
-  const p = predictions.dataSync();
-  const t = targets.dataSync();
-  const n = p.length;
-  const slopes = new Float32Array(n); // d(row's cost)/d(output), before / n
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const s = 1 / (1 + Math.exp(-p[i]));
-    const isThree = t[i] === 1;
-    total += isThree ? 1 - s : s;
-    slopes[i] = isThree ? -s * (1 - s) : s * (1 - s);
-  }
-  return {
-    value: tf.scalar(total / n),
-    gradFunc: (dy: Tensor) => {
-      const perRow = dy.dataSync()[0] / n;
-      return [
-        tf.tensor(slopes.map((slope) => slope * perRow), predictions.shape),
-        tf.zeros(targets.shape),
-      ];
-    },
-  };
-});
+export const mnistLoss: LossFunc = fastMnistLoss(
+  (predictions: Tensor2D, targets: Tensor2D): Tensor => {
+    checkShapes("mnistLoss", predictions, targets);
+    return tf.tidy(() => {
+      const probabilities = sigmoid(predictions);
+      return tf.where(
+        targets.equal(1),
+        tf.sub(1, probabilities),
+        probabilities,
+      ).mean();
+    });
+  },
+);
 
 /**
  * The share of rows classified right: an output above 0 (a probability above
  * ½) says "3", and is right when the target is 1.
+ *
+ * @throws {ShapeError} When predictions and targets differ in shape.
  *
  * @example
  * ```ts
@@ -199,6 +180,8 @@ export function batchAccuracy(
 /**
  * Mean squared error: the loss of linear regression, here on 0/1 targets.
  *
+ * @throws {ShapeError} When predictions and targets differ in shape.
+ *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -221,6 +204,8 @@ export function mseLoss(predictions: Tensor2D, targets: Tensor2D): Tensor {
  * regression, `-mean(t·log σ(z) + (1 - t)·log(1 - σ(z)))`. It is computed as
  * `max(z, 0) - z·t + log(1 + e^-|z|)`, which equals it but never takes the
  * logarithm of 0 nor overflows, however large `|z|`.
+ *
+ * @throws {ShapeError} When predictions and targets differ in shape.
  *
  * @example Confidently wrong costs much more than with mnistLoss
  * ```ts

@@ -31,14 +31,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D, Variable } from "./tensors.ts";
 import "./fast/backend.ts";
-import type { Tensor, Tensor2D, Variable } from "./fast/backend.ts";
-import { ShapeError } from "./errors.ts";
-import {
-  linearForward,
-  linearWeightGrad,
-  MAX_COLUMNS,
-} from "./fast/kernels.ts";
+import { ArgumentError, ShapeError } from "./errors.ts";
 import { randn, rng } from "./random.ts";
 
 /**
@@ -127,140 +122,9 @@ export function predict(model: Model, x: Tensor2D): Tensor2D {
   return typeof model === "function" ? model(x) : model.forward(x);
 }
 
-/*
- * Matrix multiplication with a gradient suited to the WebAssembly backend.
- * TensorFlow.js's own gradient of `matMul` multiplies by a transposed operand,
- * which that backend does with a plain loop: fine against a single column
- * (0.2 ms for the lesson's 784 weights and a batch of 256), slow against many
- * (5.4 ms for the 30 columns of simpleNet's first layer, against 0.7 ms when
- * the batch is transposed first). So `matMul` below runs TensorFlow.js's
- * `BatchMatMul` under a kernel name of its own, whose registered gradient
- * transposes first. A registered gradient, unlike a `tf.customGrad`, is
- * computed only for the inputs that need it: never for a batch of images.
- *
- * (Measured and rejected: the weights' gradient `aᵀ·dy` as `(dyᵀ·a)ᵀ`. The
- * fast product packs its right operand anew for every new tensor, and packing
- * a batch of 256 images costs 0.8 ms, more than the plain loop.)
- */
-const matMulKernel = "LessonMatMul";
-
-/** The gradients of `a·b` for `a` and `b`, given the gradient `dy` of the product. */
-function matMulGradients(dy: Tensor2D, a: Tensor, b: Tensor) {
-  return {
-    a: () => dy.matMul(b.transpose()),
-    b: () =>
-      dy.shape[1] === 1
-        ? a.matMul(dy, true, false)
-        : transpose(a as Tensor2D).matMul(dy),
-  };
-}
-
 /**
- * `m` transposed. The WebAssembly backend transposes a matrix element by
- * element; for a batch of 256 rows, the writes land 1 kB apart and keep
- * evicting each other from the cache (0.27 ms for 256 × 784). Moved as
- * strips of 16 columns, the same copy takes 0.15 ms.
- */
-function transpose(m: Tensor2D): Tensor2D {
-  const [rows, columns] = m.shape;
-  if (columns % 16 !== 0) return m.transpose();
-  return tf.tidy(() =>
-    m.reshape([rows, columns / 16, 16]).transpose([1, 2, 0]).reshape([
-      columns,
-      rows,
-    ])
-  );
-}
-
-tf.registerGradient({
-  kernelName: matMulKernel,
-  inputsToSave: ["a", "b"],
-  gradFunc: (dy, [a, b]) => matMulGradients(dy as Tensor2D, a, b),
-});
-
-/*
- * A linear layer's `x·W + b` as one kernel: the engine records one step
- * instead of two, and the bias's gradient is one sum instead of three
- * operations (TensorFlow.js undoes the broadcast of `b` by reshaping, summing
- * and reshaping). On the WebAssembly backend, layers of up to 32 outputs
- * compute the product and the weights' gradient with the kernels of
- * `kernels.ts`; wider ones, and the `cpu` backend, with TensorFlow.js's.
- */
-const linearKernel = "LessonLinear";
-const weightGradKernel = "LessonLinearWeightGrad";
-
-/** Whether `kernels.ts` computes a layer with `columns` outputs. */
-function ownKernels(columns: number): boolean {
-  return tf.getBackend() === "wasm" && columns <= MAX_COLUMNS;
-}
-
-tf.registerGradient({
-  kernelName: linearKernel,
-  inputsToSave: ["x", "weight"],
-  gradFunc: (dy, [x, weight]) => {
-    const dyy = dy as Tensor2D;
-    const { a, b } = matMulGradients(dyy, x, weight);
-    const own = ownKernels(weight.shape[1]!);
-    return {
-      x: a,
-      weight: own
-        ? () =>
-          tf.engine().runKernel(weightGradKernel, { x, dy: dyy }) as Tensor
-        : b,
-      bias: () => dyy.sum(0),
-    };
-  },
-});
-
-tf.registerKernel({
-  kernelName: weightGradKernel,
-  backendName: "wasm",
-  kernelFunc: linearWeightGrad,
-});
-
-/**
- * Registers a kernel for the current backend the first time it is used:
- * `make` builds its function from the backend's own kernels.
- */
-function ensureKernel(
-  name: string,
-  make: (kernel: (name: string) => tf.KernelFunc) => tf.KernelFunc,
-): void {
-  const backendName = tf.getBackend();
-  if (tf.getKernel(name, backendName) !== undefined) return;
-  const kernel = (other: string) =>
-    tf.getKernel(other, backendName)!.kernelFunc;
-  tf.registerKernel({
-    kernelName: name,
-    backendName,
-    kernelFunc: make(kernel),
-  });
-}
-
-/** `x·W + b`, as one kernel with the gradient registered above. */
-function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor2D {
-  ensureKernel(linearKernel, (kernel) => (args) => {
-    const { inputs, backend } = args;
-    if (ownKernels(inputs.weight!.shape[1])) return linearForward(args);
-    const product = kernel("BatchMatMul")({
-      inputs: { a: inputs.x, b: inputs.weight },
-      backend,
-      attrs: { transposeA: false, transposeB: false },
-    }) as tf.TensorInfo;
-    const sum = kernel("Add")({
-      inputs: { a: product, b: inputs.bias },
-      backend,
-      attrs: {},
-    });
-    (backend as tf.KernelBackend).disposeData(product.dataId);
-    return sum;
-  });
-  return tf.engine().runKernel(linearKernel, { x, weight, bias });
-}
-
-/**
- * The matrix product `a·b` of two rank-2 tensors, with a gradient suited to
- * the WebAssembly backend (see above). Layers use it in place of `tf.matMul`.
+ * The matrix product `a·b` of two rank-2 tensors: `tf.matMul`, under the
+ * name the library has always exported it.
  *
  * @example
  * ```ts
@@ -273,16 +137,7 @@ function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor2D {
  * ```
  */
 export function matMul(a: Tensor, b: Tensor): Tensor2D {
-  ensureKernel(
-    matMulKernel,
-    (kernel) => ({ inputs, backend }) =>
-      kernel("BatchMatMul")({
-        inputs,
-        backend,
-        attrs: { transposeA: false, transposeB: false },
-      }),
-  );
-  return tf.engine().runKernel(matMulKernel, { a, b });
+  return tf.matMul(a as Tensor2D, b as Tensor2D);
 }
 
 /**
@@ -311,11 +166,16 @@ export class Linear implements Module {
   /** The weights, then the biases. */
   readonly params: readonly Variable[];
 
-  /** A layer from `nIn` inputs to `nOut` outputs, randomly initialized. */
+  /**
+   * A layer from `nIn` inputs to `nOut` outputs, randomly initialized.
+   *
+   * @throws {ArgumentError} When `nIn` or `nOut` is not a whole number of at
+   * least 1.
+   */
   constructor(nIn: number, nOut: number) {
     for (const [name, n] of [["nIn", nIn], ["nOut", nOut]] as const) {
       if (!Number.isInteger(n) || n < 1) {
-        throw new RangeError(
+        throw new ArgumentError(
           `Linear needs whole numbers of inputs and outputs; ${name} is ${n}.`,
         );
       }
@@ -326,7 +186,11 @@ export class Linear implements Module {
     this.params = [this.weight, this.bias];
   }
 
-  /** `x·W + b` for a batch `x` of shape `[n, nIn]`. */
+  /**
+   * `x·W + b` for a batch `x` of shape `[n, nIn]`.
+   *
+   * @throws {ShapeError} When `x` is not a batch `[n, nIn]`.
+   */
   forward(x: Tensor2D): Tensor2D {
     const [nIn] = this.weight.shape;
     if (x.rank !== 2 || x.shape[1] !== nIn) {
@@ -336,7 +200,7 @@ export class Linear implements Module {
           `images [n, 28, 28] with x.reshape([-1, 784]).`,
       );
     }
-    return linear(x, this.weight, this.bias);
+    return tf.tidy(() => x.matMul(this.weight).add(this.bias));
   }
 }
 

@@ -33,9 +33,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./fast/backend.ts";
-import type { Tensor, Tensor2D, Variable } from "./fast/backend.ts";
-import { LessonError } from "./errors.ts";
+import type { Tensor, Tensor2D, Variable } from "./tensors.ts";
+import { freeTapeOnThrow } from "./fast/tape.ts";
+import { ArgumentError, LessonError } from "./errors.ts";
 import { type LossFunc, mnistLoss } from "./loss.ts";
 import { type Model, predict } from "./model.ts";
 
@@ -101,12 +101,77 @@ function trainableOf(model: Model): Variable[] {
 }
 
 /**
+ * Refuses parameters that were disposed: TensorFlow.js would fail deep
+ * inside with a message about its own internals.
+ *
+ * @throws {ArgumentError} When a parameter was disposed.
+ *
+ * @example
+ * ```ts
+ * import { checkParams } from "./optim.ts";
+ * import { Linear } from "./model.ts";
+ *
+ * const layer = new Linear(2, 1);
+ * checkParams(layer.params, "fit"); // fine
+ * layer.weight.dispose();
+ * try {
+ *   checkParams(layer.params, "fit");
+ * } catch (e) {
+ *   console.log((e as Error).name); // "ArgumentError"
+ * }
+ * layer.bias.dispose();
+ * ```
+ */
+export function checkParams(params: readonly Variable[], caller: string): void {
+  const index = params.findIndex((p) => p.isDisposed);
+  if (index >= 0) {
+    const p = params[index];
+    throw new ArgumentError(
+      `${caller} got a model whose parameter ${index} (${p.name}, shape ` +
+        `[${p.shape}]) was disposed: its values are gone. Make a new model ` +
+        `(for example new Linear(784, 1)), and dispose its parameters only ` +
+        `once you are done with it.`,
+    );
+  }
+}
+
+/**
+ * Refuses a learning rate that is not a finite number above 0.
+ *
+ * @throws {ArgumentError} When `lr` is NaN, infinite, 0 or negative.
+ *
+ * @example
+ * ```ts
+ * import { checkLearningRate } from "./optim.ts";
+ *
+ * checkLearningRate(0.1, "fit"); // fine
+ * try {
+ *   checkLearningRate(NaN, "fit");
+ * } catch (e) {
+ *   console.log((e as Error).message); // fit needs a learning rate ... got NaN.
+ * }
+ * ```
+ */
+export function checkLearningRate(lr: number, caller: string): void {
+  if (typeof lr !== "number" || !Number.isFinite(lr) || lr <= 0) {
+    throw new ArgumentError(
+      `${caller} needs a learning rate that is a finite number above 0, ` +
+        `such as 1 for the linear model or 0.1 for simpleNet; got ${lr}.`,
+    );
+  }
+}
+
+/**
  * Computes the loss of the model on a batch and adds each parameter's
  * gradient of that loss to its stored gradient (see {@linkcode gradOf}).
  * Returns the loss.
  *
  * The parameters are those of a {@linkcode Module}; for a plain function, the
  * trainable variables it computes with.
+ *
+ * @throws {LessonError} When the model has no trainable parameter, or the
+ * loss is not one number.
+ * @throws {ArgumentError} When a parameter of the model was disposed.
  *
  * @example Gradients accumulate until zeroed
  * ```ts
@@ -132,6 +197,7 @@ export function calcGrad(
   lossFunc: LossFunc = mnistLoss,
 ): number {
   const params = trainableOf(model);
+  checkParams(params, "calcGrad");
   if (params.length === 0) {
     throw new LessonError(
       "calcGrad found no trainable parameter in the model: make its " +
@@ -144,11 +210,15 @@ export function calcGrad(
   try {
     // The tidy frees the loss and gradients when variableGrads rejects them.
     result = tf.tidy(() =>
-      tf.variableGrads(() => {
-        const loss = lossFunc(predict(model, xb), yb);
-        lossShape = loss.shape;
-        return loss as tf.Scalar;
-      }, params)
+      tf.variableGrads(
+        () =>
+          freeTapeOnThrow(() => {
+            const loss = lossFunc(predict(model, xb), yb);
+            lossShape = loss.shape;
+            return loss as tf.Scalar;
+          }),
+        params,
+      )
     );
   } catch (error) {
     if (lossShape.length === 0) throw error;

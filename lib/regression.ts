@@ -33,9 +33,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor2D } from "./tensors.ts";
 import "./fast/backend.ts";
-import type { Tensor2D } from "./fast/backend.ts";
-import { LessonError, ShapeError } from "./errors.ts";
+import { ArgumentError, LessonError, ShapeError } from "./errors.ts";
 
 /**
  * The least-squares solution of `x·w ≈ y`: the weights `w` (`[features,
@@ -48,6 +48,11 @@ import { LessonError, ShapeError } from "./errors.ts";
  * least squares (it only decides the weights of inputs that never vary);
  * larger values shrink the weights (ridge regression). With `ridge` 0, inputs
  * that depend linearly on each other are a `LessonError`.
+ *
+ * @throws {ShapeError} When `x` and `y` do not have as many rows.
+ * @throws {ArgumentError} When `ridge` is negative or NaN.
+ * @throws {LessonError} When the system cannot be solved (inputs that depend
+ * linearly on each other, with `ridge` 0).
  *
  * @example A line through four points, with its intercept
  * ```ts
@@ -70,7 +75,9 @@ export function leastSquares(x: Tensor2D, y: Tensor2D, ridge = 1e-6): Tensor2D {
     );
   }
   if (!(ridge >= 0)) {
-    throw new RangeError(`ridge must be 0 or more; got ${ridge}.`);
+    throw new ArgumentError(
+      `leastSquares needs a ridge of 0 or more, such as 1e-6; got ${ridge}.`,
+    );
   }
   const [n, d] = x.shape;
   const k = y.shape[1];

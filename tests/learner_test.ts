@@ -11,6 +11,7 @@ import { batchAccuracy, mnistLoss, mseLoss } from "../lib/loss.ts";
 import { initParams, Linear, type Module } from "../lib/model.ts";
 import { BasicOptim, gradOf, SGD } from "../lib/optim.ts";
 import { randn, setSeed } from "../lib/random.ts";
+import { ArgumentError, LessonError, TrainingError } from "../lib/errors.ts";
 
 const features = 8;
 
@@ -88,9 +89,13 @@ Deno.test("trainEpoch returns the loss over all rows, each batch weighted by its
   setSeed(5);
   const data = separable(10);
   const model = new Linear(features, 1);
-  // With lr 0 the parameters stay, so the epoch's loss is the full set's.
+  // With an optimizer that never steps the parameters stay, so the epoch's
+  // loss is the full set's.
   const dl = new DataLoader(data, { batchSize: 4 }); // batches of 4, 4, 2
-  const loss = trainEpoch(model, dl, new BasicOptim(model.params, 0));
+  const frozen = Object.assign(new BasicOptim(model.params, 1), {
+    step() {},
+  });
+  const loss = trainEpoch(model, dl, frozen);
   const [x, y] = data.collate([...Array(10).keys()]);
   const expected = tf.tidy(() => mnistLoss(model.forward(x), y).dataSync()[0]);
   assert.ok(Math.abs(loss - expected) < 1e-6, `${loss} vs ${expected}`);
@@ -246,4 +251,104 @@ Deno.test("the synthetic problem is not trivial: random weights get about half r
   const accuracy = validateEpoch(model, dl);
   assert.ok(accuracy > 0.2 && accuracy < 0.8, `accuracy ${accuracy}`);
   tf.dispose([...model.params]);
+});
+
+// Training faults: each is refused or stopped with an error that says what
+// to do, and leaves no tensor behind.
+
+Deno.test("fit refuses an epoch count that is not a whole number of at least 1, naming it", async () => {
+  const learn = new Learner(loaders(1), new Linear(features, 1));
+  const before = tf.memory().numTensors;
+  for (const epochs of [0, -1, 1.5, NaN]) {
+    await assert.rejects(
+      () => learn.fit(epochs, 0.1, { onEpoch: () => {} }),
+      (e: Error) =>
+        e instanceof ArgumentError &&
+        e.message.includes(`whole number of epochs`) &&
+        e.message.includes(`got ${epochs}.`),
+    );
+  }
+  assert.equal(learn.recorder.length, 0);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([...learn.model.params]);
+});
+
+Deno.test("fit and trainEpoch refuse a learning rate that is not a finite number above 0", async () => {
+  const dls = loaders(1);
+  const learn = new Learner(dls, new Linear(features, 1));
+  for (const lr of [NaN, Infinity, -Infinity, 0, -0.1]) {
+    await assert.rejects(
+      () => learn.fit(1, lr, { onEpoch: () => {} }),
+      (e: Error) =>
+        e instanceof ArgumentError && e.message.includes(`got ${lr}.`),
+    );
+    assert.throws(
+      () =>
+        trainEpoch(
+          learn.model,
+          dls.train,
+          new BasicOptim(learn.model.params, lr),
+        ),
+      (e: Error) =>
+        e instanceof ArgumentError && /^trainEpoch needs a learning rate/.test(
+          e.message,
+        ),
+    );
+  }
+  assert.equal(learn.recorder.length, 0);
+  tf.dispose([...learn.model.params]);
+});
+
+Deno.test("a loss that becomes NaN stops fit with a TrainingError naming the epoch and batch", async () => {
+  const learn = new Learner(loaders(1), new Linear(features, 1), SGD, mseLoss);
+  const before = tf.memory().numTensors;
+  // Mean squared error on this problem diverges with steps this large.
+  await assert.rejects(
+    () => learn.fit(5, 1e6, { onEpoch: () => {} }),
+    (e: Error) =>
+      e instanceof TrainingError &&
+      /^Epoch \d+: The loss became (NaN|Infinity) at batch \d+ of 13/.test(
+        e.message,
+      ) && /smaller learning rate/.test(e.message),
+  );
+  // The parameters were not stepped by the broken batch, and no gradient
+  // is left over.
+  assert.ok(learn.model.params.every((p) => gradOf(p) === null));
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([...learn.model.params]);
+});
+
+Deno.test("a loss function that throws leaves no tensor behind", async () => {
+  const learn = new Learner(
+    loaders(1),
+    new Linear(features, 1),
+    SGD,
+    () => {
+      throw new Error("a broken loss function");
+    },
+  );
+  const before = tf.memory().numTensors;
+  await assert.rejects(
+    () => learn.fit(1, 0.1, { onEpoch: () => {} }),
+    /a broken loss function/,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([...learn.model.params]);
+});
+
+Deno.test("fitting a model whose parameters were disposed is an ArgumentError, not a TypeError", async () => {
+  const dls = loaders(1);
+  const model = new Linear(features, 1);
+  tf.dispose([...model.params]);
+  const before = tf.memory().numTensors;
+  const learn = new Learner(dls, model);
+  const named = (e: Error) =>
+    e instanceof ArgumentError && e instanceof LessonError &&
+    /parameter 0 .* was disposed/.test(e.message);
+  await assert.rejects(() => learn.fit(1, 0.1, { onEpoch: () => {} }), named);
+  assert.throws(
+    () => trainEpoch(model, dls.train, new BasicOptim(model.params, 0.1)),
+    named,
+  );
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -10,7 +10,7 @@ import {
   Sequential,
   simpleNet,
 } from "../lib/model.ts";
-import { ShapeError } from "../lib/errors.ts";
+import { ArgumentError, ShapeError } from "../lib/errors.ts";
 import { randn, setSeed } from "../lib/random.ts";
 import { assertClose } from "./_assert.ts";
 
@@ -56,8 +56,14 @@ Deno.test("Linear(nIn, nOut) holds weight [nIn, nOut] and bias [nOut], uniform i
 });
 
 Deno.test("Linear refuses a whole number of inputs or outputs below 1", () => {
-  assert.throws(() => new Linear(0, 1), RangeError);
-  assert.throws(() => new Linear(3, 1.5), RangeError);
+  assert.throws(
+    () => new Linear(0, 1),
+    (e: Error) => e instanceof ArgumentError && /nIn is 0/.test(e.message),
+  );
+  assert.throws(
+    () => new Linear(3, 1.5),
+    (e: Error) => e instanceof ArgumentError && /nOut is 1.5/.test(e.message),
+  );
 });
 
 Deno.test("Linear computes x·W + b", () => {

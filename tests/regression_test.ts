@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { LessonError, ShapeError } from "../lib/errors.ts";
+import { ArgumentError, LessonError, ShapeError } from "../lib/errors.ts";
 import { Random } from "../lib/random.ts";
 import { leastSquares } from "../lib/regression.ts";
 import { assertClose } from "./_assert.ts";
@@ -95,7 +95,7 @@ Deno.test("a larger ridge shrinks the weights", () => {
   assert.ok(norm(fit(x, y, 50)) < 0.8 * norm(fit(x, y)));
 });
 
-Deno.test("inputs and targets that do not fit are a ShapeError naming both; a negative ridge is a RangeError", () => {
+Deno.test("inputs and targets that do not fit are a ShapeError naming both; a negative ridge is an ArgumentError", () => {
   const x = tf.zeros([5, 3]) as tf.Tensor2D;
   const y = tf.zeros([4, 1]) as tf.Tensor2D;
   const y5 = tf.zeros([5, 1]) as tf.Tensor2D;
@@ -104,7 +104,7 @@ Deno.test("inputs and targets that do not fit are a ShapeError naming both; a ne
     assert.match(e.message, /x \[5,3\] and y \[4,1\]/);
     return true;
   });
-  assert.throws(() => leastSquares(x, y5, -1), RangeError);
+  assert.throws(() => leastSquares(x, y5, -1), ArgumentError);
   tf.dispose([x, y, y5]);
 });
 

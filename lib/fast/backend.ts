@@ -7,7 +7,12 @@
  * lesson's matrix products about 25 times faster than the pure-JavaScript
  * `cpu` backend. The `cpu` backend is the fallback when the WebAssembly file
  * cannot be read (plain `deno test` grants no read permission) or when the
- * environment variable `TFJS_BACKEND` is `cpu`.
+ * environment variable `TFJS_BACKEND` is `cpu`. It also installs the speed
+ * pieces of `speed.ts`, which replace some of TensorFlow.js's kernels and
+ * gradients for the whole process (see `lib/fast/README.md`).
+ *
+ * Importing it throws an `ArgumentError` when `TFJS_BACKEND` is set to
+ * anything but `wasm` or `cpu`.
  *
  * @example Tensors on the fastest backend
  * ```ts
@@ -23,14 +28,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { ArgumentError } from "../errors.ts";
 import { envVar } from "../load/env.ts";
+import "./speed.ts";
 
-/** A TensorFlow.js tensor of any rank. */
-export type Tensor = tf.Tensor;
-/** A TensorFlow.js tensor of rank 2: rows and columns. */
-export type Tensor2D = tf.Tensor2D;
-/** A TensorFlow.js variable: a tensor that training updates in place. */
-export type Variable = tf.Variable;
+export type { Tensor, Tensor2D, Variable } from "../tensors.ts";
 
 /** The TensorFlow.js backends the library knows how to start. */
 export type BackendName = "wasm" | "cpu";
@@ -72,7 +74,7 @@ export async function useBackend(name: BackendName): Promise<BackendName> {
 
 const wanted = envVar("TFJS_BACKEND");
 if (wanted !== undefined && wanted !== "wasm" && wanted !== "cpu") {
-  throw new Error(
+  throw new ArgumentError(
     `TFJS_BACKEND is "${wanted}": set it to "wasm" or "cpu", or unset it.`,
   );
 }

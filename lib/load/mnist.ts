@@ -30,7 +30,7 @@ import type { Tensor, Tensor2D } from "../fast/backend.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
-import { unitFloats } from "../fast/kernels.ts";
+import { unitFloats } from "../fast/routines.ts";
 import { extractedCounts } from "./manifest.ts";
 import { decodePng, type GrayImage, pngSize } from "./png.ts";
 

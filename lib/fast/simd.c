@@ -1,12 +1,14 @@
 /*
- * The linear layer's two products, x·W + b and xᵀ·dy, in WebAssembly SIMD.
+ * The compute routines of lib/fast/routines.ts, in WebAssembly SIMD: a linear
+ * layer's two products, x·W + b and xᵀ·dy, and gray levels scaled to 0..1.
  *
- * TensorFlow.js's WebAssembly backend runs them through XNNPACK, which is
- * built for big dense products: for the lesson's shapes it spends most of its
- * time packing the weights anew after every update (784 × 1), or walks a
- * transposed batch with a plain loop (xᵀ·dy). These two functions do only
- * the arithmetic, reading and writing the backend's own memory: `lib/kernels.ts`
- * passes them the addresses of the tensors.
+ * TensorFlow.js's WebAssembly backend runs the products through XNNPACK,
+ * which is built for big dense products: for the lesson's shapes it spends
+ * most of its time packing the weights anew after every update (784 × 1), or
+ * walks a transposed batch with a plain loop (xᵀ·dy). These functions do only
+ * the arithmetic, reading and writing the backend's own memory:
+ * `lib/fast/routines.ts` passes them the addresses of the tensors (and a bias
+ * of zeros where the product has none).
  *
  * Zero pixels: about 81% of an MNIST image is black background, exact zeros,
  * which add nothing to a weighted sum. With more than one output column the
@@ -14,8 +16,8 @@
  * (up to the order of the additions). With one column, a dense dot product
  * is faster than skipping.
  *
- * Build: `deno task kernels` compiles this file with clang into
- * `lib/kernels_wasm.ts`. The functions use no memory of their own: no stack,
+ * Build: `deno task simd` compiles this file with clang into
+ * `lib/fast/simd_wasm.ts`. The functions use no memory of their own: no stack,
  * no globals, no data; every buffer is passed in.
  */
 #include <wasm_simd128.h>
@@ -255,21 +257,4 @@ void unit_floats(const unsigned char *bytes, float *out, int n) {
     }
   }
   for (; i < n; i++) out[i] = (float)bytes[i] / 255.0f;
-}
-
-/* Rows of images kept as their nonzero gray levels (see lib/dataloader.ts):
- * row r's values are levels[starts[r] .. starts[r+1]), at the columns
- * where[...]. Writes rows indices[0..n) into out [n][width], as floats
- * table[level], zeros elsewhere. */
-void gather_levels(const unsigned *starts, const unsigned short *where,
-                   const unsigned char *levels, const float *table,
-                   const int *indices, int n, int width, float *out) {
-  __builtin_memset(out, 0, (unsigned long)n * width * sizeof(float));
-  for (int k = 0; k < n; k++) {
-    float *row = out + k * width;
-    unsigned end = starts[indices[k] + 1];
-    for (unsigned e = starts[indices[k]]; e < end; e++) {
-      row[where[e]] = table[levels[e]];
-    }
-  }
 }

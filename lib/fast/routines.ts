@@ -1,0 +1,408 @@
+/**
+ * Compute routines of our own inside TensorFlow.js's WebAssembly backend,
+ * compiled from `lib/fast/simd.c`: the product `x·w` of a batch by a narrow
+ * matrix (up to {@linkcode MAX_COLUMNS} columns) and its weights' gradient
+ * `xᵀ·dy`, and the scaling of gray levels 0..255 into floats 0..1. They read
+ * and write the backend's own memory, at addresses its private fields give
+ * (see `lib/fast/README.md`). `speed.ts` decides when they are used; nothing
+ * here changes TensorFlow.js.
+ *
+ * Why: for the lesson's shapes the backend's own matrix product spends its
+ * time around the arithmetic. It packs the weights anew after every update
+ * (0.13 ms of a linear step's 0.5 ms) and multiplies by a transposed batch
+ * with a plain loop (0.2 ms).
+ *
+ * @example x·w for one image of three pixels and two outputs
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { multiply } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor2d([[1, 0, 2]]);
+ *   const w = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+ *   const y = multiply(tf.backend(), x, w);
+ *   console.log(tf.backend().readSync(y.dataId)); // [11, 14]
+ *   tf.backend().disposeData(y.dataId);
+ *   tf.dispose([x, w]);
+ * }
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { ShapeError } from "../errors.ts";
+import { SIMD_WASM_BASE64 } from "./simd_wasm.ts";
+
+/**
+ * What the routines use of `@tensorflow/tfjs-backend-wasm` 4.22's backend:
+ * private fields, listed in `lib/fast/README.md` and checked by
+ * `tests/fast_test.ts`.
+ */
+export interface WasmBackend extends tf.KernelBackend {
+  /** The Emscripten module: its memory, and its allocator. */
+  readonly wasm: {
+    readonly asm: { readonly memory: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(address: number): void;
+  };
+  /** Where each tensor's data lives in that memory (a byte offset). */
+  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  /** A new tensor's data, allocated in that memory. */
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  /** One more owner of a tensor's data. */
+  incRef(dataId: object): void;
+}
+
+/** The functions of `lib/fast/simd.c`; addresses are byte offsets. */
+interface Simd {
+  scratch_floats(k: number): number;
+  count_nonzeros(x: number, n: number, k: number): number;
+  list_nonzeros(
+    x: number,
+    n: number,
+    k: number,
+    starts: number,
+    where: number,
+    value: number,
+  ): number;
+  linear_forward_dense(
+    x: number,
+    w: number,
+    b: number,
+    out: number,
+    n: number,
+    k: number,
+  ): void;
+  linear_forward_sparse(
+    starts: number,
+    where: number,
+    value: number,
+    w: number,
+    b: number,
+    out: number,
+    n: number,
+    k: number,
+    m: number,
+    scratch: number,
+  ): void;
+  linear_weight_grad_dense(
+    x: number,
+    dy: number,
+    dw: number,
+    n: number,
+    k: number,
+  ): void;
+  linear_weight_grad_sparse(
+    starts: number,
+    where: number,
+    value: number,
+    dy: number,
+    dw: number,
+    n: number,
+    k: number,
+    m: number,
+    scratch: number,
+  ): void;
+  unit_floats(bytes: number, out: number, n: number): void;
+}
+
+/** A batch's nonzero entries, listed in the backend's memory. */
+interface Nonzeros {
+  /** The batch's data, whose entries these are. */
+  readonly dataId: object;
+  /** One block holding the three lists. */
+  readonly block: number;
+  readonly starts: number;
+  readonly where: number;
+  readonly value: number;
+}
+
+/** The routines in the memory of one backend. */
+interface Instance {
+  readonly backend: WasmBackend;
+  readonly simd: Simd;
+  /** The last batch listed: the product lists it, its gradient reuses it. */
+  nonzeros: Nonzeros | null;
+  /** Zeros, the bias of a product without one: their address and count. */
+  zeros: { readonly at: number; readonly count: number };
+}
+
+const compiled = new WebAssembly.Module(
+  Uint8Array.from(atob(SIMD_WASM_BASE64), (c) => c.charCodeAt(0)),
+);
+const instances = new WeakMap<WasmBackend, Instance>();
+
+function instanceOf(backend: tf.KernelBackend): Instance {
+  const wasm = backend as WasmBackend;
+  let instance = instances.get(wasm);
+  if (instance === undefined) {
+    const exports = new WebAssembly.Instance(compiled, {
+      env: { memory: wasm.wasm.asm.memory },
+    }).exports;
+    instance = {
+      backend: wasm,
+      simd: exports as unknown as Simd,
+      nonzeros: null,
+      zeros: { at: 0, count: 0 },
+    };
+    instances.set(wasm, instance);
+  }
+  return instance;
+}
+
+/**
+ * The widest product the routines compute: 32 columns. Wider ones are dense
+ * products that the backend's own matrix product does better.
+ *
+ * @example
+ * ```ts
+ * import { MAX_COLUMNS } from "./routines.ts";
+ *
+ * console.log(MAX_COLUMNS); // 32
+ * ```
+ */
+export const MAX_COLUMNS = 32;
+
+/** The address of at least `m` zeros in the backend's memory. */
+function zerosFor(instance: Instance, m: number): number {
+  const { wasm } = instance.backend;
+  if (instance.zeros.count < m) {
+    if (instance.zeros.count > 0) wasm._free(instance.zeros.at);
+    const count = Math.max(m, MAX_COLUMNS);
+    const at = wasm._malloc(4 * count);
+    new Float32Array(wasm.asm.memory.buffer, at, count).fill(0);
+    instance.zeros = { at, count };
+  }
+  return instance.zeros.at;
+}
+
+function address(backend: WasmBackend, tensor: tf.TensorInfo): number {
+  return backend.dataIdMap.get(tensor.dataId).memoryOffset;
+}
+
+/*
+ * The nonzero entries of a batch `x`, listed once for the product and
+ * reused by the weights' gradient, which reads the same batch when the
+ * gradient tape keeps `x` under the same data (see `Identity` in
+ * `speed.ts`). Tensors never change their data, so the same data means the
+ * same lists.
+ */
+function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
+  const { backend, simd } = instance;
+  if (instance.nonzeros?.dataId === x.dataId) return instance.nonzeros;
+  if (instance.nonzeros !== null) backend.wasm._free(instance.nonzeros.block);
+  instance.nonzeros = null;
+  const [n, k] = x.shape;
+  const count = simd.count_nonzeros(address(backend, x), n, k);
+  // One spare entry in each list: list_nonzeros writes each entry before
+  // deciding whether to keep it.
+  const block = backend.wasm._malloc(4 * (n + 1 + 2 * (count + 1)));
+  const lists = {
+    dataId: x.dataId,
+    block,
+    starts: block,
+    where: block + 4 * (n + 1),
+    value: block + 4 * (n + 1 + count + 1),
+  };
+  simd.list_nonzeros(
+    address(backend, x),
+    n,
+    k,
+    lists.starts,
+    lists.where,
+    lists.value,
+  );
+  instance.nonzeros = lists;
+  return lists;
+}
+
+/** Runs `work` with a scratch buffer for `k` inputs in the backend's memory. */
+function withScratch(
+  instance: Instance,
+  k: number,
+  work: (scratch: number) => void,
+): void {
+  const { backend, simd } = instance;
+  const scratch = backend.wasm._malloc(4 * simd.scratch_floats(k));
+  try {
+    work(scratch);
+  } finally {
+    backend.wasm._free(scratch);
+  }
+}
+
+/**
+ * `x·w` for float32 `x` `[n, k]` and `w` `[k, m]`, best for `m` up to
+ * {@linkcode MAX_COLUMNS}, in the memory of a WebAssembly `backend`: a new
+ * tensor's data, which the caller owns. With one column it is a dense dot
+ * product per row; with more, the zeros of `x` are skipped (81% of an MNIST
+ * image), which gives the same sums up to the order of the additions.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { multiply } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor2d([[1, 2]]);
+ *   const w = tf.tensor2d([[3], [4]]);
+ *   const y = multiply(tf.backend(), x, w);
+ *   console.log(tf.backend().readSync(y.dataId)); // [11]
+ *   tf.backend().disposeData(y.dataId);
+ *   tf.dispose([x, w]);
+ * }
+ * ```
+ */
+export function multiply(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  w: tf.TensorInfo,
+): tf.TensorInfo {
+  const instance = instanceOf(backend);
+  const { simd, backend: wasm } = instance;
+  const [n, k] = x.shape;
+  const m = w.shape[1];
+  const zeros = zerosFor(instance, m);
+  const out = wasm.makeOutput([n, m], "float32");
+  const [wAt, yAt] = [w, out].map((t) => address(wasm, t));
+  if (m === 1) {
+    simd.linear_forward_dense(address(wasm, x), wAt, zeros, yAt, n, k);
+    return out;
+  }
+  const { starts, where, value } = nonzerosOf(instance, x);
+  withScratch(instance, k, (scratch) =>
+    simd.linear_forward_sparse(
+      starts,
+      where,
+      value,
+      wAt,
+      zeros,
+      yAt,
+      n,
+      k,
+      m,
+      scratch,
+    ));
+  return out;
+}
+
+/**
+ * `xᵀ·dy` for float32 `x` `[n, k]` and `dy` `[n, m]`, best for `m` up to
+ * {@linkcode MAX_COLUMNS}: the gradient of the weights `[k, m]` of `x·w`,
+ * in the memory of a WebAssembly `backend`. The caller owns the result.
+ *
+ * @example The gradient of the weights of `x·w` where the loss is the sum
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { weightGradient } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor2d([[1, 0, 2], [3, 1, 0]]);
+ *   const dy = tf.ones([2, 1]);
+ *   const dw = weightGradient(tf.backend(), x, dy);
+ *   console.log(tf.backend().readSync(dw.dataId)); // [4, 1, 2]
+ *   tf.backend().disposeData(dw.dataId);
+ *   tf.dispose([x, dy]);
+ * }
+ * ```
+ */
+export function weightGradient(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+): tf.TensorInfo {
+  const instance = instanceOf(backend);
+  const { simd, backend: wasm } = instance;
+  const [n, k] = x.shape;
+  const m = dy.shape[1];
+  const out = wasm.makeOutput([k, m], "float32");
+  const [d, dw] = [dy, out].map((t) => address(wasm, t));
+  if (m === 1) {
+    simd.linear_weight_grad_dense(address(wasm, x), d, dw, n, k);
+    return out;
+  }
+  const { starts, where, value } = nonzerosOf(instance, x);
+  withScratch(instance, k, (scratch) =>
+    simd.linear_weight_grad_sparse(
+      starts,
+      where,
+      value,
+      d,
+      dw,
+      n,
+      k,
+      m,
+      scratch,
+    ));
+  return out;
+}
+
+/**
+ * Gray levels 0..255 as float32 values 0..1, as JavaScript divides them:
+ * `UNIT_LEVELS[v]` is `v / 255`.
+ *
+ * @example
+ * ```ts
+ * import { UNIT_LEVELS } from "./routines.ts";
+ *
+ * console.log(UNIT_LEVELS[0], UNIT_LEVELS[255]); // 0 1
+ * ```
+ */
+export const UNIT_LEVELS: Readonly<Float32Array> = Float32Array.from(
+  { length: 256 },
+  (_, v) => v / 255,
+);
+
+/**
+ * Gray levels 0..255, the bytes of `parts` one after the other, as a float32
+ * tensor of values 0..1 (`level / 255`) and shape `shape`. On the
+ * WebAssembly backend they are divided in SIMD straight into the tensor's
+ * memory: 11 million pixels in a few milliseconds, against 20 to 80 in
+ * JavaScript plus the copy into the backend.
+ *
+ * @throws {ShapeError} When `shape` does not hold as many values as `parts`.
+ *
+ * @example Black, mid-gray and white
+ * ```ts
+ * import { unitFloats } from "./routines.ts";
+ *
+ * const x = unitFloats([Uint8Array.of(0, 51), Uint8Array.of(255)], [1, 3]);
+ * x.print(); // [[0, 0.2, 1]]
+ * x.dispose();
+ * ```
+ */
+export function unitFloats(
+  parts: readonly Uint8Array[],
+  shape: readonly number[],
+): tf.Tensor {
+  const size = parts.reduce((n, part) => n + part.length, 0);
+  if (shape.reduce((a, b) => a * b, 1) !== size) {
+    throw new ShapeError(
+      `unitFloats got ${size} gray levels for a tensor of shape [${shape}].`,
+    );
+  }
+  if (tf.getBackend() !== "wasm") {
+    const out = new Float32Array(size);
+    let at = 0;
+    for (const part of parts) {
+      for (let i = 0; i < part.length; i++) out[at + i] = UNIT_LEVELS[part[i]];
+      at += part.length;
+    }
+    return tf.tensor(out, [...shape]);
+  }
+  const { backend, simd } = instanceOf(tf.backend());
+  const info = backend.makeOutput([...shape], "float32");
+  const bytes = backend.wasm._malloc(Math.max(size, 1));
+  try {
+    let at = bytes;
+    for (const part of parts) {
+      new Uint8Array(backend.wasm.asm.memory.buffer).set(part, at);
+      at += part.length;
+    }
+    simd.unit_floats(bytes, address(backend, info), size);
+  } finally {
+    backend.wasm._free(bytes);
+  }
+  return tf.engine().makeTensorFromTensorInfo(info);
+}

@@ -1,0 +1,268 @@
+/**
+ * The speed pieces: what this module changes in TensorFlow.js, for the whole
+ * process, when it is imported (`backend.ts` imports it, so every module of
+ * the library does). The lesson's files know nothing of it: they write
+ * `x.matMul(w).add(b)`, and these replacements make the same arithmetic
+ * faster underneath.
+ *
+ * Exactly three registrations change, each tested in `tests/fast_test.ts`:
+ *
+ * 1. The `BatchMatMul` kernel of the `wasm` backend is replaced by one that
+ *    computes a product of two float32 matrices `[n, k]·[k, m]`, without
+ *    transposes, `k ≥ 2` and `m ≤ 32`, with the routines of `routines.ts`
+ *    (piece `routines`), and hands every other product to the backend's
+ *    own kernel, unchanged.
+ * 2. The gradient of `BatchMatMul` (for every backend) is replaced by one
+ *    that, for two matrices without transposes, computes the gradient of the
+ *    right operand `aᵀ·dy` with the routines (piece `routines`, `wasm`,
+ *    `m ≤ 32`) or as `transpose(a)·dy` (piece `transposeFirst`, `m > 1`),
+ *    and otherwise does what TensorFlow.js's own gradient does.
+ * 3. The `Identity` kernel of the `wasm` backend shares the tensor's memory
+ *    instead of copying it (piece `identity`), as the `cpu` backend's does.
+ *
+ * A kernel named `LessonWeightGradient` is added for the `wasm` backend. With
+ * every piece off ({@linkcode setFast}), each replacement calls the kernel or
+ * gradient it replaced, so TensorFlow.js computes exactly as without this
+ * module. A fourth piece, `mnistLossGradient`, changes nothing in
+ * TensorFlow.js: `mnist_loss.ts` reads it.
+ *
+ * @example Time a fit without the routines, then turn them on again
+ * ```ts
+ * import { fastPieces, setFast } from "./speed.ts";
+ *
+ * setFast({ routines: false });
+ * console.log(fastPieces().routines); // false
+ * setFast({ routines: true });
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import {
+  MAX_COLUMNS,
+  multiply,
+  type WasmBackend,
+  weightGradient,
+} from "./routines.ts";
+
+/**
+ * The speed pieces, each on (`true`) or off.
+ *
+ * @example
+ * ```ts
+ * import type { FastPieces } from "./speed.ts";
+ *
+ * const allOff: FastPieces = {
+ *   routines: false,
+ *   transposeFirst: false,
+ *   identity: false,
+ *   mnistLossGradient: false,
+ * };
+ * ```
+ */
+export interface FastPieces {
+  /** Narrow products and their weights' gradients in our SIMD routines. */
+  readonly routines: boolean;
+  /** The weights' gradient of a wide product as `transpose(a)·dy`. */
+  readonly transposeFirst: boolean;
+  /** `Identity` shares memory instead of copying, on `wasm`. */
+  readonly identity: boolean;
+  /** `mnistLoss` with a gradient derived by hand (`mnist_loss.ts`). */
+  readonly mnistLossGradient: boolean;
+}
+
+let pieces: FastPieces = {
+  routines: true,
+  transposeFirst: true,
+  identity: true,
+  mnistLossGradient: true,
+};
+
+/**
+ * Turns speed pieces on or off, for the whole process; the others keep their
+ * state. Results are the same either way, up to the order of additions.
+ *
+ * @example Every piece off: TensorFlow.js as shipped
+ * ```ts
+ * import { setFast } from "./speed.ts";
+ *
+ * const off = { routines: false, transposeFirst: false, identity: false };
+ * setFast({ ...off, mnistLossGradient: false });
+ * setFast({ routines: true, transposeFirst: true, identity: true, mnistLossGradient: true });
+ * ```
+ */
+export function setFast(changes: Partial<FastPieces>): void {
+  pieces = { ...pieces, ...changes };
+}
+
+/**
+ * Which speed pieces are on.
+ *
+ * @example
+ * ```ts
+ * import { fastPieces } from "./speed.ts";
+ *
+ * console.log(fastPieces().routines); // true
+ * ```
+ */
+export function fastPieces(): FastPieces {
+  return { ...pieces };
+}
+
+/**
+ * How often each piece has done its work since the process started: products
+ * and weights' gradients by the routines, gradients transposed first,
+ * `Identity` calls that shared memory.
+ *
+ * @example
+ * ```ts
+ * import type { FastCounts } from "./speed.ts";
+ *
+ * const none: FastCounts = { products: 0, weightGradients: 0, transposedFirst: 0, sharedIdentities: 0 };
+ * ```
+ */
+export interface FastCounts {
+  /** Products `a·b` computed by the routines (piece `routines`). */
+  readonly products: number;
+  /** Weights' gradients `aᵀ·dy` computed by the routines. */
+  readonly weightGradients: number;
+  /** Weights' gradients computed as `transpose(a)·dy` (`transposeFirst`). */
+  readonly transposedFirst: number;
+  /** `Identity` calls that shared memory instead of copying (`identity`). */
+  readonly sharedIdentities: number;
+}
+
+const counts = {
+  products: 0,
+  weightGradients: 0,
+  transposedFirst: 0,
+  sharedIdentities: 0,
+};
+
+/**
+ * How often each piece has done its work: to check that a setting does what
+ * it says.
+ *
+ * @example A product of a batch by one column goes through the routines
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fastCounts } from "./speed.ts";
+ *
+ * const before = fastCounts().products;
+ * const y = tf.ones([4, 3]).matMul(tf.ones([3, 1]));
+ * console.log(fastCounts().products - before); // 1 on wasm, 0 on cpu
+ * ```
+ */
+export function fastCounts(): FastCounts {
+  return { ...counts };
+}
+
+type Attrs = { transposeA?: boolean; transposeB?: boolean };
+
+/** Whether the routines compute the product `a·b`. */
+function byRoutines(a: tf.TensorInfo, b: tf.TensorInfo, attrs: Attrs) {
+  return pieces.routines && a.shape.length === 2 && b.shape.length === 2 &&
+    !attrs.transposeA && !attrs.transposeB && a.dtype === "float32" &&
+    b.dtype === "float32" && b.shape[0]! >= 2 && b.shape[1]! <= MAX_COLUMNS;
+}
+
+// 1. BatchMatMul on wasm.
+const wasmMatMul = tf.getKernel("BatchMatMul", "wasm")!;
+tf.unregisterKernel("BatchMatMul", "wasm");
+tf.registerKernel({
+  ...wasmMatMul,
+  kernelFunc: (args) => {
+    const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
+    if (!byRoutines(a, b, args.attrs as Attrs)) {
+      return wasmMatMul.kernelFunc(args);
+    }
+    counts.products++;
+    return multiply(args.backend as tf.KernelBackend, a, b);
+  },
+});
+
+/** The kernel of the weights' gradient `aᵀ·dy` by the routines. */
+const WEIGHT_GRADIENT = "LessonWeightGradient";
+tf.registerKernel({
+  kernelName: WEIGHT_GRADIENT,
+  backendName: "wasm",
+  kernelFunc: ({ inputs, backend }) => {
+    const { a, dy } = inputs as Record<string, tf.TensorInfo>;
+    counts.weightGradients++;
+    return weightGradient(backend as tf.KernelBackend, a, dy);
+  },
+});
+
+/*
+ * `m` transposed. The WebAssembly backend transposes a matrix element by
+ * element; for a batch of 256 rows, the writes land 1 kB apart and keep
+ * evicting each other from the cache (0.27 ms for 256 × 784). Moved as
+ * strips of 16 columns, the same copy takes 0.15 ms.
+ */
+function transpose(m: tf.Tensor2D): tf.Tensor2D {
+  const [rows, columns] = m.shape;
+  if (columns % 16 !== 0) return m.transpose();
+  return tf.tidy(() =>
+    m.reshape([rows, columns / 16, 16]).transpose([1, 2, 0]).reshape([
+      columns,
+      rows,
+    ])
+  );
+}
+
+// 2. The gradient of BatchMatMul. TensorFlow.js's own multiplies by a
+// transposed operand, which the WebAssembly backend does with a plain loop:
+// fine against a single column (0.2 ms for 784 weights and a batch of 256),
+// slow against many (5.4 ms for the 30 columns of simpleNet's first layer,
+// against 0.7 ms when the batch is transposed first). A registered gradient
+// is computed only for the inputs that need it: never for a batch of images.
+const matMulGradient = tf.getGradient("BatchMatMul")!;
+tf.registerGradient({
+  ...matMulGradient,
+  gradFunc: (dy, saved, attrs) => {
+    const [a, b] = saved as tf.Tensor2D[];
+    const plain = matMulGradient.gradFunc(dy, saved, attrs);
+    const { transposeA, transposeB } = attrs as Attrs;
+    if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2) return plain;
+    const columns = b.shape[1];
+    const d = dy as tf.Tensor2D;
+    const routines = pieces.routines && tf.getBackend() === "wasm" &&
+      columns <= MAX_COLUMNS && a.dtype === "float32" && d.dtype === "float32";
+    if (routines) {
+      return {
+        ...plain,
+        b: () => tf.engine().runKernel(WEIGHT_GRADIENT, { a, dy: d }),
+      };
+    }
+    if (pieces.transposeFirst && columns > 1) {
+      return {
+        ...plain,
+        b: () => {
+          counts.transposedFirst++;
+          return transpose(a).matMul(d);
+        },
+      };
+    }
+    return plain;
+  },
+});
+
+// 3. Identity on wasm. TensorFlow.js calls it to keep each input a gradient
+// will need, so every training step copied its batch of images once more
+// (800 kB for 256 images). No kernel of that backend writes into an
+// existing tensor, so sharing the memory is safe.
+const wasmIdentity = tf.getKernel("Identity", "wasm")!;
+tf.unregisterKernel("Identity", "wasm");
+tf.registerKernel({
+  ...wasmIdentity,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as Record<string, tf.TensorInfo>;
+    if (!pieces.identity || x.dtype === "string") {
+      return wasmIdentity.kernelFunc(args);
+    }
+    counts.sharedIdentities++;
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+});

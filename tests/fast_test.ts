@@ -1,0 +1,327 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import "../lib/fast/backend.ts";
+import {
+  type FastCounts,
+  fastCounts,
+  type FastPieces,
+  fastPieces,
+  setFast,
+} from "../lib/fast/speed.ts";
+import { freeTapeOnThrow } from "../lib/fast/tape.ts";
+import { Linear, simpleNet } from "../lib/model.ts";
+import { mnistLoss } from "../lib/loss.ts";
+import { ShapeError } from "../lib/errors.ts";
+import { Random } from "../lib/random.ts";
+import { type Need, testIf } from "./_support.ts";
+import { assertClose } from "./_assert.ts";
+
+// lib/fast relies on TensorFlow.js internals (lib/fast/README.md lists
+// them). Each test below checks one, and fails with a message naming it, so
+// that an upgrade of @tensorflow/tfjs that changes one says which.
+
+const onWasm: Need = {
+  met: tf.getBackend() === "wasm",
+  why: "the WebAssembly backend (read permission on node_modules)",
+  fix: "run `deno task test` (or `deno test -P`), which grants the " +
+    "permissions listed in deno.json",
+};
+
+/** The message of a failed check: which internal, used where, what to do. */
+const changed = (internal: string, usedBy: string) =>
+  `TensorFlow.js ${tf.version.tfjs} changed ${internal}, which ${usedBy} ` +
+  `relies on (written for 4.22.0): adapt it, or turn the piece off with ` +
+  `setFast, and update lib/fast/README.md.`;
+
+// deno-lint-ignore no-explicit-any
+type Loose = any;
+
+Deno.test("the TensorFlow.js versions are the ones lib/fast was written for", () => {
+  assert.equal(
+    tf.version.tfjs,
+    "4.22.0",
+    changed("its version", "every module of lib/fast"),
+  );
+});
+
+testIf(
+  "tfjs-backend-wasm: wasm.asm.memory, wasm._malloc and wasm._free",
+  [onWasm],
+  () => {
+    const backend = tf.backend() as Loose;
+    const routines = "lib/fast/routines.ts (our SIMD routines' memory)";
+    assert.ok(
+      backend.wasm?.asm?.memory instanceof WebAssembly.Memory,
+      changed("the private field backend.wasm.asm.memory", routines),
+    );
+    assert.equal(
+      typeof backend.wasm._malloc,
+      "function",
+      changed("backend.wasm._malloc", routines),
+    );
+    assert.equal(
+      typeof backend.wasm._free,
+      "function",
+      changed("backend.wasm._free", routines),
+    );
+  },
+);
+
+testIf(
+  "tfjs-backend-wasm: dataIdMap.get(dataId).memoryOffset is where a tensor's floats are",
+  [onWasm],
+  () => {
+    const backend = tf.backend() as Loose;
+    const x = tf.tensor1d([1.5, -2, 3.25]);
+    const entry = backend.dataIdMap?.get(x.dataId);
+    assert.equal(
+      typeof entry?.memoryOffset,
+      "number",
+      changed("the private map backend.dataIdMap", "lib/fast/routines.ts"),
+    );
+    const floats = new Float32Array(
+      backend.wasm.asm.memory.buffer,
+      entry.memoryOffset,
+      3,
+    );
+    assert.deepEqual(
+      [...floats],
+      [1.5, -2, 3.25],
+      changed("the layout at dataIdMap's memoryOffset", "lib/fast/routines.ts"),
+    );
+    x.dispose();
+  },
+);
+
+testIf(
+  "tfjs-backend-wasm: makeOutput allocates a tensor, incRef adds an owner",
+  [onWasm],
+  () => {
+    const backend = tf.backend() as Loose;
+    const info = backend.makeOutput([2, 3], "float32");
+    assert.deepEqual(
+      info?.shape,
+      [2, 3],
+      changed("backend.makeOutput(shape, dtype)", "lib/fast/routines.ts"),
+    );
+    const t = tf.engine().makeTensorFromTensorInfo(info);
+    backend.incRef(t.dataId);
+    assert.equal(
+      backend.refCount(t.dataId),
+      2,
+      changed("backend.incRef(dataId)", "the Identity piece of speed.ts"),
+    );
+    backend.disposeData(t.dataId);
+    t.dispose();
+  },
+);
+
+Deno.test("tfjs-core: the BatchMatMul gradient saves a and b, and reads transposeA and transposeB", () => {
+  // speed.ts wraps TensorFlow.js's own gradient: it must still be a
+  // gradient of inputs a and b, with these attributes.
+  const a = tf.tensor2d([[1, 2], [3, 4]]);
+  const b = tf.tensor2d([[5], [6]]);
+  const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+    x.matMul(y as tf.Tensor2D).sum()
+  )([a, b]);
+  assertClose(grads[0].dataSync(), [5, 6, 5, 6], 1e-6);
+  assertClose(grads[1].dataSync(), [4, 6], 1e-6);
+  tf.dispose([a, b, ...grads]);
+});
+
+Deno.test("tfjs-core: the tape keeps saved copies on engine.state.activeTape[i].saved", () => {
+  const w = tf.variable(tf.ones([2, 1]));
+  const x = tf.ones([3, 2]);
+  let saved = -1;
+  const { value, grads } = tf.variableGrads(() => {
+    const y = x.matMul(w).sum() as tf.Scalar;
+    const tape = (tf.engine().state as Loose).activeTape;
+    saved = Array.isArray(tape)
+      ? tape.reduce((n: number, node: Loose) => n + node.saved.length, 0)
+      : -1;
+    return y;
+  }, [w]);
+  assert.ok(
+    saved >= 2,
+    changed("engine.state.activeTape (nodes with saved)", "lib/fast/tape.ts"),
+  );
+  tf.dispose([w, x, value, ...Object.values(grads)]);
+});
+
+Deno.test("freeTapeOnThrow frees the tape's copies when the recorded function throws", () => {
+  const w = tf.variable(tf.ones([2, 1]));
+  const x = tf.ones([3, 2]);
+  const before = tf.memory().numTensors;
+  assert.throws(() =>
+    tf.variableGrads(() =>
+      freeTapeOnThrow(() => {
+        x.matMul(w);
+        throw new Error("broken");
+      }), [w]), /broken/);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([w, x]);
+});
+
+testIf(
+  "the identity piece: a clone shares its data, which outlives the original; off, it copies",
+  [onWasm],
+  () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const copy = tf.clone(x);
+    assert.equal(copy.dataId, x.dataId);
+    x.dispose();
+    assert.deepEqual([...copy.dataSync()], [1, 2, 3]);
+    setFast({ identity: false });
+    try {
+      const other = tf.clone(copy);
+      assert.notEqual(other.dataId, copy.dataId);
+      other.dispose();
+    } finally {
+      setFast({ identity: true });
+    }
+    copy.dispose();
+  },
+);
+
+/** `rows × columns` numbers in -1..1, about `zeros` of them 0, seeded. */
+function matrix(rows: number, columns: number, zeros: number, seed: number) {
+  const random = new Random(seed);
+  return tf.tensor2d(
+    Float32Array.from(
+      { length: rows * columns },
+      () => random.uniform() < zeros ? 0 : 2 * random.uniform() - 1,
+    ),
+    [rows, columns],
+  );
+}
+
+const allOn: FastPieces = {
+  routines: true,
+  transposeFirst: true,
+  identity: true,
+  mnistLossGradient: true,
+};
+const allOff: FastPieces = {
+  routines: false,
+  transposeFirst: false,
+  identity: false,
+  mnistLossGradient: false,
+};
+const settings: FastPieces[] = [
+  allOn,
+  allOff,
+  { ...allOn, routines: false },
+  { ...allOn, transposeFirst: false },
+  { ...allOn, identity: false },
+  { ...allOn, mnistLossGradient: false },
+];
+
+Deno.test("every setting of the speed pieces gives simpleNet and Linear the same loss and gradients", () => {
+  const x = matrix(64, 784, 0.81, 1);
+  const y = matrix(64, 1, 0, 2);
+  for (const model of [simpleNet(), new Linear(784, 1)]) {
+    const results = settings.map((pieces) => {
+      setFast(pieces);
+      const { value, grads } = tf.variableGrads(
+        () => model.forward(x).sub(y).square().mean() as tf.Scalar,
+        [...model.params],
+      );
+      const out = [value, ...model.params.map((p) => grads[p.name])]
+        .map((t) => t.dataSync());
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    });
+    setFast(allOn);
+    // Each setting against the second: every piece off.
+    for (const result of results) {
+      for (const [j, values] of result.entries()) {
+        assertClose(values, results[1][j], 1e-4);
+      }
+    }
+    tf.dispose([...model.params]);
+  }
+  tf.dispose([x, y]);
+  assert.deepEqual(fastPieces(), allOn);
+});
+
+Deno.test("the replaced BatchMatMul still computes transposed and batched products", () => {
+  const a = matrix(3, 4, 0, 3);
+  const b = matrix(5, 4, 0, 4);
+  const abT = tf.matMul(a, b, false, true);
+  const expected = tf.tidy(() => a.matMul(b.transpose()));
+  assertClose(abT.dataSync(), expected.dataSync(), 1e-5);
+  const batched = tf.tidy(() =>
+    tf.matMul(a.reshape([1, 3, 4]), b.transpose().reshape([1, 4, 5]))
+  );
+  assertClose(batched.dataSync(), expected.dataSync(), 1e-5);
+  tf.dispose([a, b, abT, expected, batched]);
+});
+
+testIf(
+  "each piece does its work when on, and none when off",
+  [onWasm],
+  () => {
+    const x = matrix(32, 784, 0.81, 5);
+    const y = matrix(32, 1, 0, 6);
+    /** The counts' increase over one gradient of simpleNet, with `pieces`. */
+    const work = (pieces: FastPieces): FastCounts => {
+      setFast(pieces);
+      const net = simpleNet();
+      const before = fastCounts();
+      const { value, grads } = tf.variableGrads(
+        () => net.forward(x).sub(y).square().mean() as tf.Scalar,
+        [...net.params],
+      );
+      const after = fastCounts();
+      tf.dispose([value, ...Object.values(grads), ...net.params]);
+      setFast(allOn);
+      return {
+        products: after.products - before.products,
+        weightGradients: after.weightGradients - before.weightGradients,
+        transposedFirst: after.transposedFirst - before.transposedFirst,
+        sharedIdentities: after.sharedIdentities - before.sharedIdentities,
+      };
+    };
+    // Two layers: two products and two weights' gradients by the routines;
+    // the tape's copies of x, the hidden layer and the weights shared.
+    const on = work(allOn);
+    assert.equal(on.products, 2);
+    assert.equal(on.weightGradients, 2);
+    assert.equal(on.transposedFirst, 0);
+    assert.ok(on.sharedIdentities >= 2);
+    // Without the routines, the first layer's gradient (30 columns) is
+    // transposed first; the second's (1 column) is TensorFlow.js's own.
+    const noRoutines = work({ ...allOn, routines: false });
+    assert.equal(noRoutines.products, 0);
+    assert.equal(noRoutines.weightGradients, 0);
+    assert.equal(noRoutines.transposedFirst, 1);
+    const off = work(allOff);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0]);
+    tf.dispose([x, y]);
+  },
+);
+
+Deno.test("the mnistLossGradient piece gives mnistLoss's value and gradient, and the same errors", () => {
+  const outputs = matrix(300, 1, 0, 7).mul(4) as tf.Tensor2D;
+  const targets = tf.tidy(() => matrix(300, 1, 0, 8).greater(0).toFloat());
+  const before = tf.memory().numTensors;
+  const [fast, plain] = [true, false].map((on) => {
+    setFast({ mnistLossGradient: on });
+    const { value, grad } = tf.valueAndGrad((p: tf.Tensor) =>
+      mnistLoss(p as tf.Tensor2D, targets as tf.Tensor2D)
+    )(outputs);
+    const out = [value.dataSync(), grad.dataSync()];
+    tf.dispose([value, grad]);
+    return out;
+  });
+  setFast(allOn);
+  assertClose(fast[0], plain[0], 1e-6);
+  assertClose(fast[1], plain[1], 1e-7);
+  assert.equal(tf.memory().numTensors, before);
+  const wrong = tf.zeros([300]);
+  assert.throws(
+    () => mnistLoss(outputs, wrong as tf.Tensor2D),
+    (e: Error) => e instanceof ShapeError && /mnistLoss/.test(e.message),
+  );
+  tf.dispose([outputs, targets, wrong]);
+});

@@ -1,0 +1,165 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import "../lib/fast/backend.ts";
+import { multiply, unitFloats, weightGradient } from "../lib/fast/routines.ts";
+import { ShapeError } from "../lib/errors.ts";
+import { SIMD_SOURCE_SHA256 } from "../lib/fast/simd_wasm.ts";
+import { Random } from "../lib/random.ts";
+import { type Need, permission, testIf } from "./_support.ts";
+import { assertClose } from "./_assert.ts";
+
+const onWasm: Need = {
+  met: tf.getBackend() === "wasm",
+  why: "the WebAssembly backend (read permission on node_modules)",
+  fix: "run `deno task test` (or `deno test -P`), which grants the " +
+    "permissions listed in deno.json",
+};
+
+/** `rows × columns` numbers, about `zeros` of them exactly 0, seeded. */
+function matrix(
+  rows: number,
+  columns: number,
+  zeros: number,
+  seed: number,
+): number[][] {
+  const random = new Random(seed);
+  return Array.from(
+    { length: rows },
+    () =>
+      Array.from(
+        { length: columns },
+        () => random.uniform() < zeros ? 0 : 2 * random.uniform() - 1,
+      ),
+  );
+}
+
+const transposeOf = (a: number[][]) => a[0].map((_, j) => a.map((r) => r[j]));
+
+/** a·b in float64. */
+function product(a: number[][], b: number[][]): number[][] {
+  return a.map((row) =>
+    b[0].map((_, j) => row.reduce((sum, v, p) => sum + v * b[p][j], 0))
+  );
+}
+
+/** Runs a routine on two tensors and returns its output as a tensor. */
+function run(
+  routine: typeof multiply,
+  a: tf.Tensor,
+  b: tf.Tensor,
+): tf.Tensor {
+  return tf.engine().makeTensorFromTensorInfo(routine(tf.backend(), a, b));
+}
+
+// n × k inputs times k × m weights: one output column (the dense path), the
+// 30 of simpleNet's first layer, and 33 (two tiles of 32 columns); inputs
+// with no zeros, with the share of zeros of an MNIST image, and all zeros;
+// k not a multiple of 4.
+const shapes = [
+  { n: 5, k: 7, m: 1, zeros: 0 },
+  { n: 256, k: 784, m: 1, zeros: 0.81 },
+  { n: 3, k: 9, m: 30, zeros: 0 },
+  { n: 64, k: 784, m: 30, zeros: 0.81 },
+  { n: 17, k: 50, m: 33, zeros: 0.5 },
+  { n: 4, k: 6, m: 3, zeros: 1 },
+] as const;
+
+for (const { n, k, m, zeros } of shapes) {
+  testIf(
+    `multiply computes x·W for x [${n}, ${k}] (${
+      zeros * 100
+    }% zeros) and W [${k}, ${m}]`,
+    [onWasm],
+    () => {
+      const [x, w] = [matrix(n, k, zeros, 1), matrix(k, m, 0, 2)];
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const y = run(multiply, tf.tensor2d(x), tf.tensor2d(w));
+        assert.deepEqual(y.shape, [n, m]);
+        assertClose(y.dataSync(), product(x, w).flat(), 1e-4);
+      });
+      assert.equal(tf.memory().numTensors, before);
+    },
+  );
+
+  testIf(
+    `weightGradient computes xᵀ·dy for x [${n}, ${k}] (${
+      zeros * 100
+    }% zeros) and dy [${n}, ${m}]`,
+    [onWasm],
+    () => {
+      const [x, dy] = [matrix(n, k, zeros, 4), matrix(n, m, 0, 5)];
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const dw = run(weightGradient, tf.tensor2d(x), tf.tensor2d(dy));
+        assert.deepEqual(dw.shape, [k, m]);
+        assertClose(dw.dataSync(), product(transposeOf(x), dy).flat(), 1e-4);
+      });
+      assert.equal(tf.memory().numTensors, before);
+    },
+  );
+}
+
+testIf(
+  "the weights' gradient of one batch is not taken from another's listed zeros",
+  [onWasm],
+  () => {
+    // The product lists the nonzero inputs of its batch for the gradient to
+    // reuse; a gradient for another batch must list its own.
+    const [a, b] = [matrix(8, 20, 0.5, 6), matrix(8, 20, 0.5, 7)];
+    const grad = matrix(8, 2, 0, 8);
+    tf.tidy(() => {
+      const [xa, xb] = [tf.tensor2d(a), tf.tensor2d(b)];
+      run(multiply, xa, tf.tensor2d(matrix(20, 2, 0, 9)));
+      const dwB = run(weightGradient, xb, tf.tensor2d(grad));
+      const dwA = run(weightGradient, xa, tf.tensor2d(grad));
+      assertClose(dwB.dataSync(), product(transposeOf(b), grad).flat(), 1e-4);
+      assertClose(dwA.dataSync(), product(transposeOf(a), grad).flat(), 1e-4);
+    });
+  },
+);
+
+testIf(
+  "lib/fast/simd_wasm.ts was compiled from the lib/fast/simd.c of this commit",
+  [permission({ name: "read", path: new URL("../lib", import.meta.url) })],
+  async () => {
+    const source = await Deno.readFile(
+      new URL("../lib/fast/simd.c", import.meta.url),
+    );
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", source),
+    );
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    assert.equal(
+      hex,
+      SIMD_SOURCE_SHA256,
+      "lib/fast/simd.c changed since lib/fast/simd_wasm.ts was built: run " +
+        "`deno task simd` (needs apt-get install -y clang lld)",
+    );
+  },
+);
+
+Deno.test("unitFloats divides every gray level by 255 exactly as JavaScript does", () => {
+  // 0..255 and back: 512 levels, so that the SIMD part (16 at a time) and
+  // the rest both run, across two parts.
+  const levels = Uint8Array.from(
+    { length: 512 },
+    (_, i) => i < 256 ? i : 511 - i,
+  );
+  const x = unitFloats([levels.subarray(0, 300), levels.subarray(300)], [
+    2,
+    256,
+  ]);
+  assert.deepEqual(x.shape, [2, 256]);
+  assert.deepEqual(x.dataSync(), Float32Array.from(levels, (v) => v / 255));
+  x.dispose();
+});
+
+Deno.test("unitFloats refuses a shape that does not hold the gray levels", () => {
+  assert.throws(
+    () => unitFloats([new Uint8Array(10)], [3, 3]),
+    (e: Error) =>
+      e instanceof ShapeError && /10 gray levels.*\[3,3\]/.test(e.message),
+  );
+});
