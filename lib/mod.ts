@@ -7,6 +7,22 @@
  * Every model here is a regression, `y = f(w0 + Σ wi·xi)`: the weights
  * multiply the pixels, the bias `w0` is the intercept.
  *
+ * The library comes in layers, each a folder a newcomer can skip:
+ *
+ * - **the lesson** (`lib/*.ts`): `dataloader.ts`, `model.ts`, `loss.ts`,
+ *   `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`, with `errors.ts`,
+ *   `random.ts` and `tensors.ts`. They read like the lesson's code, in plain
+ *   TensorFlow.js.
+ * - **`load/`**: downloading and extracting the data set, PNG files, the
+ *   MNIST folders as tensors.
+ * - **`plot/`**: charts, digit pictures, progress bars and tables in a
+ *   notebook.
+ * - **`fast/`**: the backend and the speed pieces that make the lesson's plain
+ *   code fast on it. Nothing here is exported from this module: the notebooks
+ *   never need it.
+ *
+ * Imports go one way: plot → lesson → load; the lesson and load may use fast.
+ *
  * Importing this module starts TensorFlow.js on its WebAssembly backend (or
  * the pure-JS `cpu` backend where the WebAssembly file cannot be read).
  *
@@ -30,23 +46,26 @@
  *
  * @module
  */
-export * from "./fast/backend.ts";
+// The lesson.
+export * from "./tensors.ts";
 export * from "./errors.ts";
 export * from "./random.ts";
-export * from "./load/download.ts";
-export * from "./load/tar.ts";
-export * from "./load/png.ts";
-export * from "./load/mnist.ts";
 export * from "./dataloader.ts";
 export * from "./model.ts";
 export * from "./loss.ts";
 export * from "./optim.ts";
 export * from "./learner.ts";
+export * from "./regression.ts";
 export * from "./conv.ts";
-export * from "./plot/results.ts";
+// Loading the data set.
+export * from "./load/download.ts";
+export * from "./load/tar.ts";
+export * from "./load/png.ts";
+export * from "./load/mnist.ts";
+// Pictures and progress in a notebook.
 export * from "./plot/figures.ts";
-export * from "./plot/render.ts";
 export * from "./plot/show.ts";
+export * from "./plot/render.ts";
 export * from "./plot/images.ts";
 export * from "./plot/progress.ts";
-export * from "./regression.ts";
+export * from "./plot/results.ts";
