@@ -37,8 +37,8 @@ interface ClassicNotebook {
     };
   };
 }
-const page = () =>
-  (globalThis as unknown as ClassicNotebook).Jupyter!.notebook!;
+// The functions given to the page below run there, where only its globals
+// exist: each reaches the notebook through `globalThis` itself.
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -30,6 +30,7 @@ import {
   projectJupyter,
   root,
   RUN_ENV,
+  versionWarning,
   writeKernelspec,
 } from "./setup.ts";
 
@@ -116,6 +117,8 @@ export async function main(args: readonly string[]): Promise<number> {
   const options = parseArgs(args);
   const tools = await ensureTools();
   if (tools === undefined) return 1; // nothing touched
+  const warning = versionWarning();
+  if (warning && options.deno === Deno.execPath()) console.error(warning);
   const notebooks = options.notebooks.length > 0
     ? options.notebooks
     : allNotebooks();
@@ -167,8 +170,9 @@ export async function main(args: readonly string[]): Promise<number> {
   } finally {
     Deno.removeSync(copy, { recursive: true });
   }
+  const runs = notebooks.length * (options.live ? options.runs : 1);
   console.log(
-    `notebooks: ${notebooks.length - failed} passed, ${failed} failed ` +
+    `notebooks: ${runs - failed} passed, ${failed} failed ` +
       `(${((performance.now() - began) / 1000).toFixed(1)} s)`,
   );
   return failed > 0 ? 1 : 0;

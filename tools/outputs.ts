@@ -114,7 +114,7 @@ export function problemsIn(nb: Notebook): string[] {
     if (outputs.length === 0 && !cell.metadata?.tags?.includes("no-output")) {
       found.push(`cell ${i} has no output (tag it no-output if that is meant)`);
     }
-    if (ANSI.test(JSON.stringify(outputs))) {
+    if (outputs.some(hasAnsi)) {
       found.push(`cell ${i} has ANSI colour codes in its output`);
     }
     for (const output of outputs) {
@@ -134,6 +134,15 @@ export function problemsIn(nb: Notebook): string[] {
     }
   }
   return found;
+}
+
+// Every string inside a value (JSON.stringify would escape the ESC byte).
+function hasAnsi(value: unknown): boolean {
+  if (typeof value === "string") return ANSI.test(value);
+  if (value !== null && typeof value === "object") {
+    return Object.values(value).some(hasAnsi);
+  }
+  return false;
 }
 
 function canonical(value: unknown): unknown {

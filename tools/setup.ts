@@ -174,11 +174,30 @@ export function writeKernelspec(dir: URL, deno: string): string {
   return dir.pathname;
 }
 
+/**
+ * The Deno version the project pins (README, Quick start): its kernel lost no
+ * output in the live-client measurement, where 2.9.6's lost about one cell's
+ * value per run of the notebooks (README, "Lost outputs in a live client").
+ */
+export const PINNED_DENO = "2.8.1";
+
+/** A warning when the running Deno is not the pinned one, else `undefined`. */
+export function versionWarning(
+  version: string = Deno.version.deno,
+): string | undefined {
+  if (version === PINNED_DENO) return undefined;
+  return `Warning: this is Deno ${version}; the project pins ${PINNED_DENO} ` +
+    "for the notebooks' kernel, whose later versions sometimes lose a cell's " +
+    `value in a live Jupyter client (npm install -g deno@${PINNED_DENO}).`;
+}
+
 /** The project-local kernelspec's folder, for `JUPYTER_PATH`. */
 export const projectJupyter: URL = new URL(".jupyter/", root);
 
 if (import.meta.main) {
   if (await ensureTools() === undefined) Deno.exit(1);
+  const warning = versionWarning();
+  if (warning) console.error(warning);
   const path = writeKernelspec(projectJupyter, Deno.execPath());
   console.log(
     `Deno kernel (${Deno.execPath()}) registered in ${path}kernels/deno; ` +
