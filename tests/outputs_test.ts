@@ -65,6 +65,16 @@ Deno.test("an output moved to another cell is a difference in both", () => {
   assert.deepEqual(found.map((d) => [d.cell, d.lost]), [[0, 1], [1, 0]]);
 });
 
+Deno.test("chart numbers are compared to 12 significant digits", () => {
+  const plot = (y: number) =>
+    notebook(code([display("sigmoid", {
+      "application/vnd.plotly.v1+json": { data: [{ y: [y] }] },
+    })]));
+  const a = plot(0.021041347020468282);
+  assert.deepEqual(differences(a, plot(0.02104134702046828)), []);
+  assert.equal(differences(a, plot(0.02104134702)).length, 1);
+});
+
 Deno.test("images are compared by presence, not by their bytes", () => {
   const a = display("digit", { "image/png": "AAAA" });
   const b = display("digit", { "image/png": "BBBB" });
