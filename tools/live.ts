@@ -115,6 +115,18 @@ async function runAll(tab: Page, url: string): Promise<Notebook> {
   return { cells } as Notebook;
 }
 
+/** "deno 2.8.1" for a Deno binary, or its path if it may not be run. */
+async function denoVersion(deno: string): Promise<string> {
+  if (deno === Deno.execPath()) return `deno ${Deno.version.deno}`;
+  try {
+    const { stdout } = await new Deno.Command(deno, { args: ["--version"] })
+      .output();
+    return new TextDecoder().decode(stdout).split(" ").slice(0, 2).join(" ");
+  } catch {
+    return deno;
+  }
+}
+
 /**
  * Runs `notebooks` (paths relative to the project) `options.runs` times in a
  * live client, from the scratch copy `copy`; prints each difference and a
@@ -164,6 +176,8 @@ export async function runLive(
       executablePath: tools.chromium,
       headless: true,
       pipe: true,
+      // In the scratch copy: removed with it, and no write outside it.
+      userDataDir: new URL("chromium-profile/", copy).pathname,
       // Chromium's sandbox refuses to start as root.
       args: Deno.uid() === 0 ? ["--no-sandbox"] : [],
     });
@@ -206,10 +220,7 @@ export async function runLive(
     await server.status;
     await logged.catch(() => {});
   }
-  const version = new TextDecoder().decode(
-    (await new Deno.Command(options.deno, { args: ["--version"] }).output())
-      .stdout,
-  ).split("\n")[0];
+  const version = await denoVersion(options.deno);
   console.log(
     `live: ${version}: ${options.runs} run(s), ${cellsRun} code cells, ` +
       `${lost} lost outputs, ${failed} notebook run(s) differed ` +
