@@ -83,6 +83,12 @@ Deno.test("images are compared by presence, not by their bytes", () => {
   assert.notDeepEqual(comparable(code([a])), comparable(code([none])));
 });
 
+Deno.test("a table padded to a longer duration is the same table", () => {
+  const a = notebook(code([value("acc    time\n0.9818  2.1 s")]));
+  const b = notebook(code([value("acc     time\n0.9818  12.1 s")]));
+  assert.deepEqual(differences(a, b), []);
+});
+
 Deno.test("a cell tagged varies is compared by output types only", () => {
   const a = notebook(code([value("0.1")], ["varies"]));
   const b = notebook(code([value("0.2")], ["varies"]));

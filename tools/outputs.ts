@@ -6,7 +6,8 @@
  *
  * The comparison masks what legitimately differs between machines and runs,
  * by these rules and no others:
- * - durations ("12 ms", "1.5 s") become `<t>`;
+ * - durations ("12 ms", "1.5 s") become `<t>`, and runs of spaces one space
+ *   (a text table pads its columns to its longest duration);
  * - an output that reports a download or an extraction ("downloaded 3.1 MB,
  *   extracted 14,435 files"), which appears only when the data set was not
  *   there yet, is left out on both sides;
@@ -166,7 +167,7 @@ function masked(value: unknown): string {
   const raw = typeof value === "string" || Array.isArray(value)
     ? text(value)
     : JSON.stringify(canonical(value));
-  return raw.replace(DURATION, "<t>");
+  return raw.replace(DURATION, "<t>").replace(/ {2,}/g, " ");
 }
 
 /** A cell's outputs, reduced to what must not change between runs. */
