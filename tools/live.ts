@@ -178,6 +178,8 @@ export async function runLive(
       pipe: true,
       // In the scratch copy: removed with it, and no write outside it.
       userDataDir: new URL("chromium-profile/", copy).pathname,
+      // Given, so that puppeteer need not read the whole environment.
+      env: { HOME: new URL("chromium-profile/", copy).pathname },
       // Chromium's sandbox refuses to start as root.
       args: Deno.uid() === 0 ? ["--no-sandbox"] : [],
     });
