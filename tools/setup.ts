@@ -46,8 +46,8 @@ names = ["chromium", "chromium-browser", "google-chrome"]
 print(json.dumps({
   "nbclient": all(importlib.util.find_spec(m) for m in ("nbclient", "nbformat")),
   "notebookServer": shutil.which("jupyter-notebook"),
-  "chromium": os.environ.get("CHROMIUM_PATH")
-    or next(filter(None, map(shutil.which, names)), None),
+  "chromium": next(filter(None, map(shutil.which,
+    [os.environ.get("CHROMIUM_PATH") or names[0]] + names)), None),
   "apt": shutil.which("apt-get") is not None,
 }))
 `;
