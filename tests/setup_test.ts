@@ -3,9 +3,10 @@
  * and how the runner reads its command line (`tools/notebooks.ts`).
  */
 import assert from "node:assert/strict";
-import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
+import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
 import { parseArgs } from "../tools/notebooks.ts";
 import {
+  ensureTools,
   missingPackages,
   PINNED_DENO,
   RUN_ENV,
@@ -35,6 +36,28 @@ Deno.test("kernels that save notebooks must draw every chart", () => {
   assert.equal(RUN_ENV.MNIST_REQUIRE_PNG, "1");
   assert.equal(RUN_ENV.NO_COLOR, "1");
 });
+
+testIf(
+  "without the right to install, the line that installs them is printed",
+  [permission({ name: "run", command: "/usr/bin/python3" })],
+  async () => {
+    const printed: string[] = [];
+    const error = console.error;
+    console.error = (line: string) => printed.push(line);
+    try {
+      // An empty PATH: no jupyter-notebook, no Chromium on it.
+      const env = { PATH: "/nonexistent", CHROMIUM_PATH: "" };
+      assert.equal(await ensureTools({ env, install: false }), undefined);
+    } finally {
+      console.error = error;
+    }
+    assert.equal(printed.length, 1);
+    assert.match(
+      printed[0],
+      /\n {2}sudo sh -c 'apt-get update && apt-get install -y jupyter-notebook chromium'$/,
+    );
+  },
+);
 
 testIf(
   "the kernelspec runs this deno by its absolute path, without colours",

@@ -56,13 +56,16 @@ print(json.dumps({
 export const root: URL = new URL("../", import.meta.url);
 
 /** Finds the programs, asking each Python 3 in turn (Debian's first). */
-export async function findTools(): Promise<Tools> {
+export async function findTools(
+  env?: Readonly<Record<string, string>>,
+): Promise<Tools> {
   let found: Tools = { apt: false };
   for (const python of ["/usr/bin/python3", "python3"]) {
     let out: Deno.CommandOutput;
     try {
       out = await new Deno.Command(python, {
         args: ["-c", PROBE],
+        env,
         stderr: "null",
       }).output();
     } catch {
@@ -96,17 +99,28 @@ function isRoot(): boolean {
   }
 }
 
+/** How {@linkcode ensureTools} looks and whether it installs. */
+export interface EnsureOptions {
+  /** Variables added to the environment of the search (tests set PATH). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Whether to install what is missing; by default, when running as root. */
+  readonly install?: boolean;
+}
+
 /**
  * Finds the programs and installs what is missing from Debian when running
  * as root. Returns them, or `undefined` after printing the line that
  * installs them (the caller then stops).
  */
-export async function ensureTools(): Promise<Required<Tools> | undefined> {
-  let tools = await findTools();
+export async function ensureTools(
+  options: EnsureOptions = {},
+): Promise<Required<Tools> | undefined> {
+  const { env, install = isRoot() } = options;
+  let tools = await findTools(env);
   let missing = missingPackages(tools);
   if (missing.length === 0) return tools as Required<Tools>;
   const line = `apt-get update && apt-get install -y ${missing.join(" ")}`;
-  if (isRoot()) {
+  if (install) {
     console.log(`Installing from Debian: ${missing.join(" ")}`);
     try {
       const apt = (args: string[]) =>
@@ -117,7 +131,7 @@ export async function ensureTools(): Promise<Required<Tools> | undefined> {
       const success = (await apt(["update", "-qq"])).success &&
         (await apt(["install", "-y", "-qq", ...missing])).success;
       if (success) {
-        tools = await findTools();
+        tools = await findTools(env);
         missing = missingPackages(tools);
         if (missing.length === 0) return tools as Required<Tools>;
       }
