@@ -20,17 +20,20 @@
  * deno task notebooks --check --deno /path/to/deno   # another kernel binary
  * ```
  *
+ * The kernel is the pinned Deno (`setup.ts`), installed with npm into
+ * `.jupyter/` when the running Deno is another version.
+ *
  * @module
  */
 
 import { cpSync } from "node:fs";
 import { differences, problemsIn, readNotebook } from "./outputs.ts";
 import {
+  ensureKernel,
   ensureTools,
   projectJupyter,
   root,
   RUN_ENV,
-  versionWarning,
   writeKernelspec,
 } from "./setup.ts";
 
@@ -42,15 +45,16 @@ export interface Options {
   readonly live: boolean;
   /** How many times to run the notebooks (`--live` only). */
   readonly runs: number;
-  /** The Deno binary the kernel runs. */
-  readonly deno: string;
+  /** The Deno binary the kernel runs; by default the pinned one. */
+  readonly deno?: string;
   /** Notebook paths relative to the project; all of them when empty. */
   readonly notebooks: readonly string[];
 }
 
 /** Parses the command line; throws on an unknown flag. */
 export function parseArgs(args: readonly string[]): Options {
-  let check = false, live = false, runs = 1, deno = Deno.execPath();
+  let check = false, live = false, runs = 1;
+  let deno: string | undefined;
   const notebooks: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -117,8 +121,8 @@ export async function main(args: readonly string[]): Promise<number> {
   const options = parseArgs(args);
   const tools = await ensureTools();
   if (tools === undefined) return 1; // nothing touched
-  const warning = versionWarning();
-  if (warning && options.deno === Deno.execPath()) console.error(warning);
+  const deno = options.deno ?? await ensureKernel();
+  if (deno === undefined) return 1; // nothing touched
   const notebooks = options.notebooks.length > 0
     ? options.notebooks
     : allNotebooks();
@@ -130,14 +134,14 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     if (options.live) {
       const { runLive } = await import("./live.ts");
-      failed = await runLive(tools, copy, notebooks, options);
+      failed = await runLive(tools, copy, notebooks, { ...options, deno });
     } else {
       // Saving runs the notebooks in place (on the project's data/);
       // checking runs the scratch copy, on its own data/.
       const base = options.check ? copy : root;
       const jupyter = options.check
-        ? writeKernelspec(new URL("jupyter/", copy), options.deno)
-        : writeKernelspec(projectJupyter, options.deno);
+        ? writeKernelspec(new URL("jupyter/", copy), deno)
+        : writeKernelspec(projectJupyter, deno);
       await execute(tools.python, base, notebooks, out, jupyter);
       for (const path of notebooks) {
         const name = path.split("/").pop()!;

@@ -10,9 +10,10 @@
  *
  * The kernelspec is written to `.jupyter/kernels/deno/kernel.json` in the
  * project (git-ignored), never to `~/.local`: Jupyter finds it first when
- * `JUPYTER_PATH` names that folder. It runs the Deno binary given (by default
- * the one running this script) with `NO_COLOR=1`, so saved values carry no
- * colour codes.
+ * `JUPYTER_PATH` names that folder. It runs the pinned Deno
+ * ({@linkcode PINNED_DENO}, installed with npm into `.jupyter/` unless it is
+ * the Deno running this) by its absolute path, with `NO_COLOR=1`, so saved
+ * values carry no colour codes.
  *
  * ```sh
  * deno run -P=setup tools/setup.ts   # what `deno task test` does first
@@ -189,20 +190,64 @@ export function writeKernelspec(dir: URL, deno: string): string {
 }
 
 /**
- * The Deno version the project pins (README, Quick start): its kernel lost no
- * output in the live-client measurement, where 2.9.6's lost about one cell's
- * value per run of the notebooks (README, "Lost outputs in a live client").
+ * The Deno version of the notebooks' kernel (README, "Lost outputs in a live
+ * client"): its kernel lost no output in the live-client measurement, where
+ * 2.9.6's lost about four cells' values per run of the notebooks. The tasks
+ * themselves run on any Deno 2.
  */
 export const PINNED_DENO = "2.8.1";
 
-/** A warning when the running Deno is not the pinned one, else `undefined`. */
-export function versionWarning(
-  version: string = Deno.version.deno,
-): string | undefined {
-  if (version === PINNED_DENO) return undefined;
-  return `Warning: this is Deno ${version}; the project pins ${PINNED_DENO} ` +
-    "for the notebooks' kernel, whose later versions sometimes lose a cell's " +
-    `value in a live Jupyter client (npm install -g deno@${PINNED_DENO}).`;
+/** Where {@linkcode ensureKernel} installs the pinned Deno, with npm. */
+export const kernelDir: URL = new URL(`.jupyter/deno-${PINNED_DENO}/`, root);
+
+/**
+ * The pinned Deno's binary: the running one if it is that version, else the
+ * one installed in {@linkcode kernelDir}, else `undefined`.
+ */
+export function pinnedKernel(): string | undefined {
+  if (Deno.version.deno === PINNED_DENO) return Deno.execPath();
+  const modules = new URL("node_modules/", kernelDir);
+  const candidates = [new URL("deno/deno", modules)];
+  try {
+    for (const entry of Deno.readDirSync(new URL("@deno/", modules))) {
+      candidates.unshift(new URL(`@deno/${entry.name}/deno`, modules));
+    }
+  } catch {
+    // not installed
+  }
+  return candidates.find((file) => {
+    try {
+      return Deno.statSync(file).isFile;
+    } catch {
+      return false;
+    }
+  })?.pathname;
+}
+
+/**
+ * The pinned Deno's binary, installed with npm into {@linkcode kernelDir}
+ * when missing; `undefined` after printing the line that installs it.
+ */
+export async function ensureKernel(): Promise<string | undefined> {
+  const found = pinnedKernel();
+  if (found !== undefined) return found;
+  const args = ["install", "--prefix", kernelDir.pathname, "--no-audit"];
+  const line = `npm ${args.join(" ")} deno@${PINNED_DENO}`;
+  console.log(`Installing Deno ${PINNED_DENO} for the notebooks' kernel`);
+  try {
+    await new Deno.Command("npm", {
+      args: [...args, "--no-fund", `deno@${PINNED_DENO}`],
+    }).spawn().status;
+  } catch (e) {
+    console.error(`npm could not run: ${(e as Error).message}`);
+  }
+  const installed = pinnedKernel();
+  if (installed !== undefined) return installed;
+  console.error(
+    `The notebooks' kernel is Deno ${PINNED_DENO}. Install it, then run ` +
+      `this again:\n  ${line}`,
+  );
+  return undefined;
 }
 
 /** The project-local kernelspec's folder, for `JUPYTER_PATH`. */
@@ -210,11 +255,11 @@ export const projectJupyter: URL = new URL(".jupyter/", root);
 
 if (import.meta.main) {
   if (await ensureTools() === undefined) Deno.exit(1);
-  const warning = versionWarning();
-  if (warning) console.error(warning);
-  const path = writeKernelspec(projectJupyter, Deno.execPath());
+  const kernel = await ensureKernel();
+  if (kernel === undefined) Deno.exit(1);
+  const path = writeKernelspec(projectJupyter, kernel);
   console.log(
-    `Deno kernel (${Deno.execPath()}) registered in ${path}kernels/deno; ` +
+    `Deno kernel (${kernel}) registered in ${path}kernels/deno; ` +
       `open the notebooks with: JUPYTER_PATH=${path} jupyter-notebook`,
   );
 }
