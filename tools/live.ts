@@ -18,7 +18,14 @@ import {
   problemsIn,
   readNotebook,
 } from "./outputs.ts";
-import { root, RUN_ENV, type Tools, writeKernelspec } from "./setup.ts";
+import {
+  PINNED_DENO,
+  pinnedKernel,
+  root,
+  RUN_ENV,
+  type Tools,
+  writeKernelspec,
+} from "./setup.ts";
 
 /** What a page of the classic Notebook offers (only what is used here). */
 interface ClassicCell {
@@ -115,16 +122,15 @@ async function runAll(tab: Page, url: string): Promise<Notebook> {
   return { cells } as Notebook;
 }
 
-/** "deno 2.8.1" for a Deno binary, or its path if it may not be run. */
+/** "deno 2.8.1" for a Deno binary, or its path if that cannot be known. */
 async function denoVersion(deno: string): Promise<string> {
   if (deno === Deno.execPath()) return `deno ${Deno.version.deno}`;
-  try {
-    const { stdout } = await new Deno.Command(deno, { args: ["--version"] })
-      .output();
-    return new TextDecoder().decode(stdout).split(" ").slice(0, 2).join(" ");
-  } catch {
-    return deno;
-  }
+  if (deno === pinnedKernel()) return `deno ${PINNED_DENO}`;
+  const run = { name: "run", command: deno } as const;
+  if (Deno.permissions.querySync(run).state !== "granted") return deno;
+  const { stdout } = await new Deno.Command(deno, { args: ["--version"] })
+    .output();
+  return new TextDecoder().decode(stdout).split(" ").slice(0, 2).join(" ");
 }
 
 /**
