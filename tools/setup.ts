@@ -192,7 +192,7 @@ export function writeKernelspec(dir: URL, deno: string): string {
 /**
  * The Deno version of the notebooks' kernel (README, "Lost outputs in a live
  * client"): its kernel lost no output in the live-client measurement, where
- * 2.9.6's lost about four cells' values per run of the notebooks. The tasks
+ * 2.9.6's lost about three cells' values per run of the notebooks. The tasks
  * themselves run on any Deno 2.
  */
 export const PINNED_DENO = "2.8.1";
