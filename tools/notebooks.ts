@@ -1,59 +1,185 @@
 /**
- * `deno task notebooks`: executes every notebook in `notebooks/` on the Deno
- * Jupyter kernel and saves its outputs in place (`--check`: compares them
- * with the saved ones instead). The work is done by `run_notebooks.py`, with
- * the first Python that has Jupyter's `nbclient` (Debian: python3-nbclient).
+ * `deno task notebooks`: the one notebook runner. It finds (or installs)
+ * Jupyter and Chromium, registers the project's Deno kernel, executes every
+ * notebook in `notebooks/` with nbclient (`run_notebooks.py`) and saves its
+ * outputs in place, but only a notebook that passed every check of
+ * `outputs.ts` (no error, no missing output, no colour codes, no chart
+ * without its PNG). Kernels run with `MNIST_REQUIRE_PNG=1`, so that `show()`
+ * fails instead of drawing a chart without its image.
+ *
+ * `--check` saves nothing: it runs a scratch copy of `lib/` and `notebooks/`
+ * (in `tests/.scratch/`, with its own empty `data/`) and compares the outputs
+ * with the saved ones. `--live` does the same in the classic Notebook in
+ * Chromium, as a learner does (`live.ts`), and counts lost outputs.
  *
  * ```sh
- * deno task notebooks                      # every notebook
+ * deno task notebooks                      # every notebook, saved
  * deno task notebooks notebooks/01_pixels.ipynb
  * deno task notebooks --check              # compare, write nothing
+ * deno task notebooks --live --runs 2      # in a browser, twice
+ * deno task notebooks --check --deno /path/to/deno   # another kernel binary
  * ```
+ *
+ * The kernel is the pinned Deno (`setup.ts`), installed with npm into
+ * `.jupyter/` when the running Deno is another version.
  *
  * @module
  */
 
-const root = new URL("../", import.meta.url);
-const runner = new URL("./run_notebooks.py", import.meta.url).pathname;
+import { cpSync } from "node:fs";
+import { differences, problemsIn, readNotebook } from "./outputs.ts";
+import {
+  ensureKernel,
+  ensureTools,
+  projectJupyter,
+  root,
+  RUN_ENV,
+  writeKernelspec,
+} from "./setup.ts";
 
-async function pythonWithNbclient(): Promise<string> {
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    try {
-      const probe = await new Deno.Command(python, {
-        args: ["-c", "import nbclient, nbformat"],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (probe.success) return python;
-    } catch {
-      // not installed: try the next one
-    }
-  }
-  console.error(
-    "Running the notebooks needs Jupyter's nbclient for Python 3. On Debian " +
-      "or Ubuntu: sudo apt-get install -y jupyter-nbconvert python3-nbclient " +
-      "jupyter-notebook",
-  );
-  Deno.exit(1);
+/** The options of a run, parsed from the command line. */
+export interface Options {
+  /** Compare with the saved outputs instead of saving. */
+  readonly check: boolean;
+  /** Run in the classic Notebook in Chromium (implies `check`). */
+  readonly live: boolean;
+  /** How many times to run the notebooks (`--live` only). */
+  readonly runs: number;
+  /** The Deno binary the kernel runs; by default the pinned one. */
+  readonly deno?: string;
+  /** Notebook paths relative to the project; all of them when empty. */
+  readonly notebooks: readonly string[];
 }
 
-const flags = Deno.args.filter((arg) => arg.startsWith("--"));
-let notebooks = Deno.args.filter((arg) => !arg.startsWith("--"));
-if (notebooks.length === 0) {
-  notebooks = [...Deno.readDirSync(new URL("notebooks/", root))]
+/** Parses the command line; throws on an unknown flag. */
+export function parseArgs(args: readonly string[]): Options {
+  let check = false, live = false, runs = 1;
+  let deno: string | undefined;
+  const notebooks: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--check") check = true;
+    else if (arg === "--live") live = true;
+    else if (arg === "--runs") runs = Number(args[++i]);
+    else if (arg === "--deno") deno = args[++i];
+    else if (arg.startsWith("--")) throw new Error(`unknown flag ${arg}`);
+    else notebooks.push(arg);
+  }
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error("--runs takes a whole number of runs, 1 or more");
+  }
+  return { check: check || live, live, runs, deno, notebooks };
+}
+
+/** The notebooks of `notebooks/`, in order, relative to the project. */
+export function allNotebooks(): string[] {
+  return [...Deno.readDirSync(new URL("notebooks/", root))]
     .map((entry) => entry.name)
     .filter((name) => name.endsWith(".ipynb"))
     .sort()
     .map((name) => `notebooks/${name}`);
 }
-if (notebooks.length === 0) {
-  console.log("notebooks: no notebook in notebooks/ yet");
-  Deno.exit(0);
+
+/**
+ * A scratch copy of `lib/` and `notebooks/` in `tests/.scratch/`, whose
+ * notebooks import the copied library and so write to the copy's `data/`.
+ * Deno finds the project's `deno.json` and `node_modules` by walking up.
+ */
+export function scratchCopy(prefix: string): URL {
+  const scratch = new URL("tests/.scratch/", root);
+  Deno.mkdirSync(scratch, { recursive: true });
+  const dir = Deno.makeTempDirSync({ dir: scratch.pathname, prefix });
+  const copy = new URL(`file://${dir}/`);
+  for (const folder of ["lib", "notebooks"]) {
+    cpSync(new URL(folder, root), new URL(folder, copy), { recursive: true });
+  }
+  return copy;
 }
 
-const { code } = await new Deno.Command(await pythonWithNbclient(), {
-  args: [runner, "--deno", Deno.execPath(), ...flags, ...notebooks],
-  cwd: root,
-  env: { NO_COLOR: "1" },
-}).spawn().status;
-Deno.exit(code);
+/** Executes notebooks (paths relative to `base`) with nbclient into `out`. */
+async function execute(
+  python: string,
+  base: URL,
+  notebooks: readonly string[],
+  out: URL,
+  jupyterPath: string,
+): Promise<void> {
+  await new Deno.Command(python, {
+    args: [
+      new URL("tools/run_notebooks.py", root).pathname,
+      "--out-dir",
+      out.pathname,
+      ...notebooks.map((path) => new URL(path, base).pathname),
+    ],
+    cwd: base,
+    env: { ...RUN_ENV, JUPYTER_PATH: jupyterPath },
+  }).spawn().status;
+}
+
+/** Runs the notebooks as `options` say; returns the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  const options = parseArgs(args);
+  const tools = await ensureTools();
+  if (tools === undefined) return 1; // nothing touched
+  const deno = options.deno ?? await ensureKernel();
+  if (deno === undefined) return 1; // nothing touched
+  const notebooks = options.notebooks.length > 0
+    ? options.notebooks
+    : allNotebooks();
+  const began = performance.now();
+  const copy = scratchCopy(options.check ? "check-" : "run-");
+  const out = new URL("out/", copy);
+  Deno.mkdirSync(out);
+  let failed = 0;
+  try {
+    if (options.live) {
+      const { runLive } = await import("./live.ts");
+      failed = await runLive(tools, copy, notebooks, { ...options, deno });
+    } else {
+      // Saving runs the notebooks in place (on the project's data/);
+      // checking runs the scratch copy, on its own data/.
+      const base = options.check ? copy : root;
+      const jupyter = options.check
+        ? writeKernelspec(new URL("jupyter/", copy), deno)
+        : writeKernelspec(projectJupyter, deno);
+      await execute(tools.python, base, notebooks, out, jupyter);
+      for (const path of notebooks) {
+        const name = path.split("/").pop()!;
+        let fresh;
+        try {
+          fresh = readNotebook(new URL(name, out));
+        } catch {
+          failed++; // run_notebooks.py said why
+          continue;
+        }
+        const found = problemsIn(fresh);
+        if (options.check && found.length === 0) {
+          const saved = readNotebook(new URL(path, root));
+          found.push(...differences(saved, fresh).map((d) => d.message));
+        }
+        if (found.length > 0) {
+          failed++;
+          console.log(`FAILED ${path}:\n  ${found.join("\n  ")}`);
+        } else if (options.check) {
+          console.log(`ok ${path}: matches its saved outputs`);
+        } else {
+          Deno.copyFileSync(new URL(name, out), new URL(path, root));
+          console.log(`ok ${path}: saved`);
+        }
+      }
+      if (failed > 0 && !options.check) {
+        console.log("A notebook that failed was left as it was saved before.");
+      }
+    }
+  } finally {
+    Deno.removeSync(copy, { recursive: true });
+  }
+  const runs = notebooks.length * (options.live ? options.runs : 1);
+  console.log(
+    `notebooks: ${runs - failed} passed, ${failed} failed ` +
+      `(${((performance.now() - began) / 1000).toFixed(1)} s)`,
+  );
+  return failed > 0 ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
