@@ -3,12 +3,7 @@ import { createHash } from "node:crypto";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import {
-  type Progress,
-  textProgress,
-  untarData,
-  URLs,
-} from "../lib/load/download.ts";
+import { type Progress, untarData, URLs } from "../lib/load/download.ts";
 import { ArgumentError, DataError, DownloadError } from "../lib/errors.ts";
 import { decodePng } from "../lib/load/png.ts";
 import {
@@ -411,26 +406,6 @@ testIf(
     );
   },
 );
-
-Deno.test("textProgress draws a bar that ends its line when the task is done", () => {
-  const written: string[] = [];
-  const out = {
-    writeSync: (bytes: Uint8Array) => {
-      written.push(new TextDecoder().decode(bytes));
-      return bytes.length;
-    },
-  };
-  const show = textProgress(out);
-  show({ task: "extract", done: 7217, total: 14434, unit: "files" });
-  show({ task: "extract", done: 14434, total: 14434, unit: "files" });
-  show({ task: "download", done: 1_500_000, total: undefined, unit: "bytes" });
-  assert.match(
-    written[0],
-    /^\rextract +\[#{15}\.{15}\] +50% +7217 \/ 14434 files$/,
-  );
-  assert.match(written[1], /\[#{30}\] 100% +14434 \/ 14434 files\n$/);
-  assert.match(written[2], /^\rdownload +1\.5 MB$/);
-});
 
 /** A made-up archive `digits/<i>.txt` of `count` files in the scratch folder; its path. */
 async function madeUpArchive(name: string, count: number): Promise<string> {

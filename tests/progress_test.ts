@@ -135,7 +135,7 @@ testIf(
     });
     await settle();
     const last = shown.at(-1)![0]["text/plain"];
-    assert.match(last, /^download 0\.0 MB, extract 300 files$/);
+    assert.match(last, /^downloaded 0\.0 MB, extracted 300 files$/);
     assert.ok(shown.slice(1).every(([, options]) => options.update === true));
     await Deno.remove(folder, { recursive: true });
   },

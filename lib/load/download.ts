@@ -165,8 +165,8 @@ export interface UntarOptions {
   readonly source?: string;
   /**
    * Called as the download and the extraction advance (about once per
-   * percent). Default: a text bar on stderr when it is a terminal, else
-   * nothing.
+   * percent), for example with `progressBar()` from `lib/plot/progress.ts`,
+   * which draws the bar. Default: nothing is reported.
    */
   readonly onProgress?: (progress: Progress) => void;
   /** How long to wait for a server's answer, in ms. Default: 30,000. */
@@ -177,51 +177,6 @@ export interface UntarOptions {
   readonly maxDownloadBytes?: number;
   /** The most bytes an archive may inflate to. Default: 256 MB (256,000,000). */
   readonly maxExtractBytes?: number;
-}
-
-/**
- * A bar of 30 characters and a percentage, for `done` out of `total`.
- *
- * @example
- * ```ts
- * import { textBar } from "./download.ts";
- *
- * console.log(textBar(1, 2)); // "[###############...............]  50%"
- * ```
- */
-export function textBar(done: number, total: number): string {
-  const fraction = Math.min(done / total, 1);
-  const filled = "#".repeat(Math.round(30 * fraction)).padEnd(30, ".");
-  return `[${filled}] ${String(Math.floor(100 * fraction)).padStart(3)}%`;
-}
-
-/**
- * A progress reporter that draws a text bar, rewritten in place, on stderr
- * (or any other output with a `writeSync`).
- *
- * @example Show progress in a terminal, whatever stderr is
- * ```ts
- * import { textProgress, untarData, URLs } from "./download.ts";
- *
- * await untarData(URLs.MNIST_SAMPLE, { onProgress: textProgress() });
- * // extract  [###############...............]  50%  7217 / 14435 files
- * ```
- */
-export function textProgress(
-  out: { writeSync(bytes: Uint8Array): number } = Deno.stderr,
-): (progress: Progress) => void {
-  const encoder = new TextEncoder();
-  return ({ task, done, total, unit }) => {
-    const count = (n: number) =>
-      unit === "bytes" ? (n / 1e6).toFixed(1) : String(n);
-    const of = total === undefined ? "" : ` / ${count(total)}`;
-    const amount = `${count(done)}${of} ${unit === "bytes" ? "MB" : "files"}`;
-    const bar = total !== undefined && total > 0
-      ? `${textBar(done, total)}  `
-      : "";
-    const end = done === total ? "\n" : "";
-    out.writeSync(encoder.encode(`\r${task.padEnd(8)} ${bar}${amount}${end}`));
-  };
 }
 
 /** The two steps of untarData, in order, with their words. */
@@ -430,8 +385,7 @@ export async function untarData(
 
   const from = chooseSource(url, options.source);
   const source = from.location;
-  const onProgress = options.onProgress ??
-    (Deno.stderr.isTerminal() ? textProgress() : undefined);
+  const onProgress = options.onProgress;
   const expected = checksums.get(source) ??
     await publishedChecksum(source, limit);
   let download: ReturnType<typeof reporter> | undefined;

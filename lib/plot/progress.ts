@@ -89,6 +89,8 @@ export interface TaskProgress {
   readonly total?: number | undefined;
   /** What `done` and `total` count: "bytes" (shown in MB), "files"... */
   readonly unit?: string;
+  /** Where the task stands, in words ("downloaded 3.1 MB"), if it says. */
+  readonly text?: string;
 }
 
 /** Shortest time between two updates of a bar, but for the end of a task. */
@@ -113,7 +115,8 @@ function amount(n: number, unit: string | undefined): string {
 }
 
 /** The line describing a task: "download 1.6 / 3.2 MB", "extract 300 files". */
-function describe({ task, done, total, unit }: TaskProgress): string {
+function describe({ task, done, total, unit, text }: TaskProgress): string {
+  if (text !== undefined) return text;
   if (total === undefined || done >= total) {
     return `${task} ${amount(done, unit)}`;
   }
