@@ -264,14 +264,19 @@ Deno.test("plotMetrics charts the losses and each metric by epoch, side by side"
   assert.equal(fields(figure.data[0]).mode, "lines+markers"); // one epoch shows too
 });
 
-Deno.test("a series may be drawn as lines in a scatter plot, the others as markers", () => {
+Deno.test("a series may be drawn as (dashed) lines in a scatter plot, the others as markers", () => {
   const figure = scatterPlot([
     { name: "points", x: [0, 1], y: [1, 2] },
-    { name: "fit", x: [0, 1], y: [1.1, 1.9], mode: "lines" },
+    { name: "fit", x: [0, 1], y: [1.1, 1.9], mode: "lines", dash: "dash" },
   ]);
-  const [points, fit] = figure.data as { mode: string }[];
+  const [points, fit] = figure.data as {
+    mode: string;
+    line?: { dash: string };
+  }[];
   assert.equal(points.mode, "markers");
+  assert.equal(points.line, undefined);
   assert.equal(fit.mode, "lines");
+  assert.equal(fit.line?.dash, "dash");
 });
 
 Deno.test("weightMap's clip ends the scale at a quantile of the magnitudes", () => {
@@ -320,6 +325,20 @@ Deno.test("votesMap shows pixels, weights and their products, and adds the votes
   assert.throws(() => votesMap([1, 2], weights, 0), ShapeError);
 });
 
+Deno.test("votesMap's title adds up as shown, and votesRange gives two maps one colour scale", () => {
+  // Σ x·w = -6.226 and bias -0.738: shown as -6.23 and -0.74, score -6.97.
+  const image = Array.from({ length: 784 }, (_, i) => (i === 0 ? 1 : 0));
+  const weights = Array.from({ length: 784 }, (_, i) => (i === 0 ? -6.226 : 0));
+  const figure = votesMap(image, weights, -0.738, { votesRange: 0.4 });
+  assert.equal(
+    layoutOf(figure).title.text,
+    "Σ x·w = -6.23, bias -0.74, score -6.97 ≤ 0: a 7",
+  );
+  const [, w, votes] = figure.data.map(fields);
+  assert.deepEqual([votes.zmin, votes.zmax], [-0.4, 0.4]);
+  assert.deepEqual([w.zmin, w.zmax], [-6.226, 6.226]);
+});
+
 Deno.test("weightMaps draws each column of [784, n] weights on one shared scale, with one colour bar", () => {
   const values = Array.from(
     { length: 784 * 3 },
@@ -344,7 +363,7 @@ Deno.test("weightMaps draws each column of [784, n] weights on one shared scale,
   bad.dispose();
 });
 
-Deno.test("decisionLine draws w1·x + w2·y + b = 0 inside the square, and each slider step carries its own line", () => {
+Deno.test("decisionLine draws w₁·x₁ + w₂·x₂ + b = 0 inside the square, and each slider step carries its own line", () => {
   const points = { x: [1, -1, 1], y: [1, -1, -1], label: [1, 0, 0] };
   const vertical = { w1: 1, w2: 0, b: -0.5 }; // x = 0.5
   const diagonal = { w1: 1, w2: 1, b: 0 }; // y = -x
@@ -354,6 +373,7 @@ Deno.test("decisionLine draws w1·x + w2·y + b = 0 inside the square, and each 
     { range: [-2, 2], classes: ["3", "7"] },
   );
   const line = fields(figure.data[2]);
+  assert.equal(line.name, "w₁·x₁ + w₂·x₂ + b = 0");
   assert.deepEqual(line.x, [0.5, 0.5]);
   assert.deepEqual([...line.y].sort(), [-2, 2]);
   assert.deepEqual(fields(figure.data[0]).x, [1]);

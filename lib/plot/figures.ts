@@ -78,6 +78,8 @@ export interface Series {
   readonly y: ArrayLike<number>;
   /** Draw this series as lines or markers, whatever the chart's default. */
   readonly mode?: "lines" | "markers" | "lines+markers";
+  /** The line's pattern, so that a line on top of another still shows. */
+  readonly dash?: "solid" | "dash" | "dot" | "dashdot";
 }
 
 /**
@@ -128,6 +130,7 @@ function chart(
     name: s.name,
     x: s.x === undefined ? Array.from(s.y, (_, i) => i) : Array.from(s.x),
     y: Array.from(s.y),
+    ...(s.dash === undefined ? {} : { line: { dash: s.dash } }),
   }));
   return { data, layout: chartLayout(options) };
 }
@@ -655,7 +658,10 @@ function grid28(values: readonly number[], what: string): number[][] {
  * weights, and their product `x ⊙ w`, the "votes" of the pixels (blue for a
  * 3, red for a 7, white where the pixel has no ink or its weight is zero).
  * The title adds the votes up: their sum, the bias and the score
- * `Σ xᵢ·wᵢ + b`, and says which side of 0 it falls on.
+ * `Σ xᵢ·wᵢ + b`, and says which side of 0 it falls on. The score shown is
+ * the sum of the two rounded terms, so that the title adds up; the side is
+ * decided by the exact score. `votesRange` fixes the votes' colour scale to
+ * `±votesRange`, so that the maps of two images compare.
  *
  * @throws {ShapeError} if `image` or `weights` does not hold 784 values.
  *
@@ -664,14 +670,14 @@ function grid28(values: readonly number[], what: string): number[][] {
  * import { votesMap } from "./figures.ts";
  *
  * const weights = Array.from({ length: 784 }, (_, i) => (i % 28) / 28 - 0.5);
- * const figure = votesMap(new Array(784).fill(0), weights, 0.25);
+ * const figure = votesMap(new Array(784).fill(0), weights, 0.25, { votesRange: 1 });
  * ```
  */
 export function votesMap(
   image: Tensor | ArrayLike<number>,
   weights: Tensor | ArrayLike<number>,
   bias: number,
-  options: { readonly title?: string } = {},
+  options: { readonly title?: string; readonly votesRange?: number } = {},
 ): Figure {
   const x = numbersOf(image);
   const w = numbersOf(weights);
@@ -679,14 +685,21 @@ export function votesMap(
   const total = votes.reduce((a, b) => a + b, 0);
   const score = total + bias;
   const side = score > 0 ? "> 0: a 3" : "≤ 0: a 7";
-  const sum = `Σ x·w = ${total.toFixed(2)}, bias ${bias.toFixed(2)}, ` +
-    `score ${score.toFixed(2)} ${side}`;
-  const diverging = (z: number[][], title: string) =>
-    heatmap(z, { title, colorscale: DIVERGING, symmetric: true });
+  const [shownTotal, shownBias] = [total, bias].map((v) => +v.toFixed(2));
+  const sum = `Σ x·w = ${shownTotal.toFixed(2)}, bias ${
+    shownBias.toFixed(2)
+  }, score ${(shownTotal + shownBias).toFixed(2)} ${side}`;
+  const diverging = (z: number[][], title: string, range?: number) =>
+    heatmap(z, {
+      title,
+      colorscale: DIVERGING,
+      symmetric: true,
+      ...(range === undefined ? {} : { zmin: -range, zmax: range }),
+    });
   return subplots([
     heatmap(grid28(x, "votesMap's image"), { title: "pixels x" }),
     diverging(grid28(w, "votesMap's weights"), "weights w"),
-    diverging(grid28(votes, "votesMap"), "votes x ⊙ w"),
+    diverging(grid28(votes, "votesMap"), "votes x ⊙ w", options.votesRange),
   ], {
     columns: 3,
     title: options.title === undefined ? sum : `${options.title}: ${sum}`,
@@ -754,7 +767,7 @@ export function weightMaps(
   };
 }
 
-/** A line `w1·x + w2·y + b = 0`: its weights turn it, its bias shifts it. */
+/** A line `w₁·x₁ + w₂·x₂ + b = 0`: its weights turn it, its bias shifts it. */
 export interface LineState {
   /** The weight of the first input (the x axis). */
   readonly w1: number;
@@ -816,7 +829,7 @@ function lineInBox(
 }
 
 /**
- * Labelled points in the plane and the line `w1·x + w2·y + b = 0` that a
+ * Labelled points in the plane and the line `w₁·x₁ + w₂·x₂ + b = 0` that a
  * linear model with two inputs draws between them, with an arrow along
  * `w = (w1, w2)` pointing to the side it calls 1. Each slider steps through
  * precomputed states of the line (the weights turn it, the bias shifts it),
@@ -917,7 +930,7 @@ export function decisionLine(
     {
       type: "scatter",
       mode: "lines",
-      name: "w1·x + w2·y + b = 0",
+      name: "w₁·x₁ + w₂·x₂ + b = 0",
       x: start.x[0],
       y: start.y[0],
       line: { color: "#333333", width: 2 },
