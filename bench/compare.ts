@@ -355,12 +355,14 @@ function ablationSettings(): [string, FastPieces][] {
   const on: FastPieces = {
     routines: true,
     transposeFirst: true,
+    transposeWeights: true,
     identity: true,
     mnistLossGradient: true,
   };
   const off: FastPieces = {
     routines: false,
     transposeFirst: false,
+    transposeWeights: false,
     identity: false,
     mnistLossGradient: false,
   };

@@ -9,7 +9,7 @@ import {
   setFast,
 } from "../lib/fast/speed.ts";
 import { freeTapeOnThrow } from "../lib/fast/tape.ts";
-import { Linear, simpleNet } from "../lib/model.ts";
+import { Linear, relu, Sequential, simpleNet } from "../lib/model.ts";
 import { mnistLoss } from "../lib/loss.ts";
 import { ShapeError } from "../lib/errors.ts";
 import { Random } from "../lib/random.ts";
@@ -198,12 +198,14 @@ function matrix(rows: number, columns: number, zeros: number, seed: number) {
 const allOn: FastPieces = {
   routines: true,
   transposeFirst: true,
+  transposeWeights: true,
   identity: true,
   mnistLossGradient: true,
 };
 const allOff: FastPieces = {
   routines: false,
   transposeFirst: false,
+  transposeWeights: false,
   identity: false,
   mnistLossGradient: false,
 };
@@ -212,14 +214,18 @@ const settings: FastPieces[] = [
   allOff,
   { ...allOn, routines: false },
   { ...allOn, transposeFirst: false },
+  { ...allOn, transposeWeights: false },
   { ...allOn, identity: false },
   { ...allOn, mnistLossGradient: false },
 ];
 
-Deno.test("every setting of the speed pieces gives simpleNet and Linear the same loss and gradients", () => {
+Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {
   const x = matrix(64, 784, 0.81, 1);
   const y = matrix(64, 1, 0, 2);
-  for (const model of [simpleNet(), new Linear(784, 1)]) {
+  // The wide net: 40 hidden columns (more than the routines take) and 3
+  // outputs, whose inputs' gradient dy·bᵀ the piece transposeWeights takes.
+  const wide = new Sequential(new Linear(784, 40), relu, new Linear(40, 3));
+  for (const model of [simpleNet(), new Linear(784, 1), wide]) {
     const results = settings.map((pieces) => {
       setFast(pieces);
       const { value, grads } = tf.variableGrads(
@@ -242,6 +248,26 @@ Deno.test("every setting of the speed pieces gives simpleNet and Linear the same
   }
   tf.dispose([x, y]);
   assert.deepEqual(fastPieces(), allOn);
+});
+
+Deno.test("transposeWeights takes the inputs' gradient dy·bᵀ of a product with several columns, and only when on", () => {
+  const x = matrix(16, 20, 0, 8);
+  const net = new Sequential(new Linear(20, 40), relu, new Linear(40, 3));
+  const transposed = (on: boolean) => {
+    setFast({ transposeWeights: on });
+    const before = fastCounts().transposedWeights;
+    const { value, grads } = tf.variableGrads(
+      () => net.forward(x).square().mean() as tf.Scalar,
+      [...net.params],
+    );
+    tf.dispose([value, ...Object.values(grads)]);
+    return fastCounts().transposedWeights - before;
+  };
+  // One inputs' gradient: the second layer's (the first's input is x).
+  assert.equal(transposed(true), 1);
+  assert.equal(transposed(false), 0);
+  setFast(allOn);
+  tf.dispose([x, ...net.params]);
 });
 
 Deno.test("the replaced BatchMatMul still computes transposed and batched products", () => {
@@ -279,6 +305,7 @@ testIf(
         products: after.products - before.products,
         weightGradients: after.weightGradients - before.weightGradients,
         transposedFirst: after.transposedFirst - before.transposedFirst,
+        transposedWeights: after.transposedWeights - before.transposedWeights,
         sharedIdentities: after.sharedIdentities - before.sharedIdentities,
       };
     };
@@ -288,6 +315,8 @@ testIf(
     assert.equal(on.products, 2);
     assert.equal(on.weightGradients, 2);
     assert.equal(on.transposedFirst, 0);
+    // The second layer's inputs' gradient dy·bᵀ, b a single column: as is.
+    assert.equal(on.transposedWeights, 0);
     assert.ok(on.sharedIdentities >= 2);
     // Without the routines, the first layer's gradient (30 columns) is
     // transposed first; the second's (1 column) is TensorFlow.js's own.
@@ -296,7 +325,7 @@ testIf(
     assert.equal(noRoutines.weightGradients, 0);
     assert.equal(noRoutines.transposedFirst, 1);
     const off = work(allOff);
-    assert.deepEqual(Object.values(off), [0, 0, 0, 0]);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );
