@@ -105,6 +105,24 @@ interface Simd {
     scratch: number,
   ): void;
   unit_floats(bytes: number, out: number, n: number): void;
+  column_sums(x: number, out: number, n: number, m: number): void;
+  conv_filter_grad(
+    x: number,
+    dy: number,
+    dw: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    f: number,
+    kh: number,
+    kw: number,
+    stride: number,
+    top: number,
+    left: number,
+  ): void;
 }
 
 /** A batch's nonzero entries, listed in the backend's memory. */
@@ -335,6 +353,112 @@ export function weightGradient(
       m,
       scratch,
     ));
+  return out;
+}
+
+/**
+ * The sums of the columns of a float32 matrix `x` `[n, m]`, as a new tensor's
+ * data of shape `shape` (`m` values), in the memory of a WebAssembly
+ * `backend`: the gradient of a bias added to every row. The caller owns the
+ * result.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { columnSums } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+ *   const sums = columnSums(tf.backend(), x, [2]);
+ *   console.log(tf.backend().readSync(sums.dataId)); // [9, 12]
+ *   tf.backend().disposeData(sums.dataId);
+ *   x.dispose();
+ * }
+ * ```
+ */
+export function columnSums(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  shape: readonly number[],
+): tf.TensorInfo {
+  const { simd, backend: wasm } = instanceOf(backend);
+  const m = x.shape[x.shape.length - 1];
+  const n = x.shape.reduce((a, b) => a * b, 1) / m;
+  const out = wasm.makeOutput([...shape], "float32");
+  simd.column_sums(address(wasm, x), address(wasm, out), n, m);
+  return out;
+}
+
+/**
+ * Where a convolution's windows lie: `kernel × kernel` pixels (`kernelWidth`
+ * wide), `stride` apart, the first one starting `top` rows above and `left`
+ * columns left of the image.
+ */
+export interface ConvWindows {
+  /** The window's height. */
+  readonly kernel: number;
+  /** The window's width. */
+  readonly kernelWidth: number;
+  /** The distance between windows, across and down. */
+  readonly stride: number;
+  /** Rows of zeros above the image. */
+  readonly top: number;
+  /** Columns of zeros left of the image. */
+  readonly left: number;
+}
+
+/**
+ * The gradient of a convolution's filters `[kernel, kernelWidth, channels,
+ * filters]`, for float32 images `x` `[n, height, width, channels]` and the
+ * gradient `dy` `[n, outHeight, outWidth, filters]` of its output, both
+ * channels last, in the memory of a WebAssembly `backend`: what
+ * TensorFlow.js's kernel `Conv2DBackpropFilter` computes. Zero pixels are
+ * skipped. The caller owns the result.
+ *
+ * @example A 1×1 image, one 1×1 filter: the pixel times the output's gradient
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { convFilterGradient } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor4d([2], [1, 1, 1, 1]);
+ *   const dy = tf.tensor4d([3], [1, 1, 1, 1]);
+ *   const windows = { kernel: 1, kernelWidth: 1, stride: 1, top: 0, left: 0 };
+ *   const dw = convFilterGradient(tf.backend(), x, dy, windows);
+ *   console.log(tf.backend().readSync(dw.dataId)); // [6]
+ *   tf.backend().disposeData(dw.dataId);
+ *   tf.dispose([x, dy]);
+ * }
+ * ```
+ */
+export function convFilterGradient(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  windows: ConvWindows,
+): tf.TensorInfo {
+  const { simd, backend: wasm } = instanceOf(backend);
+  const [n, h, w, c] = x.shape;
+  const [, oh, ow, f] = dy.shape;
+  const { kernel, kernelWidth, stride, top, left } = windows;
+  const out = wasm.makeOutput([kernel, kernelWidth, c, f], "float32");
+  simd.conv_filter_grad(
+    address(wasm, x),
+    address(wasm, dy),
+    address(wasm, out),
+    n,
+    h,
+    w,
+    c,
+    oh,
+    ow,
+    f,
+    kernel,
+    kernelWidth,
+    stride,
+    top,
+    left,
+  );
   return out;
 }
 
