@@ -200,6 +200,8 @@ const allOn: FastPieces = {
   transposeFirst: true,
   transposeWeights: true,
   identity: true,
+  columnSums: true,
+  convFilterGradient: true,
   mnistLossGradient: true,
 };
 const allOff: FastPieces = {
@@ -207,6 +209,8 @@ const allOff: FastPieces = {
   transposeFirst: false,
   transposeWeights: false,
   identity: false,
+  columnSums: false,
+  convFilterGradient: false,
   mnistLossGradient: false,
 };
 const settings: FastPieces[] = [
@@ -216,6 +220,8 @@ const settings: FastPieces[] = [
   { ...allOn, transposeFirst: false },
   { ...allOn, transposeWeights: false },
   { ...allOn, identity: false },
+  { ...allOn, columnSums: false },
+  { ...allOn, convFilterGradient: false },
   { ...allOn, mnistLossGradient: false },
 ];
 
@@ -307,6 +313,9 @@ testIf(
         transposedFirst: after.transposedFirst - before.transposedFirst,
         transposedWeights: after.transposedWeights - before.transposedWeights,
         sharedIdentities: after.sharedIdentities - before.sharedIdentities,
+        columnSums: after.columnSums - before.columnSums,
+        convFilterGradients: after.convFilterGradients -
+          before.convFilterGradients,
       };
     };
     // Two layers: two products and two weights' gradients by the routines;
@@ -325,7 +334,10 @@ testIf(
     assert.equal(noRoutines.weightGradients, 0);
     assert.equal(noRoutines.transposedFirst, 1);
     const off = work(allOff);
-    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0]);
+    // The biases' gradients: sums over the batch, by the routine.
+    assert.equal(on.columnSums, 2);
+    assert.equal(on.convFilterGradients, 0);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );
@@ -354,3 +366,84 @@ Deno.test("the mnistLossGradient piece gives mnistLoss's value and gradient, and
   );
   tf.dispose([outputs, targets, wrong]);
 });
+
+/** Images `[n, size, size, channels]`, about 80% of the pixels zero, seeded. */
+function images(n: number, size: number, channels: number, seed: number) {
+  return matrix(n, size * size * channels, 0.8, seed)
+    .reshape([n, size, size, channels]) as tf.Tensor4D;
+}
+
+testIf(
+  "convFilterGradient: tf.conv2d's filters' gradient, as TensorFlow.js's own kernel computes it",
+  [onWasm],
+  () => {
+    // [size, channels, kernel, filters, stride, padding]: notebook 7's first
+    // layer, then filters not a multiple of 16 (and of 4), several channels,
+    // "valid" windows, stride 1.
+    const cases = [
+      [28, 1, 5, 16, 2, "same"],
+      [9, 2, 3, 5, 1, "same"],
+      [10, 3, 3, 20, 2, "valid"],
+      [7, 4, 2, 33, 2, "same"],
+    ] as const;
+    for (const [i, [size, c, k, f, stride, pad]] of cases.entries()) {
+      const x = images(3, size, c, 10 + i);
+      const filters = tf.randomNormal([k, k, c, f], 0, 1, "float32", 20 + i);
+      const out = tf.conv2d(x, filters as tf.Tensor4D, stride, pad);
+      const dy = tf.randomNormal(out.shape, 0, 1, "float32", 30 + i);
+      const gradient = (on: boolean) => {
+        setFast({ convFilterGradient: on });
+        const before = fastCounts().convFilterGradients;
+        const tensors = tf.memory().numTensors;
+        const dw = tf.grad((w: tf.Tensor) =>
+          tf.conv2d(x, w as tf.Tensor4D, stride, pad).mul(dy).sum()
+        )(filters);
+        assert.equal(tf.memory().numTensors, tensors + 1);
+        const values = dw.dataSync();
+        dw.dispose();
+        return { values, byRoutine: fastCounts().convFilterGradients - before };
+      };
+      const [on, off] = [gradient(true), gradient(false)];
+      setFast(allOn);
+      assert.equal(on.byRoutine, 1);
+      assert.equal(off.byRoutine, 0);
+      assert.equal(on.values.length, k * k * c * f);
+      assertClose(on.values, off.values, 1e-4);
+      tf.dispose([x, filters, out, dy]);
+    }
+  },
+);
+
+testIf(
+  "columnSums: sums over every axis but the last, as the backend's Sum; other sums untouched",
+  [onWasm],
+  () => {
+    const x = matrix(24, 6, 0, 40).reshape([2, 12, 6]);
+    const sums = (on: boolean) => {
+      setFast({ columnSums: on });
+      const before = fastCounts().columnSums;
+      const results = tf.tidy(() =>
+        [
+          x.sum([0, 1]),
+          x.sum([1, 0], true),
+          x.reshape([24, 6]).sum(0),
+          x.reshape([24, 6]).sum(-2),
+          x.sum(1), // not every leading axis: the backend's own Sum
+          x.sum(-1),
+        ].map((t) => ({ shape: t.shape, values: [...t.dataSync()] }))
+      );
+      return { results, byRoutine: fastCounts().columnSums - before };
+    };
+    const tensors = tf.memory().numTensors;
+    const [on, off] = [sums(true), sums(false)];
+    setFast(allOn);
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(on.byRoutine, 4);
+    assert.equal(off.byRoutine, 0);
+    for (const [i, result] of on.results.entries()) {
+      assert.deepEqual(result.shape, off.results[i].shape);
+      assertClose(result.values, off.results[i].values, 1e-5);
+    }
+    x.dispose();
+  },
+);

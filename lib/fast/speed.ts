@@ -41,6 +41,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { LessonError } from "../errors.ts";
 import {
   columnSums,
   convFilterGradient,
@@ -350,29 +351,39 @@ function onCpuBackend(
   const cpu = tf.engine().findBackend("cpu");
   const cpuKernel = tf.getKernel(kernelName, "cpu");
   if (cpu === null || cpuKernel === undefined) {
-    throw new Error(
+    throw new LessonError(
       `${kernelName} needs the cpu backend of @tensorflow/tfjs, to run ` +
         "without the piece convFilterGradient: turn it on with setFast.",
     );
   }
-  const inputs = Object.entries(args.inputs as Record<string, tf.TensorInfo>)
-    .map(([name, t]): [string, tf.TensorInfo] => [name, {
-      dataId: cpu.write(
-        wasm.readSync(t.dataId) as Float32Array,
-        t.shape,
-        t.dtype,
-      ),
-      shape: t.shape,
-      dtype: t.dtype,
-    }]);
-  const out = cpuKernel.kernelFunc({
-    inputs: Object.fromEntries(inputs),
-    backend: cpu,
-    attrs: args.attrs,
-  }) as tf.TensorInfo;
-  const values = cpu.readSync(out.dataId) as Float32Array;
-  for (const [, t] of inputs) cpu.disposeData(t.dataId);
-  cpu.disposeData(out.dataId);
+  // At its first write, the cpu backend would greet Node.js users with
+  // advice to install tfjs-node, which does not apply to Deno (backend.ts).
+  const isNode = tf.env().getBool("IS_NODE");
+  tf.env().set("IS_NODE", false);
+  let values: Float32Array;
+  let out: tf.TensorInfo;
+  try {
+    const inputs = Object.entries(args.inputs as Record<string, tf.TensorInfo>)
+      .map(([name, t]): [string, tf.TensorInfo] => [name, {
+        dataId: cpu.write(
+          wasm.readSync(t.dataId) as Float32Array,
+          t.shape,
+          t.dtype,
+        ),
+        shape: t.shape,
+        dtype: t.dtype,
+      }]);
+    out = cpuKernel.kernelFunc({
+      inputs: Object.fromEntries(inputs),
+      backend: cpu,
+      attrs: args.attrs,
+    }) as tf.TensorInfo;
+    values = cpu.readSync(out.dataId) as Float32Array;
+    for (const [, t] of inputs) cpu.disposeData(t.dataId);
+    cpu.disposeData(out.dataId);
+  } finally {
+    tf.env().set("IS_NODE", isNode);
+  }
   return {
     dataId: wasm.write(values, out.shape, out.dtype),
     shape: out.shape,
