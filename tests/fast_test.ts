@@ -324,8 +324,8 @@ testIf(
     assert.equal(on.products, 2);
     assert.equal(on.weightGradients, 2);
     assert.equal(on.transposedFirst, 0);
-    // The second layer's inputs' gradient dy·bᵀ, b a single column: as is.
-    assert.equal(on.transposedWeights, 0);
+    // The second layer's inputs' gradient dy·bᵀ, b a column of 30 rows.
+    assert.equal(on.transposedWeights, 1);
     assert.ok(on.sharedIdentities >= 2);
     // Without the routines, the first layer's gradient (30 columns) is
     // transposed first; the second's (1 column) is TensorFlow.js's own.
