@@ -202,6 +202,7 @@ const allOn: FastPieces = {
   identity: true,
   columnSums: true,
   convFilterGradient: true,
+  slices: true,
   mnistLossGradient: true,
 };
 const allOff: FastPieces = {
@@ -211,6 +212,7 @@ const allOff: FastPieces = {
   identity: false,
   columnSums: false,
   convFilterGradient: false,
+  slices: false,
   mnistLossGradient: false,
 };
 const settings: FastPieces[] = [
@@ -222,6 +224,7 @@ const settings: FastPieces[] = [
   { ...allOn, identity: false },
   { ...allOn, columnSums: false },
   { ...allOn, convFilterGradient: false },
+  { ...allOn, slices: false },
   { ...allOn, mnistLossGradient: false },
 ];
 
@@ -316,6 +319,7 @@ testIf(
         columnSums: after.columnSums - before.columnSums,
         convFilterGradients: after.convFilterGradients -
           before.convFilterGradients,
+        slices: after.slices - before.slices,
       };
     };
     // Two layers: two products and two weights' gradients by the routines;
@@ -337,7 +341,7 @@ testIf(
     // The biases' gradients: sums over the batch, by the routine.
     assert.equal(on.columnSums, 2);
     assert.equal(on.convFilterGradients, 0);
-    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );
@@ -445,5 +449,48 @@ testIf(
       assertClose(result.values, off.results[i].values, 1e-5);
     }
     x.dispose();
+  },
+);
+
+testIf(
+  "slices: a block as the backend's Slice copies it, the whole tensor shared; other slices untouched",
+  [onWasm],
+  () => {
+    const x = matrix(2 * 5 * 4, 3, 0, 50).reshape([2, 5, 4, 3]);
+    const cases: [number[], number[]][] = [
+      [[0, 0, 0, 0], [2, 4, 3, 3]], // a padding's gradient
+      [[1, 1, 2, 1], [1, 3, 2, 2]],
+      [[0, 0, 0, 0], [2, 5, 4, 3]], // the whole tensor
+      [[0, 0, 0, 0], [-1, -1, -1, -1]],
+    ];
+    const slices = (on: boolean) => {
+      setFast({ slices: on });
+      const before = fastCounts().slices;
+      const results = cases.map(([begin, size]) =>
+        tf.tidy(() => [...x.slice(begin, size).dataSync()])
+      );
+      const flat = tf.tidy(() => [
+        ...x.reshape([120]).slice([7], [20]).dataSync(),
+        ...x.reshape([2, 5, 4, 3, 1]).slice([0, 1, 0, 0, 0], [1, 2, 4, 3, 1])
+          .dataSync(), // rank 5: the backend's own
+      ]);
+      return { results, flat, byRoutine: fastCounts().slices - before };
+    };
+    const tensors = tf.memory().numTensors;
+    const [on, off] = [slices(true), slices(false)];
+    setFast(allOn);
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(on.byRoutine, cases.length + 1);
+    assert.equal(off.byRoutine, 0);
+    for (const [i, values] of on.results.entries()) {
+      assert.deepEqual(values, off.results[i]);
+    }
+    assert.deepEqual(on.flat, off.flat);
+    // The whole tensor, shared: it outlives the original.
+    const whole = x.slice([0, 0, 0, 0], x.shape);
+    const values = [...x.dataSync()];
+    x.dispose();
+    assert.deepEqual([...whole.dataSync()], values);
+    whole.dispose();
   },
 );

@@ -26,6 +26,7 @@ const exported = [
   "unit_floats",
   "column_sums",
   "conv_filter_grad",
+  "slice4",
 ];
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

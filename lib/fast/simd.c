@@ -344,3 +344,23 @@ void conv_filter_grad(const float *x, const float *dy, float *dw, int n, int h,
     }
   }
 }
+
+/* out = x[b0 .. b0+s0][b1 .. b1+s1][b2 .. b2+s2][b3 .. b3+s3] for x of
+ * shape [d0][d1][d2][d3]: a block of a tensor of rank 4 (or less, with
+ * leading sizes of 1), copied run by run of its last axis. */
+void slice4(const float *x, float *out, int d1, int d2, int d3, int b0,
+            int b1, int b2, int b3, int s0, int s1, int s2, int s3) {
+  for (int i = 0; i < s0; i++) {
+    for (int j = 0; j < s1; j++) {
+      for (int k = 0; k < s2; k++) {
+        const float *from = x + (((b0 + i) * d1 + b1 + j) * d2 + b2 + k) * d3 + b3;
+        int l = 0;
+        for (; l + 4 <= s3; l += 4) {
+          wasm_v128_store(out + l, wasm_v128_load(from + l));
+        }
+        for (; l < s3; l++) out[l] = from[l];
+        out += s3;
+      }
+    }
+  }
+}
