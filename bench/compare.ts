@@ -52,7 +52,7 @@ import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { Momentum, momentum, type OptFunc, SGD } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";
 import { leastSquares } from "../lib/regression.ts";
-import { type FastPieces, setFast } from "../lib/fast/speed.ts";
+import { type FastPieces, fastPieces, setFast } from "../lib/fast/speed.ts";
 
 /** Runs per stage, on each side. */
 const RUNS = {
@@ -452,20 +452,12 @@ function cpuSeconds(): number {
 
 /** The settings the ablation compares, by name. */
 function ablationSettings(): [string, FastPieces][] {
-  const on: FastPieces = {
-    routines: true,
-    transposeFirst: true,
-    transposeWeights: true,
-    identity: true,
-    mnistLossGradient: true,
-  };
-  const off: FastPieces = {
-    routines: false,
-    transposeFirst: false,
-    transposeWeights: false,
-    identity: false,
-    mnistLossGradient: false,
-  };
+  const names = Object.keys(fastPieces()) as (keyof FastPieces)[];
+  const all = (value: boolean) =>
+    Object.fromEntries(
+      names.map((name) => [name, value]),
+    ) as Record<keyof FastPieces, boolean>;
+  const [on, off] = [all(true), all(false)];
   return [
     ["everything on", on],
     ["everything off", off],
