@@ -5,28 +5,40 @@
  * Stages: decoding the 14,434 PNG files into tensors, without any cache
  * (the files themselves are in the operating system's page cache) and from
  * the caches each side keeps; the pixel-similarity baseline; 20 epochs of the
- * linear model; 40 epochs of `simpleNet`; a closed-form least-squares fit.
- * Each is run several times, the two sides taking turns run by run (so that
- * both meet the same load from other programs), and the medians are
- * reported, with the accuracy each side reached (the comparison is void when
- * they differ beyond seed noise: a warning says so) and peak memory. The linear stage runs once more
- * on the pure-JavaScript `cpu` backend, and PyTorch runs the two training
+ * linear model; 40 epochs of `simpleNet`; notebook 7's conv net as the
+ * notebook trains it (momentum 0.9, log loss, learning rate 0.1, 10 epochs,
+ * batches of 256); a closed-form least-squares fit. Each is run several
+ * times, the two sides taking turns run by run (each run starting with the
+ * side that went second in the run before, so that both meet the same load
+ * from other programs), after an untimed warm-up fit for the training
+ * stages. Each side reports wall-clock and CPU seconds (summed over its
+ * threads); each ratio ours / PyTorch is the median of the runs' ratios (run
+ * k of one side against run k of the other), printed with their range
+ * (min–max). Also printed: the accuracy each side reached (the comparison is
+ * void when they differ beyond seed noise: a warning says so), peak memory,
+ * each side's compute threads (PyTorch's as torch and threadpoolctl report
+ * them) and the load average. The linear stage runs once more on the
+ * pure-JavaScript `cpu` backend, and PyTorch runs the first two training
  * stages once more with `torch.utils.data.DataLoader`, which batches item by
- * item as the lesson's DataLoader does.
+ * item as the lesson's DataLoader does. `--cpu N` pins both sides to CPU N
+ * (`taskset`).
  *
  * Needs `/usr/bin/python3` with Debian's `python3-torch`, `python3-numpy`,
  * `python3-pil` and `libopenblas0-pthread` (`python3-threadpoolctl` to
  * report the BLAS kernel). Prints a table, then, as its last line, the
- * results as one JSON object. Run from the project folder, with
- * `MNIST_SAMPLE_URL` pointing at a local copy of the archive when offline.
+ * results as one JSON object (per stage: medians, ratios and their range;
+ * and `threads`). Run from the project folder, with `MNIST_SAMPLE_URL`
+ * pointing at a local copy of the archive when offline.
  *
- * `deno task bench --ablate` times instead the two training stages with every
- * speed piece of `lib/fast/speed.ts` on, every piece off, and each piece off
- * in turn, in the same run: within each stage the settings take turns, each run
- * starting with another one (so that all meet the same load), `--runs N`
- * times each (default 5). It prints two tables of medians, with the fastest
- * and slowest run: seconds on the CPU (which other programs' load disturbs
- * less) and wall-clock seconds; then the results as one JSON object.
+ * `deno task bench --ablate` times instead the training stages (the conv net
+ * for one epoch) with every speed piece of `lib/fast/speed.ts` on, every
+ * piece off, and each piece off in turn, in the same run: within each stage
+ * the settings take turns, each run starting with another one (so that all
+ * meet the same load), `--runs N` times each (default 5); `--stages
+ * linear_20,simple_net_40,conv_net_1` picks stages. It prints two tables of
+ * medians, with the fastest and slowest run: seconds on the CPU (which other
+ * programs' load disturbs less) and wall-clock seconds; then the results as
+ * one JSON object.
  *
  * It runs with all permissions, as the Jupyter kernel does: under a
  * permission set, Deno checks each file path it opens, which adds about

@@ -5,7 +5,7 @@
  * `x.matMul(w).add(b)`, and these replacements make the same arithmetic
  * faster underneath.
  *
- * Exactly three registrations change, each tested in `tests/fast_test.ts`:
+ * Exactly these registrations change, each tested in `tests/fast_test.ts`:
  *
  * 1. The `BatchMatMul` kernel of the `wasm` backend is replaced by one that
  *    computes a product of two float32 matrices `[n, k]·[k, m]`, without
@@ -21,12 +21,22 @@
  *    and otherwise does what TensorFlow.js's own gradient does.
  * 3. The `Identity` kernel of the `wasm` backend shares the tensor's memory
  *    instead of copying it (piece `identity`), as the `cpu` backend's does.
+ * 4. The `Sum` kernel of the `wasm` backend adds float32 tensors over every
+ *    axis but the last (a bias's gradient) with a routine (piece
+ *    `columnSums`), and hands every other sum to the backend's own kernel.
+ * 5. The `Slice` kernel of the `wasm` backend shares a float32 tensor's
+ *    memory when the slice is the whole tensor, and copies a block of a
+ *    tensor of rank 1 to 4 with a routine (piece `slices`); other slices go
+ *    to the backend's own kernel.
  *
- * A kernel named `LessonWeightGradient` is added for the `wasm` backend. With
- * every piece off ({@linkcode setFast}), each replacement calls the kernel or
- * gradient it replaced, so TensorFlow.js computes exactly as without this
- * module. A fourth piece, `mnistLossGradient`, changes nothing in
- * TensorFlow.js: `mnist_loss.ts` reads it.
+ * Added for the `wasm` backend, which has neither: the kernel
+ * `LessonWeightGradient`, and `Conv2DBackpropFilter` (the gradient of
+ * `tf.conv2d`'s filters), computed by a routine (piece `convFilterGradient`)
+ * or, with the piece off, by the `cpu` backend's kernel with the tensors
+ * copied there and back. With every piece off ({@linkcode setFast}), each
+ * replacement calls the kernel or gradient it replaced, so TensorFlow.js
+ * computes exactly as without this module. The piece `mnistLossGradient`
+ * changes nothing in TensorFlow.js: `mnist_loss.ts` reads it.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
