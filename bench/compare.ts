@@ -479,11 +479,17 @@ function ablationSettings(): [string, FastPieces][] {
   ];
 }
 
-/** The ablation's stages: the training stages, the conv net for 1 epoch. */
-const ABLATION_STAGES: Record<string, [Stage, number]> = {
-  linear_20: ["linear_20", 20],
-  simple_net_40: ["simple_net_40", 40],
-  conv_net_1: ["conv_net_10", 1],
+/**
+ * The ablation's stages: the training stages, the conv net for 1 epoch; and
+ * the pieces each keeps on in every setting. Without `convFilterGradient`,
+ * the conv net's filters' gradient runs on the `cpu` backend, minutes per
+ * epoch: its "everything off" keeps that piece on, and it has no row of its
+ * own there.
+ */
+const ABLATION_STAGES: Record<string, [Stage, number, (keyof FastPieces)[]]> = {
+  linear_20: ["linear_20", 20, []],
+  simple_net_40: ["simple_net_40", 40, []],
+  conv_net_1: ["conv_net_10", 1, ["convFilterGradient"]],
 };
 
 async function ablate(runs: number, names: readonly string[]): Promise<void> {
@@ -506,14 +512,16 @@ async function ablate(runs: number, names: readonly string[]): Promise<void> {
   const cpuTimes: Record<string, Record<string, number[]>> = {};
   const accuracies: Record<string, Record<string, number[]>> = {};
   for (let run = 0; run < runs; run++) {
-    for (const [stage, training, epochs] of stages) {
+    for (const [stage, training, epochs, kept] of stages) {
       // Each run starts with another setting, so that none always runs
       // first (or last) while the load of other programs changes.
       const order = settings.map((_, i) =>
         settings[(i + run) % settings.length]
       );
       for (const [name, pieces] of order) {
+        if (kept.some((piece) => name === `${piece} off`)) continue;
         setFast(pieces);
+        setFast(Object.fromEntries(kept.map((piece) => [piece, true])));
         const cpuBefore = cpuSeconds();
         const { seconds, accuracy } = await ours.run(training, run, epochs);
         const cpu = cpuSeconds() - cpuBefore;
@@ -547,6 +555,7 @@ async function ablate(runs: number, names: readonly string[]): Promise<void> {
         ...stages.flatMap(([stage]) => {
           const t = seconds[stage][name];
           const base = median(seconds[stage][settings[0][0]]);
+          if (t === undefined) return ["-", "-", "-"];
           return [
             median(t).toFixed(3),
             `${Math.min(...t).toFixed(3)}–${Math.max(...t).toFixed(3)}`,
@@ -571,7 +580,10 @@ async function ablate(runs: number, names: readonly string[]): Promise<void> {
       "stage the settings take turns, each run starting with another one; " +
       "seeds 42, 43, ... alike for every setting. Seconds on the CPU (this " +
       "process's main thread, from /proc/self/schedstat) depend less on " +
-      "other programs' load than wall-clock seconds. Accuracies (median): " +
+      "other programs' load than wall-clock seconds. conv_net_1 keeps " +
+      "convFilterGradient on in every setting (without it the filters' " +
+      "gradient runs on the cpu backend, minutes per epoch). " +
+      "Accuracies (median): " +
       JSON.stringify(
         Object.fromEntries(
           Object.entries(accuracies).map(([stage, bySetting]) => [
