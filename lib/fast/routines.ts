@@ -155,8 +155,12 @@ interface Nonzeros {
 interface Instance {
   readonly backend: WasmBackend;
   readonly simd: Simd;
-  /** The last batch listed: the product lists it, its gradient reuses it. */
-  nonzeros: Nonzeros | null;
+  /**
+   * The last batches listed, oldest first: a product lists its batch, its
+   * gradient reuses the list. A net with several layers by the routines (the
+   * conv net: two) runs all its products before the first gradient.
+   */
+  readonly nonzeros: Nonzeros[];
   /** Zeros, the bias of a product without one: their address and count. */
   zeros: { readonly at: number; readonly count: number };
 }
@@ -176,7 +180,7 @@ function instanceOf(backend: tf.KernelBackend): Instance {
     instance = {
       backend: wasm,
       simd: exports as unknown as Simd,
-      nonzeros: null,
+      nonzeros: [],
       zeros: { at: 0, count: 0 },
     };
     instances.set(wasm, instance);
@@ -217,6 +221,9 @@ function address(backend: WasmBackend, tensor: tf.TensorInfo): number {
   return backend.dataIdMap.get(tensor.dataId).memoryOffset;
 }
 
+/** How many batches' lists are kept. */
+const LISTS_KEPT = 4;
+
 /*
  * The nonzero entries of a batch `x`, listed once for the product and
  * reused by the weights' gradient, which reads the same batch when the
@@ -226,9 +233,11 @@ function address(backend: WasmBackend, tensor: tf.TensorInfo): number {
  */
 function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
   const { backend, simd } = instance;
-  if (instance.nonzeros?.dataId === x.dataId) return instance.nonzeros;
-  if (instance.nonzeros !== null) backend.wasm._free(instance.nonzeros.block);
-  instance.nonzeros = null;
+  const kept = instance.nonzeros.find((lists) => lists.dataId === x.dataId);
+  if (kept !== undefined) return kept;
+  if (instance.nonzeros.length === LISTS_KEPT) {
+    backend.wasm._free(instance.nonzeros.shift()!.block);
+  }
   const [n, k] = x.shape;
   const count = simd.count_nonzeros(address(backend, x), n, k);
   // One spare entry in each list: list_nonzeros writes each entry before
@@ -249,7 +258,7 @@ function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
     lists.where,
     lists.value,
   );
-  instance.nonzeros = lists;
+  instance.nonzeros.push(lists);
   return lists;
 }
 
