@@ -5,28 +5,40 @@
  * Stages: decoding the 14,434 PNG files into tensors, without any cache
  * (the files themselves are in the operating system's page cache) and from
  * the caches each side keeps; the pixel-similarity baseline; 20 epochs of the
- * linear model; 40 epochs of `simpleNet`; a closed-form least-squares fit.
- * Each is run several times, the two sides taking turns run by run (so that
- * both meet the same load from other programs), and the medians are
- * reported, with the accuracy each side reached (the comparison is void when
- * they differ beyond seed noise: a warning says so) and peak memory. The linear stage runs once more
- * on the pure-JavaScript `cpu` backend, and PyTorch runs the two training
+ * linear model; 40 epochs of `simpleNet`; notebook 7's conv net as the
+ * notebook trains it (momentum 0.9, log loss, learning rate 0.1, 10 epochs,
+ * batches of 256); a closed-form least-squares fit. Each is run several
+ * times, the two sides taking turns run by run (each run starting with the
+ * side that went second in the run before, so that both meet the same load
+ * from other programs), after an untimed warm-up fit for the training
+ * stages. Each side reports wall-clock and CPU seconds (summed over its
+ * threads); each ratio ours / PyTorch is the median of the runs' ratios (run
+ * k of one side against run k of the other), printed with their range
+ * (min–max). Also printed: the accuracy each side reached (the comparison is
+ * void when they differ beyond seed noise: a warning says so), peak memory,
+ * each side's compute threads (PyTorch's as torch and threadpoolctl report
+ * them) and the load average. The linear stage runs once more on the
+ * pure-JavaScript `cpu` backend, and PyTorch runs the first two training
  * stages once more with `torch.utils.data.DataLoader`, which batches item by
- * item as the lesson's DataLoader does.
+ * item as the lesson's DataLoader does. `--cpu N` pins both sides to CPU N
+ * (`taskset`).
  *
  * Needs `/usr/bin/python3` with Debian's `python3-torch`, `python3-numpy`,
  * `python3-pil` and `libopenblas0-pthread` (`python3-threadpoolctl` to
  * report the BLAS kernel). Prints a table, then, as its last line, the
- * results as one JSON object. Run from the project folder, with
- * `MNIST_SAMPLE_URL` pointing at a local copy of the archive when offline.
+ * results as one JSON object (per stage: medians, ratios and their range;
+ * and `threads`). Run from the project folder, with `MNIST_SAMPLE_URL`
+ * pointing at a local copy of the archive when offline.
  *
- * `deno task bench --ablate` times instead the two training stages with every
- * speed piece of `lib/fast/speed.ts` on, every piece off, and each piece off
- * in turn, in the same run: within each stage the settings take turns, each run
- * starting with another one (so that all meet the same load), `--runs N`
- * times each (default 5). It prints two tables of medians, with the fastest
- * and slowest run: seconds on the CPU (which other programs' load disturbs
- * less) and wall-clock seconds; then the results as one JSON object.
+ * `deno task bench --ablate` times instead the training stages (the conv net
+ * for one epoch) with every speed piece of `lib/fast/speed.ts` on, every
+ * piece off, and each piece off in turn, in the same run: within each stage
+ * the settings take turns, each run starting with another one (so that all
+ * meet the same load), `--runs N` times each (default 5); `--stages
+ * linear_20,simple_net_40,conv_net_1` picks stages. It prints two tables of
+ * medians, with the fastest and slowest run: seconds on the CPU (which other
+ * programs' load disturbs less) and wall-clock seconds; then the results as
+ * one JSON object.
  *
  * It runs with all permissions, as the Jupyter kernel does: under a
  * permission set, Deno checks each file path it opens, which adds about
@@ -40,13 +52,19 @@ import type { Tensor, Tensor2D } from "../lib/fast/backend.ts";
 import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
 import { untarData, URLs } from "../lib/load/download.ts";
 import { Learner } from "../lib/learner.ts";
-import { batchAccuracy, type LossFunc, mnistLoss } from "../lib/loss.ts";
+import {
+  batchAccuracy,
+  logLoss,
+  type LossFunc,
+  mnistLoss,
+} from "../lib/loss.ts";
+import { convNet } from "../lib/conv.ts";
 import { loadMnistSample, type MnistSample } from "../lib/load/mnist.ts";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
-import { SGD } from "../lib/optim.ts";
+import { Momentum, momentum, type OptFunc, SGD } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";
 import { leastSquares } from "../lib/regression.ts";
-import { type FastPieces, setFast } from "../lib/fast/speed.ts";
+import { type FastPieces, fastPieces, setFast } from "../lib/fast/speed.ts";
 
 /** Runs per stage, on each side. */
 const RUNS = {
@@ -55,6 +73,7 @@ const RUNS = {
   baseline: 5,
   linear_20: 5,
   simple_net_40: 3,
+  conv_net_10: 3,
   least_squares: 3,
 } as const;
 type Stage = keyof typeof RUNS;
@@ -67,6 +86,7 @@ const TOLERANCE: Record<Stage, number> = {
   baseline: 0, // no randomness: the digits must match exactly
   linear_20: 0.006, // different seeds and random streams: a few images
   simple_net_40: 0.006,
+  conv_net_10: 0.006,
   least_squares: 0.0005, // the same arithmetic in float64
 };
 
@@ -75,9 +95,55 @@ const FOLDERS = ["train/3", "train/7", "valid/3", "valid/7"];
 
 /** One run of a stage, on either side. */
 interface Run {
+  /** Wall-clock seconds. */
   readonly seconds: number;
+  /** Seconds on a CPU, summed over the process's threads. */
+  readonly cpuSeconds: number;
   readonly accuracy: number | null;
 }
+
+/** The training stages: a fresh model fitted with the lesson's Learner. */
+const TRAININGS = {
+  linear_20: {
+    model: () => new Linear(784, 1),
+    epochs: 20,
+    warmUp: 20,
+    lr: 1,
+    lossFunc: mnistLoss,
+    optFunc: SGD,
+  },
+  simple_net_40: {
+    model: simpleNet,
+    epochs: 40,
+    warmUp: 10,
+    lr: 0.1,
+    lossFunc: mnistLoss,
+    optFunc: SGD,
+  },
+  // Notebook 7's conv net, as it trains it.
+  conv_net_10: {
+    model: convNet,
+    epochs: 10,
+    warmUp: 1,
+    lr: 0.1,
+    lossFunc: logLoss,
+    optFunc: momentum(0.9),
+  },
+} as const satisfies Partial<Record<Stage, Training>>;
+
+/** How a training stage fits. */
+interface Training {
+  readonly model: () => Module;
+  readonly epochs: number;
+  /** Epochs of the untimed fit that warms each side up. */
+  readonly warmUp: number;
+  readonly lr: number;
+  readonly lossFunc: LossFunc;
+  readonly optFunc: OptFunc;
+}
+
+const isTraining = (stage: Stage): stage is keyof typeof TRAININGS =>
+  stage in TRAININGS;
 
 const log = (message: string) => console.error(message);
 const median = (values: readonly number[]) => {
@@ -94,12 +160,36 @@ const sampleRss = () => {
   peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
 };
 
-async function timed<T>(fn: () => T | Promise<T>): Promise<[number, T]> {
+/**
+ * Seconds this process has run on a CPU, summed over its threads (Linux:
+ * `/proc/self/task/<id>/schedstat`, nanoseconds). Unlike wall-clock time it
+ * leaves out the time spent waiting for a CPU while other programs run.
+ */
+function processCpuSeconds(): number {
+  let nanoseconds = 0;
+  for (const task of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const text = Deno.readTextFileSync(
+        `/proc/self/task/${task.name}/schedstat`,
+      );
+      nanoseconds += Number(text.split(" ")[0]);
+    } catch {
+      // The thread ended since the listing.
+    }
+  }
+  return nanoseconds / 1e9;
+}
+
+async function timed<T>(
+  fn: () => T | Promise<T>,
+): Promise<[number, number, T]> {
+  const cpuStart = processCpuSeconds();
   const start = performance.now();
   const value = await fn();
   const seconds = (performance.now() - start) / 1000;
+  const cpuSeconds = processCpuSeconds() - cpuStart;
   sampleRss();
-  return [seconds, value];
+  return [seconds, cpuSeconds, value];
 }
 
 // ---- Our side: one run of each stage ----------------------------------------
@@ -124,7 +214,12 @@ class Ours {
     this.path = path;
   }
 
-  async run(stage: Stage, run: number): Promise<Run> {
+  /** One run of `stage`; a training stage runs `epochs` epochs when given. */
+  async run(stage: Stage, run: number, epochs?: number): Promise<Run> {
+    if (isTraining(stage)) {
+      const t: Training = TRAININGS[stage];
+      return await this.fit(t.model, epochs ?? t.epochs, t.lr, run, t);
+    }
     switch (stage) {
       case "decode_cold":
         for (const folder of FOLDERS) {
@@ -136,10 +231,6 @@ class Ours {
         return await this.#load();
       case "baseline":
         return await this.#baseline();
-      case "linear_20":
-        return await this.fit(() => new Linear(784, 1), 20, 1, run);
-      case "simple_net_40":
-        return await this.fit(simpleNet, 40, 0.1, run);
       case "least_squares":
         return await this.#leastSquares();
     }
@@ -156,9 +247,11 @@ class Ours {
 
   async #load(): Promise<Run> {
     this.free();
-    const [seconds, data] = await timed(() => loadMnistSample(this.path));
+    const [seconds, cpuSeconds, data] = await timed(() =>
+      loadMnistSample(this.path)
+    );
     this.data = data;
-    return { seconds, accuracy: null };
+    return { seconds, cpuSeconds, accuracy: null };
   }
 
   async #baseline(): Promise<Run> {
@@ -179,7 +272,7 @@ class Ours {
     const [threes, sevens, valid3, valid7] = this.#stacks;
     const mnistDistance = (a: Tensor, b: Tensor) =>
       a.sub(b).abs().mean([-1, -2]);
-    const [seconds, [a3, a7]] = await timed(() =>
+    const [seconds, cpuSeconds, [a3, a7]] = await timed(() =>
       tf.tidy(() => {
         const mean3 = threes.mean(0);
         const mean7 = sevens.mean(0);
@@ -195,7 +288,7 @@ class Ours {
       "7": round(a7, 4),
       mean: round((a3 + a7) / 2, 4),
     };
-    return { seconds, accuracy: this.baselineAccuracy.mean };
+    return { seconds, cpuSeconds, accuracy: this.baselineAccuracy.mean };
   }
 
   /** One fit of a fresh model with the lesson's Learner, seeded by the run. */
@@ -204,7 +297,10 @@ class Ours {
     epochs: number,
     lr: number,
     run: number,
-    lossFunc: LossFunc = mnistLoss,
+    { lossFunc, optFunc }: Pick<Training, "lossFunc" | "optFunc"> = {
+      lossFunc: mnistLoss,
+      optFunc: SGD,
+    },
   ): Promise<Run> {
     const { train, valid } = this.data!;
     this.#datasets ??= {
@@ -220,22 +316,24 @@ class Ours {
       valid: new DataLoader(this.#datasets.valid, { batchSize: 256 }),
     };
     const model = makeModel();
-    const learn = new Learner(dls, model, SGD, lossFunc, {
+    const learn = new Learner(dls, model, optFunc, lossFunc, {
       accuracy: batchAccuracy,
     });
-    const [seconds, records] = await timed(() =>
+    const [seconds, cpuSeconds, records] = await timed(() =>
       learn.fit(epochs, lr, { onEpoch: sampleRss })
     );
+    if (learn.opt instanceof Momentum) learn.opt.dispose();
     tf.dispose([...model.params]);
     return {
       seconds,
+      cpuSeconds,
       accuracy: round(records[records.length - 1].metrics.accuracy, 4),
     };
   }
 
   async #leastSquares(): Promise<Run> {
     const { train, valid } = this.data!;
-    const [seconds, w] = await timed(() => {
+    const [seconds, cpuSeconds, w] = await timed(() => {
       const x = withBias(train.x);
       const coefficients = leastSquares(x, train.y);
       x.dispose();
@@ -246,7 +344,7 @@ class Ours {
         .toFloat().mean().dataSync()[0]
     );
     w.dispose();
-    return { seconds, accuracy: round(accuracy, 4) };
+    return { seconds, cpuSeconds, accuracy: round(accuracy, 4) };
   }
 }
 
@@ -263,6 +361,11 @@ interface ReferenceInfo {
 interface ReferenceRun extends Run {
   readonly details: BaselineAccuracy | null;
   readonly peak_rss_mb: number;
+}
+
+/** A line of bench/reference.py's answer. */
+interface ReferenceAnswer extends Omit<ReferenceRun, "cpuSeconds"> {
+  readonly cpu_seconds: number;
 }
 
 async function* lines(stream: ReadableStream<Uint8Array>) {
@@ -283,10 +386,13 @@ class PyTorch {
   /** The latest run's answer, with the peak memory so far. */
   last: ReferenceRun | null = null;
 
-  constructor(path: string) {
+  /** Starts bench/reference.py, pinned to CPU `cpu` when given. */
+  constructor(path: string, cpu: number | null) {
+    const command = cpu === null ? PYTHON : "taskset";
+    const pinning = cpu === null ? [] : ["-c", String(cpu), PYTHON];
     try {
-      this.#child = new Deno.Command(PYTHON, {
-        args: ["bench/reference.py", path],
+      this.#child = new Deno.Command(command, {
+        args: [...pinning, "bench/reference.py", path],
         // One thread for every library that might start more (the script
         // also sets these before it imports numpy and torch).
         env: {
@@ -325,10 +431,16 @@ class PyTorch {
     return this.#answer();
   }
 
-  async run(stage: string, run: number): Promise<ReferenceRun> {
-    const request = JSON.stringify({ stage, run }) + "\n";
+  /** One run of `stage`; a training stage runs `epochs` epochs when given. */
+  async run(
+    stage: string,
+    run: number,
+    epochs?: number,
+  ): Promise<ReferenceRun> {
+    const request = JSON.stringify({ stage, run, epochs }) + "\n";
     await this.#writer.write(new TextEncoder().encode(request));
-    this.last = await this.#answer<ReferenceRun>();
+    const { cpu_seconds, ...answer } = await this.#answer<ReferenceAnswer>();
+    this.last = { ...answer, cpuSeconds: cpu_seconds };
     return this.last;
   }
 
@@ -352,18 +464,12 @@ function cpuSeconds(): number {
 
 /** The settings the ablation compares, by name. */
 function ablationSettings(): [string, FastPieces][] {
-  const on: FastPieces = {
-    routines: true,
-    transposeFirst: true,
-    identity: true,
-    mnistLossGradient: true,
-  };
-  const off: FastPieces = {
-    routines: false,
-    transposeFirst: false,
-    identity: false,
-    mnistLossGradient: false,
-  };
+  const names = Object.keys(fastPieces()) as (keyof FastPieces)[];
+  const all = (value: boolean) =>
+    Object.fromEntries(
+      names.map((name) => [name, value]),
+    ) as Record<keyof FastPieces, boolean>;
+  const [on, off] = [all(true), all(false)];
   return [
     ["everything on", on],
     ["everything off", off],
@@ -373,36 +479,51 @@ function ablationSettings(): [string, FastPieces][] {
   ];
 }
 
-async function ablate(runs: number): Promise<void> {
+/**
+ * The ablation's stages: the training stages, the conv net for 1 epoch; and
+ * the pieces each keeps on in every setting. Without `convFilterGradient`,
+ * the conv net's filters' gradient runs on the `cpu` backend, minutes per
+ * epoch: its "everything off" keeps that piece on, and it has no row of its
+ * own there.
+ */
+const ABLATION_STAGES: Record<string, [Stage, number, (keyof FastPieces)[]]> = {
+  linear_20: ["linear_20", 20, []],
+  simple_net_40: ["simple_net_40", 40, []],
+  conv_net_1: ["conv_net_10", 1, ["convFilterGradient"]],
+};
+
+async function ablate(runs: number, names: readonly string[]): Promise<void> {
   log(
     `== ablation: Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}`,
   );
   const ours = new Ours(await untarData(URLs.MNIST_SAMPLE));
   await ours.run("decode_cached", 0);
   const settings = ablationSettings();
-  const stages = [
-    ["linear_20", () => new Linear(784, 1), 20, 1],
-    ["simple_net_40", simpleNet, 40, 0.1],
-  ] as const;
+  const stages = names.map((name) => {
+    if (!(name in ABLATION_STAGES)) {
+      throw new Error(
+        `--stages takes names among ${Object.keys(ABLATION_STAGES)}; ` +
+          `got ${name}.`,
+      );
+    }
+    return [name, ...ABLATION_STAGES[name]] as const;
+  });
   const times: Record<string, Record<string, number[]>> = {};
   const cpuTimes: Record<string, Record<string, number[]>> = {};
   const accuracies: Record<string, Record<string, number[]>> = {};
   for (let run = 0; run < runs; run++) {
-    for (const [stage, makeModel, epochs, lr] of stages) {
+    for (const [stage, training, epochs, kept] of stages) {
       // Each run starts with another setting, so that none always runs
       // first (or last) while the load of other programs changes.
       const order = settings.map((_, i) =>
         settings[(i + run) % settings.length]
       );
       for (const [name, pieces] of order) {
+        if (kept.some((piece) => name === `${piece} off`)) continue;
         setFast(pieces);
+        setFast(Object.fromEntries(kept.map((piece) => [piece, true])));
         const cpuBefore = cpuSeconds();
-        const { seconds, accuracy } = await ours.fit(
-          makeModel,
-          epochs,
-          lr,
-          run,
-        );
+        const { seconds, accuracy } = await ours.run(training, run, epochs);
         const cpu = cpuSeconds() - cpuBefore;
         ((times[stage] ??= {})[name] ??= []).push(seconds);
         ((cpuTimes[stage] ??= {})[name] ??= []).push(cpu);
@@ -434,6 +555,7 @@ async function ablate(runs: number): Promise<void> {
         ...stages.flatMap(([stage]) => {
           const t = seconds[stage][name];
           const base = median(seconds[stage][settings[0][0]]);
+          if (t === undefined) return ["-", "-", "-"];
           return [
             median(t).toFixed(3),
             `${Math.min(...t).toFixed(3)}–${Math.max(...t).toFixed(3)}`,
@@ -458,7 +580,10 @@ async function ablate(runs: number): Promise<void> {
       "stage the settings take turns, each run starting with another one; " +
       "seeds 42, 43, ... alike for every setting. Seconds on the CPU (this " +
       "process's main thread, from /proc/self/schedstat) depend less on " +
-      "other programs' load than wall-clock seconds. Accuracies (median): " +
+      "other programs' load than wall-clock seconds. conv_net_1 keeps " +
+      "convFilterGradient on in every setting (without it the filters' " +
+      "gradient runs on the cpu backend, minutes per epoch). " +
+      "Accuracies (median): " +
       JSON.stringify(
         Object.fromEntries(
           Object.entries(accuracies).map(([stage, bySetting]) => [
@@ -475,23 +600,45 @@ async function ablate(runs: number): Promise<void> {
   console.log(JSON.stringify({ runs, times, cpuTimes, accuracies }));
 }
 
+/** The value after `--name` on the command line, or `fallback`. */
+function option(name: string, fallback: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at >= 0 && at + 1 < Deno.args.length ? Deno.args[at + 1] : fallback;
+}
+
 if (Deno.args.includes("--ablate")) {
-  const at = Deno.args.indexOf("--runs");
-  const runs = at >= 0 ? Number(Deno.args[at + 1]) : 5;
+  const runs = Number(option("runs", "5"));
   if (!Number.isInteger(runs) || runs < 1) {
     throw new Error(`--runs needs a whole number of at least 1; got ${runs}.`);
   }
-  await ablate(runs);
+  const stages = option("stages", Object.keys(ABLATION_STAGES).join(","));
+  await ablate(runs, stages.split(","));
   Deno.exit(0);
 }
 
 // ---- Running both sides, run by run --------------------------------------
 
 log(`== Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}`);
+/** The load averages over 1, 5 and 15 minutes (Linux). */
+const loadAverage = () =>
+  Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+const loadBefore = loadAverage();
+// `--cpu N` pins both sides to CPU N (each then runs alone on it, the
+// other side waiting for its turn); by default the system places them.
+const pinnedCpu = option("cpu", "") === "" ? null : Number(option("cpu", ""));
+if (pinnedCpu !== null) {
+  const pinned = await new Deno.Command("taskset", {
+    args: ["-a", "-cp", String(pinnedCpu), String(Deno.pid)],
+    stdout: "null",
+  }).output();
+  if (!pinned.success) {
+    throw new Error(`taskset could not pin to CPU ${pinnedCpu}.`);
+  }
+}
 const path = await untarData(URLs.MNIST_SAMPLE);
 const sampler = setInterval(sampleRss, 5);
 const ours = new Ours(path);
-const pytorch = new PyTorch(path);
+const pytorch = new PyTorch(path, pinnedCpu);
 const info = await pytorch.info();
 
 const results: Record<string, { ours: Run[]; pytorch: ReferenceRun[] }> = {};
@@ -501,16 +648,32 @@ for (const stage of STAGES) {
     ours: [] as Run[],
     pytorch: [] as ReferenceRun[],
   };
-  // Runs alternate between the two sides, so that both meet the same load.
+  if (isTraining(stage)) {
+    // An untimed fit on each side first (compiling, first allocations):
+    // the first runs of our linear stage, with one epoch of warm-up only,
+    // took 0.77, 0.55, 0.46, 0.41 and 0.40 s.
+    const { warmUp } = TRAININGS[stage];
+    await ours.run(stage, 0, warmUp);
+    await pytorch.run(stage, 0, warmUp);
+  }
+  // Runs alternate between the two sides, so that both meet the same load;
+  // each run starts with the side that went second in the run before.
   for (let run = 0; run < RUNS[stage]; run++) {
-    both.ours.push(await ours.run(stage, run));
-    both.pytorch.push(await pytorch.run(stage, run));
+    if (run % 2 === 0) {
+      both.ours.push(await ours.run(stage, run));
+      both.pytorch.push(await pytorch.run(stage, run));
+    } else {
+      both.pytorch.push(await pytorch.run(stage, run));
+      both.ours.push(await ours.run(stage, run));
+    }
+    const [a, b] = [both.ours[run], both.pytorch[run]];
+    log(
+      `  run ${run} ${stage}: ours ${a.seconds.toFixed(4)} s ` +
+        `(CPU ${a.cpuSeconds.toFixed(4)}), PyTorch ${b.seconds.toFixed(4)} s ` +
+        `(CPU ${b.cpuSeconds.toFixed(4)})`,
+    );
   }
   peaks[stage] = { ours: peakRss, pytorch: pytorch.last!.peak_rss_mb };
-  log(
-    `  ${stage}: ours ${median(both.ours.map((r) => r.seconds)).toFixed(4)}` +
-      ` s, PyTorch ${median(both.pytorch.map((r) => r.seconds)).toFixed(4)} s`,
-  );
 }
 const pytorchBaseline = results.baseline.pytorch.at(-1)!.details;
 
@@ -534,7 +697,44 @@ await pytorch.close();
 
 // ---- The report ------------------------------------------------------------
 
-const summary: Record<string, Record<string, number | null>> = {};
+/** A ratio ours / PyTorch: the median of the runs' ratios, and their range. */
+interface Ratio {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Run k of each side against each other (they ran back to back). */
+function ratios(
+  mine: readonly Run[],
+  theirs: readonly Run[],
+  seconds: (run: Run) => number,
+): Ratio {
+  const each = mine.map((run, k) => seconds(run) / seconds(theirs[k]));
+  return {
+    median: round(median(each), 3),
+    min: round(Math.min(...each), 3),
+    max: round(Math.max(...each), 3),
+  };
+}
+
+interface StageSummary {
+  readonly runs: number;
+  readonly ours_s: number;
+  readonly pytorch_s: number;
+  readonly ratio: number;
+  readonly ratio_min: number;
+  readonly ratio_max: number;
+  readonly ours_cpu_s: number;
+  readonly pytorch_cpu_s: number;
+  readonly cpu_ratio: number;
+  readonly cpu_ratio_min: number;
+  readonly cpu_ratio_max: number;
+  readonly ours_accuracy: number | null;
+  readonly pytorch_accuracy: number | null;
+}
+
+const summary: Record<string, StageSummary> = {};
 const warnings: string[] = [];
 const medianAccuracy = (runs: readonly Run[]) =>
   runs[0].accuracy === null
@@ -542,13 +742,21 @@ const medianAccuracy = (runs: readonly Run[]) =>
     : round(median(runs.map((r) => r.accuracy!)), 4);
 for (const stage of STAGES) {
   const { ours: mine, pytorch: theirs } = results[stage];
-  const oursS = median(mine.map((r) => r.seconds));
-  const pytorchS = median(theirs.map((r) => r.seconds));
+  const wall = ratios(mine, theirs, (r) => r.seconds);
+  const cpu = ratios(mine, theirs, (r) => r.cpuSeconds);
   const [a, b] = [medianAccuracy(mine), medianAccuracy(theirs)];
   summary[stage] = {
-    ours_s: round(oursS, 4),
-    pytorch_s: round(pytorchS, 4),
-    ratio: round(oursS / pytorchS, 3),
+    runs: RUNS[stage],
+    ours_s: round(median(mine.map((r) => r.seconds)), 4),
+    pytorch_s: round(median(theirs.map((r) => r.seconds)), 4),
+    ratio: wall.median,
+    ratio_min: wall.min,
+    ratio_max: wall.max,
+    ours_cpu_s: round(median(mine.map((r) => r.cpuSeconds)), 4),
+    pytorch_cpu_s: round(median(theirs.map((r) => r.cpuSeconds)), 4),
+    cpu_ratio: cpu.median,
+    cpu_ratio_min: cpu.min,
+    cpu_ratio_max: cpu.max,
     ours_accuracy: a,
     pytorch_accuracy: b,
   };
@@ -570,26 +778,34 @@ for (const digit of ["3", "7", "mean"] as const) {
 }
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+const spread = (median: number, min: number, max: number) =>
+  `${median.toFixed(2)}× (${min.toFixed(2)}–${max.toFixed(2)})`;
 const rows: string[][] = [[
   "stage",
   "runs",
   "ours s",
   "PyTorch s",
-  "ours/PyTorch",
+  "ours/PyTorch (min–max)",
+  "ours CPU s",
+  "PyTorch CPU s",
+  "CPU ratio (min–max)",
   "ours acc",
   "PyTorch acc",
-  "ours peak MB",
-  "PyTorch peak MB",
+  "ours MB",
+  "PyTorch MB",
 ]];
 for (const stage of STAGES) {
   const s = summary[stage];
   const accuracy = (a: number | null) => a === null ? "-" : a.toFixed(4);
   rows.push([
     stage,
-    String(RUNS[stage]),
-    s.ours_s!.toFixed(3),
-    s.pytorch_s!.toFixed(3),
-    `${s.ratio!.toFixed(2)}×`,
+    String(s.runs),
+    s.ours_s.toFixed(3),
+    s.pytorch_s.toFixed(3),
+    spread(s.ratio, s.ratio_min, s.ratio_max),
+    s.ours_cpu_s.toFixed(3),
+    s.pytorch_cpu_s.toFixed(3),
+    spread(s.cpu_ratio, s.cpu_ratio_min, s.cpu_ratio_max),
     accuracy(s.ours_accuracy),
     accuracy(s.pytorch_accuracy),
     mb(peaks[stage].ours),
@@ -608,10 +824,25 @@ const versus = (label: string, a: Run, b: Run) =>
       `${(a.seconds / b.seconds).toFixed(2)}×`,
   );
 
+/** The compute threads of each side. */
+const blasThreads = Array.isArray(info.blas)
+  ? Object.fromEntries(
+    (info.blas as { internal_api: string; num_threads: number }[]).map((
+      pool,
+    ) => [pool.internal_api, pool.num_threads]),
+  )
+  : null;
+const threads = {
+  ours: 1,
+  pytorch: info.threads,
+  pytorch_pools: blasThreads,
+  pinned_cpu: pinnedCpu,
+};
+
 console.log("");
 console.log(
   `ours: Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}, ` +
-    `${backend} backend (single-threaded, SIMD)`,
+    `${backend} backend (SIMD)`,
 );
 console.log(
   "TensorFlow.js backends registered in Deno: " +
@@ -620,8 +851,17 @@ console.log(
     "@tensorflow/tfjs-backend-webgpu, which the project does not use)",
 );
 console.log(
-  `PyTorch ${info.torch}, numpy ${info.numpy}, ${info.threads} thread, ` +
-    `BLAS ${JSON.stringify(info.blas)}`,
+  `PyTorch ${info.torch}, numpy ${info.numpy}, BLAS ${
+    JSON.stringify(info.blas)
+  }`,
+);
+console.log(
+  `compute threads: ours 1 (TensorFlow.js's wasm backend has no threads in ` +
+    `Deno), PyTorch ${info.threads} (torch.get_num_threads()), thread ` +
+    `pools ${JSON.stringify(blasThreads)} (threadpoolctl); ` +
+    (pinnedCpu === null
+      ? "not pinned (--cpu N pins both sides to CPU N)"
+      : `both pinned to CPU ${pinnedCpu}`),
 );
 console.log(
   "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE: " +
@@ -630,13 +870,19 @@ console.log(
       : `unset for PyTorch (were ${JSON.stringify(info.unset)})`),
 );
 console.log(
-  "Medians over the runs; the two sides take turns, run by run, and are " +
-    "seeded alike (42, 43, ...). A fit is timed whole: training, then " +
-    "validation loss and accuracy after each epoch. decode_cold deletes " +
-    "our .pixels-cache files (and writes them again); the PNG files stay in " +
-    "the page cache. PyTorch's cache is a torch.save'd file of the uint8 " +
-    "stacks.",
+  "Medians over the runs; the two sides take turns, run by run (each run " +
+    "starting with the side that went second before), and are seeded alike " +
+    "(42, 43, ...); a training stage starts with an untimed fit on each " +
+    "side (20, 10 and 1 epochs). Each ratio is the median of the runs' ratios (run k against run " +
+    "k), with their range. CPU seconds are summed over each process's " +
+    "threads; unlike wall-clock seconds they leave out the time spent " +
+    "waiting while other programs use the CPU. A fit is timed whole: " +
+    "training, then validation loss and accuracy after each epoch. " +
+    "decode_cold deletes our .pixels-cache files (and writes them again); " +
+    "the PNG files stay in the page cache. PyTorch's cache is a torch.save'd " +
+    "file of the uint8 stacks.",
 );
+console.log(`load average before and after: ${loadBefore} / ${loadAverage()}`);
 console.log("");
 for (const line of table) console.log(line);
 console.log("");
@@ -667,7 +913,7 @@ console.log(
 );
 console.log(
   `  decode_cached (ours) vs decode_cold (PyTorch, PIL): ${
-    (summary.decode_cached.ours_s! / summary.decode_cold.pytorch_s!)
+    (summary.decode_cached.ours_s / summary.decode_cold.pytorch_s)
       .toFixed(3)
   }×`,
 );
@@ -680,4 +926,4 @@ console.log(
     `${JSON.stringify(pytorchBaseline)}; the lesson: 0.9168, 0.9854, 0.9511`,
 );
 for (const warning of warnings) console.log(warning);
-console.log(JSON.stringify(summary));
+console.log(JSON.stringify({ ...summary, threads }));

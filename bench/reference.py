@@ -9,6 +9,10 @@ PyTorch user would write them, on one thread:
   baseline       mean 3 and mean 7, L1 distance by broadcasting, accuracy
   linear_20      nn.Linear(784, 1), mnist_loss, plain SGD at lr 1, 20 epochs
   simple_net_40  784 -> 30 -> ReLU -> 1, lr 0.1, 40 epochs
+  conv_net_10    notebook 7's convNet: 5x5 conv of 16 filters, stride 2,
+                 TensorFlow's "same" padding, then 2x2 convs of 32 and 64
+                 filters side by side, ReLUs, linear 1024 -> 1; log loss
+                 (BCE with logits), SGD with momentum 0.9, lr 0.1, 10 epochs
   least_squares  closed-form fit of the linear model on 0/1 labels (normal
                  equations with a bias column, float64, Cholesky)
 
@@ -18,7 +22,9 @@ and, when asked for, the two training stages with torch.utils.data.DataLoader
 Usage: /usr/bin/python3 bench/reference.py DATA_FOLDER, then one request
 per line on stdin, such as {"stage": "linear_20", "run": 0}: it prints a line
 describing itself (versions, BLAS), then one JSON line per request with the
-seconds of that run, the accuracy reached and the peak memory so far.
+seconds of that run (wall clock and CPU), the accuracy reached and the
+peak memory so far. A request may carry "epochs" to run a shorter fit (the
+bench's untimed warm-up).
 """
 
 import os
@@ -107,7 +113,7 @@ def baseline(train, valid):
     images = lambda x, y, label: x[y[:, 0] == label].view(-1, 28, 28)  # noqa
     threes, sevens = images(train_x, train_y, 1), images(train_x, train_y, 0)
     valid3, valid7 = images(valid_x, valid_y, 1), images(valid_x, valid_y, 0)
-    start = time.perf_counter()
+    start = clock()
     mean3, mean7 = threes.mean(0), sevens.mean(0)
 
     def is_3(x):
@@ -115,7 +121,7 @@ def baseline(train, valid):
 
     accuracy3 = is_3(valid3).float().mean().item()
     accuracy7 = (1 - is_3(valid7).float()).mean().item()
-    seconds = time.perf_counter() - start
+    seconds = since(start)
     return seconds, {"3": round(accuracy3, 4), "7": round(accuracy7, 4),
                      "mean": round((accuracy3 + accuracy7) / 2, 4)}
 
@@ -146,6 +152,11 @@ def mnist_loss(predictions, targets):
     return torch.where(targets == 1, 1 - predictions, predictions).mean()
 
 
+def log_loss(predictions, targets):
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        predictions, targets)
+
+
 def batch_accuracy(predictions, targets):
     return ((predictions.sigmoid() > 0.5) == (targets > 0.5)).float().mean()
 
@@ -172,18 +183,23 @@ def torch_loader(x, y, batch_size, shuffle):
         shuffle=shuffle)
 
 
-def fit(model, train, valid, epochs, lr, loader=TensorLoader):
+def momentum(params, lr):
+    return torch.optim.SGD(params, lr, momentum=0.9)
+
+
+def fit(model, train, valid, epochs, lr, loader=TensorLoader,
+        loss_func=mnist_loss, opt_func=BasicOptim):
     """The lesson's Learner.fit: per epoch, train on shuffled batches (the
     loss of each read back, as a Learner records it), then the validation
     loss and accuracy. Returns the last accuracy."""
-    opt = BasicOptim(model.parameters(), lr)
+    opt = opt_func(model.parameters(), lr)
     dl_train = loader(*train, 256, shuffle=True)
     dl_valid = loader(*valid, 256, shuffle=False)
     accuracy = 0.0
     for _ in range(epochs):
         total = 0.0
         for xb, yb in dl_train:
-            loss = mnist_loss(model(xb), yb)
+            loss = loss_func(model(xb), yb)
             loss.backward()
             opt.step()
             opt.zero_grad()
@@ -193,7 +209,7 @@ def fit(model, train, valid, epochs, lr, loader=TensorLoader):
             for xb, yb in dl_valid:
                 predictions = model(xb)
                 sums += len(xb) * torch.stack(
-                    [mnist_loss(predictions, yb),
+                    [loss_func(predictions, yb),
                      batch_accuracy(predictions, yb)])
             accuracy = (sums[1] / len(valid[0])).item()
     return round(accuracy, 4)
@@ -208,6 +224,20 @@ def simple_net():
         torch.nn.Linear(28 * 28, 30), torch.nn.ReLU(), torch.nn.Linear(30, 1))
 
 
+def conv_net():
+    """lib/conv.ts's convNet: 28x28 -> 14x14x16 -> 7x7x32 -> 4x4x64 -> 1,
+    11,777 parameters. The paddings are TensorFlow's: "same" for the 5x5
+    windows 2 apart (1 row and column before, 2 after), and zeros after the
+    last row and column for the 2x2 windows over 7x7."""
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 28, 28)),
+        nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(1, 16, 5, stride=2), nn.ReLU(),
+        nn.Conv2d(16, 32, 2, stride=2), nn.ReLU(),
+        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(32, 64, 2, stride=2), nn.ReLU(),
+        nn.Flatten(), nn.Linear(4 * 4 * 64, 1))
+
+
 # ---- Stage 5: least squares, closed form -------------------------------
 
 def least_squares(train, valid, ridge=1e-6):
@@ -217,14 +247,14 @@ def least_squares(train, valid, ridge=1e-6):
     zeros for this rank-deficient X with Debian's LAPACK; gelsd works, in
     0.34 s, and reaches 0.9858 in float32.)"""
     (train_x, train_y), (valid_x, valid_y) = train, valid
-    start = time.perf_counter()
+    start = clock()
     x = torch.cat([train_x, torch.ones(len(train_x), 1)], 1).double()
     gram = x.T @ x
     gram.diagonal().add_(ridge)
     coefficients = torch.cholesky_solve(x.T @ train_y.double(),
                                         torch.linalg.cholesky(gram)).float()
     weights, bias = coefficients[:-1], coefficients[-1]
-    seconds = time.perf_counter() - start
+    seconds = since(start)
     predictions = valid_x @ weights + bias
     accuracy = ((predictions > 0.5) == (valid_y > 0.5)).float().mean().item()
     return seconds, round(accuracy, 4)
@@ -256,8 +286,9 @@ class Reference:
                         for f in FOLDERS], self.cache)
         return self.cache
 
-    def run(self, stage, run):
-        """One run of a stage: (seconds, accuracy, details)."""
+    def run(self, stage, run, epochs=None):
+        """One run of a stage: ((wall-clock, CPU seconds), accuracy,
+        details); a training stage runs `epochs` epochs when given."""
         if stage == "decode_cold":
             seconds, self.data = timed(lambda: decode_cold(self.path))
             return seconds, None, None
@@ -272,26 +303,41 @@ class Reference:
         if stage == "least_squares":
             seconds, accuracy = least_squares(train, valid)
             return seconds, accuracy, None
-        make, epochs, lr, loader = TRAININGS[stage]
+        make, stage_epochs, lr, loader, loss_func, opt_func = TRAININGS[stage]
         torch.manual_seed(42 + run)
         model = make()
         seconds, accuracy = timed(
-            lambda: fit(model, train, valid, epochs, lr, loader))
+            lambda: fit(model, train, valid, epochs or stage_epochs, lr,
+                        loader, loss_func, opt_func))
         return seconds, accuracy, None
 
 
+LESSON = (mnist_loss, BasicOptim)
 TRAININGS = {
-    "linear_20": (linear_model, 20, 1.0, TensorLoader),
-    "simple_net_40": (simple_net, 40, 0.1, TensorLoader),
-    "linear_20_torch_dataloader": (linear_model, 20, 1.0, torch_loader),
-    "simple_net_40_torch_dataloader": (simple_net, 40, 0.1, torch_loader),
+    "linear_20": (linear_model, 20, 1.0, TensorLoader, *LESSON),
+    "simple_net_40": (simple_net, 40, 0.1, TensorLoader, *LESSON),
+    "conv_net_10": (conv_net, 10, 0.1, TensorLoader, log_loss, momentum),
+    "linear_20_torch_dataloader": (linear_model, 20, 1.0, torch_loader,
+                                   *LESSON),
+    "simple_net_40_torch_dataloader": (simple_net, 40, 0.1, torch_loader,
+                                       *LESSON),
 }
 
 
+def clock():
+    """Wall-clock and CPU seconds (all threads of this process)."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(start):
+    """(wall-clock seconds, CPU seconds) since `start`, a clock()."""
+    return tuple(now - then for now, then in zip(clock(), start))
+
+
 def timed(fn):
-    start = time.perf_counter()
+    start = clock()
     value = fn()
-    return time.perf_counter() - start, value
+    return since(start), value
 
 
 def main():
@@ -306,10 +352,12 @@ def main():
     try:
         for line in sys.stdin:
             request = json.loads(line)
-            seconds, accuracy, details = reference.run(
-                request["stage"], request.get("run", 0))
+            (seconds, cpu), accuracy, details = reference.run(
+                request["stage"], request.get("run", 0),
+                request.get("epochs"))
             print(json.dumps({
-                "seconds": seconds, "accuracy": accuracy, "details": details,
+                "seconds": seconds, "cpu_seconds": cpu, "accuracy": accuracy,
+                "details": details,
                 "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
     finally:
         reference.close()

@@ -2,16 +2,17 @@
  * A small convolutional net that trains on the WebAssembly backend.
  *
  * A convolution is a regression applied to every small patch of an image:
- * the same `k·k·channels` weights and bias slide over it. TensorFlow.js's
- * WASM backend cannot train `tf.conv2d` (it has no `Conv2DBackpropFilter`
- * kernel), so {@linkcode Conv2d} says it the regression way: cut the images
- * into patches, then multiply every patch by the weights and add the bias, in
- * one matrix product. When windows do not overlap (the stride is the
- * kernel, as in a "patchify" layer), cutting them is a reshape and a
- * transpose, fast on WASM in both directions. Overlapping windows are cut by
- * a fixed convolution, fast forward but 10 times slower to send gradients
- * back through: fine on the images, which need none, so {@linkcode convNet}
- * overlaps its first layer's windows only.
+ * the same `k·k·channels` weights and bias slide over it. When windows do
+ * not overlap (the stride is the kernel, as in a "patchify" layer),
+ * {@linkcode Conv2d} says it the regression way: cut the images into
+ * patches (a reshape and a transpose, fast on WASM in both directions), then
+ * multiply every patch by the weights and add the bias, in one matrix
+ * product. Overlapping windows are `tf.conv2d` itself, with "same" padding.
+ * Its gradient back to the input (`Conv2DBackpropInput`) is 10 times slower
+ * on WASM than the patches' way: fine on the images, which need none, so
+ * {@linkcode convNet} overlaps its first layer's windows only. (TensorFlow.js's
+ * WASM backend has no kernel for the filters' gradient,
+ * `Conv2DBackpropFilter`; `lib/fast` adds one.)
  *
  * Layers read and return flattened batches `[n, height·width·channels]`, so
  * they chain in a {@linkcode Sequential} with {@linkcode relu} and
@@ -131,27 +132,15 @@ export class Conv2d implements Module {
   }
 
   /**
-   * The blocks of a batch of images `[n, height, width, channels]`, one per
-   * row `[n·outHeight·outWidth, kernel·kernel·channels]`, each ordered (row,
-   * column, channel) like the weights.
+   * The blocks of a batch of images `[n, height, width, channels]`, side by
+   * side, one per row `[n·outHeight·outWidth, kernel·kernel·channels]`, each
+   * ordered (row, column, channel) like the weights.
    */
   #patches(images: tf.Tensor4D): Tensor2D {
     const k = this.kernel;
     const { height, width, channels } = this.input;
     const { height: oh, width: ow } = this.output;
     const n = images.shape[0];
-    if (this.stride !== k) {
-      // Overlapping windows: a fixed convolution whose filter j copies value
-      // j of the window. Fast, but its gradient (Conv2DBackpropInput) is
-      // slow on WASM: use it where the input needs none, on the images.
-      const copy = tf.oneHot(
-        tf.range(0, k * k * channels, 1, "int32"),
-        k * k * channels,
-      )
-        .toFloat().reshape([k, k, channels, k * k * channels]) as tf.Tensor4D;
-      return tf.conv2d(images, copy, this.stride, "same")
-        .reshape([n * oh * ow, k * k * channels]);
-    }
     const padded = images.pad([
       [0, 0],
       [0, oh * k - height],
@@ -179,6 +168,14 @@ export class Conv2d implements Module {
     const { height: oh, width: ow, channels: filters } = this.output;
     return tf.tidy(() => {
       const images = x.reshape([-1, height, width, channels]) as tf.Tensor4D;
+      if (this.stride !== this.kernel) {
+        // Overlapping windows: the convolution itself, its filters being the
+        // columns of the weights.
+        const k = this.kernel;
+        const filters4d = this.weight.reshape([k, k, channels, filters]);
+        return tf.conv2d(images, filters4d as tf.Tensor4D, this.stride, "same")
+          .add(this.bias).reshape([-1, oh * ow * filters]) as Tensor2D;
+      }
       return this.#patches(images).matMul(this.weight).add(this.bias)
         .reshape([-1, oh * ow * filters]) as Tensor2D;
     });

@@ -5,6 +5,7 @@ import { ShapeError } from "../lib/errors.ts";
 import { countParams } from "../lib/model.ts";
 import { calcGrad, gradOf, zeroGrad } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";
+import { fastPieces, setFast } from "../lib/fast/speed.ts";
 import { assertClose } from "./_assert.ts";
 
 Deno.test("a Conv2d computes what tf.conv2d computes with the same filters, stride = kernel", () => {
@@ -129,4 +130,33 @@ Deno.test("training a convNet leaves no tensor behind", () => {
   net.forward(x).dispose();
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, y, ...net.params]);
+});
+
+Deno.test("convNet's loss and gradients are the same with every speed piece on and off", () => {
+  setSeed(12);
+  const net = convNet();
+  const random = tf.randomUniform([6, 784], 0, 1, "float32", 5);
+  const x = tf.tidy(() => random.mul(random.greater(0.8))) as tf.Tensor2D;
+  const y = tf.tensor2d([1, 0, 1, 1, 0, 0], [6, 1]);
+  const gradients = (on: boolean) => {
+    const pieces = fastPieces();
+    setFast(
+      Object.fromEntries(Object.keys(pieces).map((name) => [name, on])),
+    );
+    const tensors = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(
+      () => net.forward(x).sub(y).square().mean() as tf.Scalar,
+      [...net.params],
+    );
+    const out = [value, ...net.params.map((p) => grads[p.name])]
+      .map((t) => t.dataSync());
+    tf.dispose([value, ...Object.values(grads)]);
+    assert.equal(tf.memory().numTensors, tensors);
+    setFast(pieces);
+    return out;
+  };
+  const [on, off] = [gradients(true), gradients(false)];
+  assert.equal(on.length, 1 + net.params.length);
+  for (const [i, values] of on.entries()) assertClose(values, off[i], 1e-4);
+  tf.dispose([random, x, y, ...net.params]);
 });

@@ -9,7 +9,7 @@ import {
   setFast,
 } from "../lib/fast/speed.ts";
 import { freeTapeOnThrow } from "../lib/fast/tape.ts";
-import { Linear, simpleNet } from "../lib/model.ts";
+import { Linear, relu, Sequential, simpleNet } from "../lib/model.ts";
 import { mnistLoss } from "../lib/loss.ts";
 import { ShapeError } from "../lib/errors.ts";
 import { Random } from "../lib/random.ts";
@@ -198,13 +198,21 @@ function matrix(rows: number, columns: number, zeros: number, seed: number) {
 const allOn: FastPieces = {
   routines: true,
   transposeFirst: true,
+  transposeWeights: true,
   identity: true,
+  columnSums: true,
+  convFilterGradient: true,
+  slices: true,
   mnistLossGradient: true,
 };
 const allOff: FastPieces = {
   routines: false,
   transposeFirst: false,
+  transposeWeights: false,
   identity: false,
+  columnSums: false,
+  convFilterGradient: false,
+  slices: false,
   mnistLossGradient: false,
 };
 const settings: FastPieces[] = [
@@ -212,14 +220,21 @@ const settings: FastPieces[] = [
   allOff,
   { ...allOn, routines: false },
   { ...allOn, transposeFirst: false },
+  { ...allOn, transposeWeights: false },
   { ...allOn, identity: false },
+  { ...allOn, columnSums: false },
+  { ...allOn, convFilterGradient: false },
+  { ...allOn, slices: false },
   { ...allOn, mnistLossGradient: false },
 ];
 
-Deno.test("every setting of the speed pieces gives simpleNet and Linear the same loss and gradients", () => {
+Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {
   const x = matrix(64, 784, 0.81, 1);
   const y = matrix(64, 1, 0, 2);
-  for (const model of [simpleNet(), new Linear(784, 1)]) {
+  // The wide net: 40 hidden columns (more than the routines take) and 3
+  // outputs, whose inputs' gradient dy·bᵀ the piece transposeWeights takes.
+  const wide = new Sequential(new Linear(784, 40), relu, new Linear(40, 3));
+  for (const model of [simpleNet(), new Linear(784, 1), wide]) {
     const results = settings.map((pieces) => {
       setFast(pieces);
       const { value, grads } = tf.variableGrads(
@@ -242,6 +257,26 @@ Deno.test("every setting of the speed pieces gives simpleNet and Linear the same
   }
   tf.dispose([x, y]);
   assert.deepEqual(fastPieces(), allOn);
+});
+
+Deno.test("transposeWeights takes the inputs' gradient dy·bᵀ of a product with several columns, and only when on", () => {
+  const x = matrix(16, 20, 0, 8);
+  const net = new Sequential(new Linear(20, 40), relu, new Linear(40, 3));
+  const transposed = (on: boolean) => {
+    setFast({ transposeWeights: on });
+    const before = fastCounts().transposedWeights;
+    const { value, grads } = tf.variableGrads(
+      () => net.forward(x).square().mean() as tf.Scalar,
+      [...net.params],
+    );
+    tf.dispose([value, ...Object.values(grads)]);
+    return fastCounts().transposedWeights - before;
+  };
+  // One inputs' gradient: the second layer's (the first's input is x).
+  assert.equal(transposed(true), 1);
+  assert.equal(transposed(false), 0);
+  setFast(allOn);
+  tf.dispose([x, ...net.params]);
 });
 
 Deno.test("the replaced BatchMatMul still computes transposed and batched products", () => {
@@ -279,7 +314,12 @@ testIf(
         products: after.products - before.products,
         weightGradients: after.weightGradients - before.weightGradients,
         transposedFirst: after.transposedFirst - before.transposedFirst,
+        transposedWeights: after.transposedWeights - before.transposedWeights,
         sharedIdentities: after.sharedIdentities - before.sharedIdentities,
+        columnSums: after.columnSums - before.columnSums,
+        convFilterGradients: after.convFilterGradients -
+          before.convFilterGradients,
+        slices: after.slices - before.slices,
       };
     };
     // Two layers: two products and two weights' gradients by the routines;
@@ -288,6 +328,8 @@ testIf(
     assert.equal(on.products, 2);
     assert.equal(on.weightGradients, 2);
     assert.equal(on.transposedFirst, 0);
+    // The second layer's inputs' gradient dy·bᵀ, b a column of 30 rows.
+    assert.equal(on.transposedWeights, 1);
     assert.ok(on.sharedIdentities >= 2);
     // Without the routines, the first layer's gradient (30 columns) is
     // transposed first; the second's (1 column) is TensorFlow.js's own.
@@ -296,7 +338,10 @@ testIf(
     assert.equal(noRoutines.weightGradients, 0);
     assert.equal(noRoutines.transposedFirst, 1);
     const off = work(allOff);
-    assert.deepEqual(Object.values(off), [0, 0, 0, 0]);
+    // The biases' gradients: sums over the batch, by the routine.
+    assert.equal(on.columnSums, 2);
+    assert.equal(on.convFilterGradients, 0);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );
@@ -325,3 +370,127 @@ Deno.test("the mnistLossGradient piece gives mnistLoss's value and gradient, and
   );
   tf.dispose([outputs, targets, wrong]);
 });
+
+/** Images `[n, size, size, channels]`, about 80% of the pixels zero, seeded. */
+function images(n: number, size: number, channels: number, seed: number) {
+  return matrix(n, size * size * channels, 0.8, seed)
+    .reshape([n, size, size, channels]) as tf.Tensor4D;
+}
+
+testIf(
+  "convFilterGradient: tf.conv2d's filters' gradient, as TensorFlow.js's own kernel computes it",
+  [onWasm],
+  () => {
+    // [size, channels, kernel, filters, stride, padding]: notebook 7's first
+    // layer, then filters not a multiple of 16 (and of 4), several channels,
+    // "valid" windows, stride 1.
+    const cases = [
+      [28, 1, 5, 16, 2, "same"],
+      [9, 2, 3, 5, 1, "same"],
+      [10, 3, 3, 20, 2, "valid"],
+      [7, 4, 2, 33, 2, "same"],
+    ] as const;
+    for (const [i, [size, c, k, f, stride, pad]] of cases.entries()) {
+      const x = images(3, size, c, 10 + i);
+      const filters = tf.randomNormal([k, k, c, f], 0, 1, "float32", 20 + i);
+      const out = tf.conv2d(x, filters as tf.Tensor4D, stride, pad);
+      const dy = tf.randomNormal(out.shape, 0, 1, "float32", 30 + i);
+      const gradient = (on: boolean) => {
+        setFast({ convFilterGradient: on });
+        const before = fastCounts().convFilterGradients;
+        const tensors = tf.memory().numTensors;
+        const dw = tf.grad((w: tf.Tensor) =>
+          tf.conv2d(x, w as tf.Tensor4D, stride, pad).mul(dy).sum()
+        )(filters);
+        assert.equal(tf.memory().numTensors, tensors + 1);
+        const values = dw.dataSync();
+        dw.dispose();
+        return { values, byRoutine: fastCounts().convFilterGradients - before };
+      };
+      const [on, off] = [gradient(true), gradient(false)];
+      setFast(allOn);
+      assert.equal(on.byRoutine, 1);
+      assert.equal(off.byRoutine, 0);
+      assert.equal(on.values.length, k * k * c * f);
+      assertClose(on.values, off.values, 1e-4);
+      tf.dispose([x, filters, out, dy]);
+    }
+  },
+);
+
+testIf(
+  "columnSums: sums over every axis but the last, as the backend's Sum; other sums untouched",
+  [onWasm],
+  () => {
+    const x = matrix(24, 6, 0, 40).reshape([2, 12, 6]);
+    const sums = (on: boolean) => {
+      setFast({ columnSums: on });
+      const before = fastCounts().columnSums;
+      const results = tf.tidy(() =>
+        [
+          x.sum([0, 1]),
+          x.sum([1, 0], true),
+          x.reshape([24, 6]).sum(0),
+          x.reshape([24, 6]).sum(-2),
+          x.sum(1), // not every leading axis: the backend's own Sum
+          x.sum(-1),
+        ].map((t) => ({ shape: t.shape, values: [...t.dataSync()] }))
+      );
+      return { results, byRoutine: fastCounts().columnSums - before };
+    };
+    const tensors = tf.memory().numTensors;
+    const [on, off] = [sums(true), sums(false)];
+    setFast(allOn);
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(on.byRoutine, 4);
+    assert.equal(off.byRoutine, 0);
+    for (const [i, result] of on.results.entries()) {
+      assert.deepEqual(result.shape, off.results[i].shape);
+      assertClose(result.values, off.results[i].values, 1e-5);
+    }
+    x.dispose();
+  },
+);
+
+testIf(
+  "slices: a block as the backend's Slice copies it, the whole tensor shared; other slices untouched",
+  [onWasm],
+  () => {
+    const x = matrix(2 * 5 * 4, 3, 0, 50).reshape([2, 5, 4, 3]);
+    const cases: [number[], number[]][] = [
+      [[0, 0, 0, 0], [2, 4, 3, 3]], // a padding's gradient
+      [[1, 1, 2, 1], [1, 3, 2, 2]],
+      [[0, 0, 0, 0], [2, 5, 4, 3]], // the whole tensor
+      [[0, 0, 0, 0], [-1, -1, -1, -1]],
+    ];
+    const slices = (on: boolean) => {
+      setFast({ slices: on });
+      const before = fastCounts().slices;
+      const results = cases.map(([begin, size]) =>
+        tf.tidy(() => [...x.slice(begin, size).dataSync()])
+      );
+      const flat = tf.tidy(() => [
+        ...x.reshape([120]).slice([7], [20]).dataSync(),
+        ...x.reshape([2, 5, 4, 3, 1]).slice([0, 1, 0, 0, 0], [1, 2, 4, 3, 1])
+          .dataSync(), // rank 5: the backend's own
+      ]);
+      return { results, flat, byRoutine: fastCounts().slices - before };
+    };
+    const tensors = tf.memory().numTensors;
+    const [on, off] = [slices(true), slices(false)];
+    setFast(allOn);
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(on.byRoutine, cases.length + 1);
+    assert.equal(off.byRoutine, 0);
+    for (const [i, values] of on.results.entries()) {
+      assert.deepEqual(values, off.results[i]);
+    }
+    assert.deepEqual(on.flat, off.flat);
+    // The whole tensor, shared: it outlives the original.
+    const whole = x.slice([0, 0, 0, 0], x.shape);
+    const values = [...x.dataSync()];
+    x.dispose();
+    assert.deepEqual([...whole.dataSync()], values);
+    whole.dispose();
+  },
+);

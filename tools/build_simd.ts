@@ -24,6 +24,9 @@ const exported = [
   "linear_weight_grad_dense",
   "linear_weight_grad_sparse",
   "unit_floats",
+  "column_sums",
+  "conv_filter_grad",
+  "slice4",
 ];
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

@@ -258,3 +258,109 @@ void unit_floats(const unsigned char *bytes, float *out, int n) {
   }
   for (; i < n; i++) out[i] = (float)bytes[i] / 255.0f;
 }
+
+/* out[m] = the sums of the columns of x[n][m]: the gradient of a bias added
+ * to every row. Rows are added in order, four columns at a time. */
+void column_sums(const float *x, float *out, int n, int m) {
+  int j = 0;
+  for (; j + 4 <= m; j += 4) {
+    v128_t sum = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n; i++) {
+      sum = wasm_f32x4_add(sum, wasm_v128_load(x + i * m + j));
+    }
+    wasm_v128_store(out + j, sum);
+  }
+  for (; j < m; j++) {
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) sum += x[i * m + j];
+    out[j] = sum;
+  }
+}
+
+/* The gradient of a convolution's filters, given the gradient dy of its
+ * output: for images x [n][h][w][c] (channels last), windows of kh × kw
+ * pixels `stride` apart, starting `top` rows and `left` columns before the
+ * image (zeros outside it), and dy [n][oh][ow][f],
+ *   dw[ki][kj][ci][fo] = Σ x[image][oy·stride + ki − top][ox·stride + kj − left][ci]
+ *                          · dy[image][oy][ox][fo].
+ * Image by image (its x and dy stay in the cache), tap by tap, 16 filters at
+ * a time kept in registers while the sum runs over the output pixels; the
+ * sums of an image are then added to dw. Zero pixels are skipped (81% of an
+ * MNIST image). */
+void conv_filter_grad(const float *x, const float *dy, float *dw, int n, int h,
+                      int w, int c, int oh, int ow, int f, int kh, int kw,
+                      int stride, int top, int left) {
+  for (int q = 0; q < kh * kw * c * f; q++) dw[q] = 0.0f;
+  int f16 = f & ~15;
+  for (int image = 0; image < n; image++) {
+    const float *xi = x + image * h * w * c;
+    const float *di = dy + image * oh * ow * f;
+    for (int ki = 0; ki < kh; ki++) {
+      /* The output rows whose window row ki falls inside the image. */
+      int oy0 = 0, oy1 = oh;
+      while (oy0 < oh && oy0 * stride + ki - top < 0) oy0++;
+      while (oy1 > oy0 && (oy1 - 1) * stride + ki - top >= h) oy1--;
+      for (int kj = 0; kj < kw; kj++) {
+        int ox0 = 0, ox1 = ow;
+        while (ox0 < ow && ox0 * stride + kj - left < 0) ox0++;
+        while (ox1 > ox0 && (ox1 - 1) * stride + kj - left >= w) ox1--;
+        for (int ci = 0; ci < c; ci++) {
+          float *g = dw + ((ki * kw + kj) * c + ci) * f;
+          int fo = 0;
+          for (; fo < f16; fo += 16) {
+            v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+            for (int oy = oy0; oy < oy1; oy++) {
+              const float *xrow =
+                  xi + ((oy * stride + ki - top) * w + kj - left) * c + ci;
+              const float *drow = di + oy * ow * f + fo;
+              for (int ox = ox0; ox < ox1; ox++) {
+                float v = xrow[ox * stride * c];
+                if (v == 0.0f) continue;
+                v128_t vv = wasm_f32x4_splat(v);
+                const float *d = drow + ox * f;
+                s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(vv, wasm_v128_load(d)));
+                s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(vv, wasm_v128_load(d + 4)));
+                s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(vv, wasm_v128_load(d + 8)));
+                s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(vv, wasm_v128_load(d + 12)));
+              }
+            }
+            wasm_v128_store(g + fo, wasm_f32x4_add(wasm_v128_load(g + fo), s0));
+            wasm_v128_store(g + fo + 4, wasm_f32x4_add(wasm_v128_load(g + fo + 4), s1));
+            wasm_v128_store(g + fo + 8, wasm_f32x4_add(wasm_v128_load(g + fo + 8), s2));
+            wasm_v128_store(g + fo + 12, wasm_f32x4_add(wasm_v128_load(g + fo + 12), s3));
+          }
+          for (; fo < f; fo++) {
+            float sum = 0.0f;
+            for (int oy = oy0; oy < oy1; oy++) {
+              for (int ox = ox0; ox < ox1; ox++) {
+                int iy = oy * stride + ki - top, ix = ox * stride + kj - left;
+                sum += xi[(iy * w + ix) * c + ci] * di[(oy * ow + ox) * f + fo];
+              }
+            }
+            g[fo] += sum;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* out = x[b0 .. b0+s0][b1 .. b1+s1][b2 .. b2+s2][b3 .. b3+s3] for x of
+ * shape [d0][d1][d2][d3]: a block of a tensor of rank 4 (or less, with
+ * leading sizes of 1), copied run by run of its last axis. */
+void slice4(const float *x, float *out, int d1, int d2, int d3, int b0,
+            int b1, int b2, int b3, int s0, int s1, int s2, int s3) {
+  for (int i = 0; i < s0; i++) {
+    for (int j = 0; j < s1; j++) {
+      for (int k = 0; k < s2; k++) {
+        const float *from = x + (((b0 + i) * d1 + b1 + j) * d2 + b2 + k) * d3 + b3;
+        int l = 0;
+        for (; l + 4 <= s3; l += 4) {
+          wasm_v128_store(out + l, wasm_v128_load(from + l));
+        }
+        for (; l < s3; l++) out[l] = from[l];
+        out += s3;
+      }
+    }
+  }
+}
