@@ -95,6 +95,14 @@ Deno.test("a cell tagged varies is compared by output types only", () => {
   assert.deepEqual(differences(a, b), []);
 });
 
+Deno.test("the saved cell's varies tag holds for a live run whose cells carry no tags", () => {
+  const saved = notebook(code([value("0.1")], ["varies"]));
+  const live = notebook(code([value("0.2")]));
+  assert.deepEqual(differences(saved, live), []);
+  const changedType = notebook(code([display("0.2")]));
+  assert.equal(differences(saved, changedType).length, 1);
+});
+
 Deno.test("a notebook is not saved with a chart that lacks its PNG", () => {
   const found = problemsIn(notebook(code([display("loss", chart)])));
   assert.equal(found.length, 1);

@@ -170,10 +170,16 @@ function masked(value: unknown): string {
   return raw.replace(DURATION, "<t>").replace(/ {2,}/g, " ");
 }
 
-/** A cell's outputs, reduced to what must not change between runs. */
-export function comparable(cell: Cell): string[] {
+/**
+ * A cell's outputs, reduced to what must not change between runs; only their
+ * types where `varies` (by default: where the cell is tagged `varies`).
+ */
+export function comparable(
+  cell: Cell,
+  varies = cell.metadata?.tags?.includes("varies") ?? false,
+): string[] {
   const outputs = (cell.outputs ?? []).filter((out) => !isDataReport(out));
-  if (cell.metadata?.tags?.includes("varies")) {
+  if (varies) {
     return outputs.map((out) => out.output_type);
   }
   return outputs.map((out) => {
@@ -221,8 +227,9 @@ export function differences(saved: Notebook, fresh: Notebook): Difference[] {
   }
   const found: Difference[] = [];
   for (const [k, [i, cell]] of a.entries()) {
+    // The saved cell's tags decide: a live client's cells may carry none.
     const want = comparable(cell);
-    const got = comparable(b[k][1]);
+    const got = comparable(b[k][1], cell.metadata?.tags?.includes("varies"));
     if (JSON.stringify(want) === JSON.stringify(got)) continue;
     let lost = 0;
     let next = 0;
