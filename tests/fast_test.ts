@@ -204,6 +204,7 @@ const allOn: FastPieces = {
   convFilterGradient: true,
   slices: true,
   mnistLossGradient: true,
+  grayLevels: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -214,6 +215,7 @@ const allOff: FastPieces = {
   convFilterGradient: false,
   slices: false,
   mnistLossGradient: false,
+  grayLevels: false,
 };
 const settings: FastPieces[] = [
   allOn,
@@ -226,6 +228,7 @@ const settings: FastPieces[] = [
   { ...allOn, convFilterGradient: false },
   { ...allOn, slices: false },
   { ...allOn, mnistLossGradient: false },
+  { ...allOn, grayLevels: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {
