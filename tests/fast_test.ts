@@ -9,6 +9,7 @@ import {
   setFast,
 } from "../lib/fast/speed.ts";
 import { freeTapeOnThrow } from "../lib/fast/tape.ts";
+import { fastRows, type RowSource } from "../lib/fast/rows.ts";
 import { Linear, relu, Sequential, simpleNet } from "../lib/model.ts";
 import { mnistLoss } from "../lib/loss.ts";
 import { ShapeError } from "../lib/errors.ts";
@@ -204,6 +205,7 @@ const allOn: FastPieces = {
   convFilterGradient: true,
   slices: true,
   mnistLossGradient: true,
+  grayLevels: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -214,6 +216,7 @@ const allOff: FastPieces = {
   convFilterGradient: false,
   slices: false,
   mnistLossGradient: false,
+  grayLevels: false,
 };
 const settings: FastPieces[] = [
   allOn,
@@ -226,6 +229,7 @@ const settings: FastPieces[] = [
   { ...allOn, convFilterGradient: false },
   { ...allOn, slices: false },
   { ...allOn, mnistLossGradient: false },
+  { ...allOn, grayLevels: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {
@@ -492,5 +496,105 @@ testIf(
     x.dispose();
     assert.deepEqual([...whole.dataSync()], values);
     whole.dispose();
+  },
+);
+
+/** The bits of a tensor's floats: equal bits, equal floats (and -0 ≠ 0). */
+const bits = (
+  t: tf.Tensor,
+) => [...new Uint32Array(t.dataSync().slice().buffer)];
+
+/** Rows of `x` by `tf.gather`, counting the calls. */
+function countedGather(x: tf.Tensor2D): RowSource & { calls: number } {
+  const plain = {
+    calls: 0,
+    gather: (indices: readonly number[]) => {
+      plain.calls++;
+      return tf.gather(x, [...indices]) as tf.Tensor2D;
+    },
+  };
+  return plain;
+}
+
+/** `rows` images of 784 gray levels / 255, about 81% zeros, seeded. */
+function grayImages(rows: number, seed: number): tf.Tensor2D {
+  const random = new Random(seed);
+  return tf.tensor2d(
+    Float32Array.from(
+      { length: rows * 784 },
+      () =>
+        random.uniform() < 0.81 ? 0 : Math.floor(random.uniform() * 256) / 255,
+    ),
+    [rows, 784],
+  );
+}
+
+testIf(
+  "grayLevels: batches of images from their gray levels equal tf.gather's bit for bit; off, the plain rows gather",
+  [onWasm],
+  () => {
+    const x = grayImages(300, 60);
+    const plain = countedGather(x);
+    const rows = fastRows(x, plain);
+    assert.notEqual(rows, plain, "images of gray levels get rows of their own");
+    const batches = [
+      [299, 0, 7, 7, 150],
+      Array.from({ length: 256 }, (_, i) => (i * 37) % 300),
+      [],
+    ];
+    const tensors = tf.memory().numTensors;
+    for (const on of [true, false]) {
+      setFast({ grayLevels: on });
+      const calls = plain.calls;
+      for (const indices of batches) {
+        const batch = rows.gather(indices);
+        const expected = tf.gather(x, indices);
+        assert.deepEqual(batch.shape, [indices.length, 784]);
+        assert.deepEqual(batch.dtype, "float32");
+        assert.deepEqual(bits(batch), bits(expected));
+        tf.dispose([batch, expected]);
+      }
+      assert.equal(plain.calls - calls, on ? 0 : batches.length);
+    }
+    setFast(allOn);
+    assert.equal(tf.memory().numTensors, tensors);
+    x.dispose();
+  },
+);
+
+Deno.test("grayLevels: data that is not all gray levels / 255 keeps the plain rows", () => {
+  const cases = [
+    tf.tensor2d([[0, 1], [0.5, 0]]), // 0.5 is no v / 255
+    tf.tensor2d([[0, 1], [-0, 0]]), // -0 would come back as 0
+    tf.tensor2d([[0, 1], [-1 / 255, 0]]),
+    tf.tensor2d([[0, 2], [NaN, 0]]),
+    tf.tensor2d([[0, 1], [1, 0]], undefined, "int32"),
+  ];
+  for (const x of cases) {
+    const plain = countedGather(x);
+    assert.equal(fastRows(x, plain), plain, `${x.dtype} ${x.dataSync()}`);
+  }
+  tf.dispose(cases);
+});
+
+testIf(
+  "grayLevels: an index that is not a row goes to the plain rows, which decide",
+  [onWasm],
+  () => {
+    const x = grayImages(4, 61);
+    let calls = 0;
+    const plain = {
+      gather: (indices: readonly number[]): tf.Tensor2D => {
+        calls++;
+        return tf.zeros([indices.length, 784]);
+      },
+    };
+    const rows = fastRows(x, plain);
+    for (const indices of [[0, 4], [-1], [1.5], [Number.NaN]]) {
+      const before = calls;
+      tf.dispose(rows.gather(indices));
+      assert.equal(calls, before + 1, `indices ${indices}`);
+    }
+    x.dispose();
   },
 );

@@ -138,6 +138,16 @@ interface Simd {
     s2: number,
     s3: number,
   ): void;
+  gather_levels(
+    starts: number,
+    where: number,
+    levels: number,
+    table: number,
+    indices: number,
+    n: number,
+    width: number,
+    out: number,
+  ): void;
 }
 
 /** A batch's nonzero entries, listed in the backend's memory. */
@@ -163,6 +173,8 @@ interface Instance {
   readonly nonzeros: Nonzeros[];
   /** Zeros, the bias of a product without one: their address and count. */
   zeros: { readonly at: number; readonly count: number };
+  /** Where {@linkcode UNIT_LEVELS} is copied, once `gatherLevels` needs it. */
+  levelTable: number | null;
 }
 
 const compiled = new WebAssembly.Module(
@@ -182,6 +194,7 @@ function instanceOf(backend: tf.KernelBackend): Instance {
       simd: exports as unknown as Simd,
       nonzeros: [],
       zeros: { at: 0, count: 0 },
+      levelTable: null,
     };
     instances.set(wasm, instance);
   }
@@ -609,4 +622,137 @@ export function unitFloats(
     backend.wasm._free(bytes);
   }
   return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/**
+ * Images kept as their nonzero gray levels: row `r`'s values are
+ * `levels[starts[r] .. starts[r + 1])`, in the columns `where[...]`, each
+ * meaning `UNIT_LEVELS[level]`; every other value is 0.
+ *
+ * @example Two rows of three pixels: `[0, 0, 1]` and `[0.2, 1, 0]`
+ * ```ts
+ * import type { GrayLevels } from "./routines.ts";
+ *
+ * const store: GrayLevels = {
+ *   width: 3,
+ *   starts: Uint32Array.of(0, 1, 3),
+ *   where: Uint16Array.of(2, 0, 1),
+ *   levels: Uint8Array.of(255, 51, 255),
+ * };
+ * console.log(store.starts.length - 1); // 2 rows
+ * ```
+ */
+export interface GrayLevels {
+  /** Values per row. */
+  readonly width: number;
+  readonly starts: Uint32Array;
+  readonly where: Uint16Array;
+  readonly levels: Uint8Array;
+}
+
+/** A copy of a GrayLevels in one backend's memory, at these addresses. */
+interface LevelsCopy {
+  readonly backend: WasmBackend;
+  readonly starts: number;
+  readonly where: number;
+  readonly levels: number;
+}
+
+const levelsCopies = new WeakMap<GrayLevels, LevelsCopy>();
+const freeWhenCollected = new FinalizationRegistry<() => void>((free) =>
+  free()
+);
+
+/** The store's copy in the backend's memory, made the first time. */
+function levelsCopy(instance: Instance, store: GrayLevels): LevelsCopy {
+  const { backend } = instance;
+  const kept = levelsCopies.get(store);
+  if (kept !== undefined && kept.backend === backend) return kept;
+  const { starts, where, levels } = store;
+  const block = backend.wasm._malloc(
+    starts.byteLength + where.byteLength + levels.byteLength,
+  );
+  const heap = new Uint8Array(backend.wasm.asm.memory.buffer);
+  const bytes = (a: ArrayBufferView) =>
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  heap.set(bytes(starts), block);
+  heap.set(bytes(where), block + starts.byteLength);
+  heap.set(bytes(levels), block + starts.byteLength + where.byteLength);
+  const copy = {
+    backend,
+    starts: block,
+    where: block + starts.byteLength,
+    levels: block + starts.byteLength + where.byteLength,
+  };
+  if (kept !== undefined) freeWhenCollected.unregister(kept);
+  levelsCopies.set(store, copy);
+  freeWhenCollected.register(store, () => backend.wasm._free(block), copy);
+  return copy;
+}
+
+/** {@linkcode UNIT_LEVELS} in the backend's memory. */
+function tableOf(instance: Instance): number {
+  if (instance.levelTable === null) {
+    const { wasm } = instance.backend;
+    instance.levelTable = wasm._malloc(UNIT_LEVELS.byteLength);
+    new Float32Array(wasm.asm.memory.buffer, instance.levelTable, 256)
+      .set(UNIT_LEVELS);
+  }
+  return instance.levelTable;
+}
+
+/**
+ * The rows `indices` of images kept as gray levels, as a new float32 tensor
+ * `[indices.length, width]` of the values `UNIT_LEVELS[level]` and zeros, in
+ * the memory of the WebAssembly backend: the routine `gather_levels` writes
+ * them there, from a copy of the store made in that memory the first time
+ * (and freed when the store is collected). The indices must be whole
+ * numbers from 0 to the store's last row: the caller checks them.
+ *
+ * @example Two rows of three pixels, the second first
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { gatherLevels } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const store = {
+ *     width: 3,
+ *     starts: Uint32Array.of(0, 1, 3),
+ *     where: Uint16Array.of(2, 0, 1),
+ *     levels: Uint8Array.of(255, 51, 255),
+ *   };
+ *   const rows = gatherLevels(tf.backend(), store, [1, 0]);
+ *   rows.print(); // [[0.2, 1, 0], [0, 0, 1]]
+ *   rows.dispose();
+ * }
+ * ```
+ */
+export function gatherLevels(
+  backend: tf.KernelBackend,
+  store: GrayLevels,
+  indices: readonly number[],
+): tf.Tensor2D {
+  const instance = instanceOf(backend);
+  const { wasm } = instance.backend;
+  const copy = levelsCopy(instance, store);
+  const table = tableOf(instance);
+  const n = indices.length;
+  const info = instance.backend.makeOutput([n, store.width], "float32");
+  const rows = wasm._malloc(4 * Math.max(n, 1));
+  try {
+    new Int32Array(wasm.asm.memory.buffer, rows, n).set(indices);
+    instance.simd.gather_levels(
+      copy.starts,
+      copy.where,
+      copy.levels,
+      table,
+      rows,
+      n,
+      store.width,
+      address(instance.backend, info),
+    );
+  } finally {
+    wasm._free(rows);
+  }
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
 }

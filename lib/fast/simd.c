@@ -364,3 +364,22 @@ void slice4(const float *x, float *out, int d1, int d2, int d3, int b0,
     }
   }
 }
+
+/* Rows of images kept as their nonzero gray levels (lib/fast/rows.ts): row
+ * r's values are levels[starts[r] .. starts[r+1]), in the columns
+ * where[...]. Writes rows indices[0..n) into out [n][width], as the floats
+ * table[level], and zeros elsewhere. The caller checks every index.
+ * Exported by its attribute (tools/build_simd.ts lists the others). */
+__attribute__((export_name("gather_levels")))
+void gather_levels(const unsigned *starts, const unsigned short *where,
+                   const unsigned char *levels, const float *table,
+                   const int *indices, int n, int width, float *out) {
+  __builtin_memset(out, 0, (unsigned long)n * width * sizeof(float));
+  for (int k = 0; k < n; k++) {
+    float *row = out + k * width;
+    unsigned end = starts[indices[k] + 1];
+    for (unsigned e = starts[indices[k]]; e < end; e++) {
+      row[where[e]] = table[levels[e]];
+    }
+  }
+}

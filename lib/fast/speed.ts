@@ -35,8 +35,9 @@
  * or, with the piece off, by the `cpu` backend's kernel with the tensors
  * copied there and back. With every piece off ({@linkcode setFast}), each
  * replacement calls the kernel or gradient it replaced, so TensorFlow.js
- * computes exactly as without this module. The piece `mnistLossGradient`
- * changes nothing in TensorFlow.js: `mnist_loss.ts` reads it.
+ * computes exactly as without this module. The pieces `mnistLossGradient`
+ * and `grayLevels` change nothing in TensorFlow.js: `mnist_loss.ts` and
+ * `rows.ts` read them.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -78,6 +79,7 @@ import {
  *   convFilterGradient: false,
  *   slices: false,
  *   mnistLossGradient: false,
+ *   grayLevels: false,
  * };
  * ```
  */
@@ -98,6 +100,8 @@ export interface FastPieces {
   readonly slices: boolean;
   /** `mnistLoss` with a gradient derived by hand (`mnist_loss.ts`). */
   readonly mnistLossGradient: boolean;
+  /** A `TensorDataset`'s images kept as gray levels, batched by a routine. */
+  readonly grayLevels: boolean;
 }
 
 let pieces: FastPieces = {
@@ -109,6 +113,7 @@ let pieces: FastPieces = {
   convFilterGradient: true,
   slices: true,
   mnistLossGradient: true,
+  grayLevels: true,
 };
 
 /**
@@ -122,9 +127,11 @@ let pieces: FastPieces = {
  * const off = { routines: false, transposeFirst: false, identity: false };
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
+ * setFast({ grayLevels: false });
  * setFast({ routines: true, transposeFirst: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
+ * setFast({ grayLevels: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
