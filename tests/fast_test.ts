@@ -198,7 +198,6 @@ function matrix(rows: number, columns: number, zeros: number, seed: number) {
 
 const allOn: FastPieces = {
   routines: true,
-  transposeFirst: true,
   transposeWeights: true,
   identity: true,
   columnSums: true,
@@ -209,7 +208,6 @@ const allOn: FastPieces = {
 };
 const allOff: FastPieces = {
   routines: false,
-  transposeFirst: false,
   transposeWeights: false,
   identity: false,
   columnSums: false,
@@ -222,7 +220,6 @@ const settings: FastPieces[] = [
   allOn,
   allOff,
   { ...allOn, routines: false },
-  { ...allOn, transposeFirst: false },
   { ...allOn, transposeWeights: false },
   { ...allOn, identity: false },
   { ...allOn, columnSums: false },
@@ -317,7 +314,6 @@ testIf(
       return {
         products: after.products - before.products,
         weightGradients: after.weightGradients - before.weightGradients,
-        transposedFirst: after.transposedFirst - before.transposedFirst,
         transposedWeights: after.transposedWeights - before.transposedWeights,
         sharedIdentities: after.sharedIdentities - before.sharedIdentities,
         columnSums: after.columnSums - before.columnSums,
@@ -331,21 +327,19 @@ testIf(
     const on = work(allOn);
     assert.equal(on.products, 2);
     assert.equal(on.weightGradients, 2);
-    assert.equal(on.transposedFirst, 0);
     // The second layer's inputs' gradient dy·bᵀ, b a column of 30 rows.
     assert.equal(on.transposedWeights, 1);
     assert.ok(on.sharedIdentities >= 2);
-    // Without the routines, the first layer's gradient (30 columns) is
-    // transposed first; the second's (1 column) is TensorFlow.js's own.
+    // Without the routines, both layers' products and weights' gradients are
+    // TensorFlow.js's own.
     const noRoutines = work({ ...allOn, routines: false });
     assert.equal(noRoutines.products, 0);
     assert.equal(noRoutines.weightGradients, 0);
-    assert.equal(noRoutines.transposedFirst, 1);
     const off = work(allOff);
     // The biases' gradients: sums over the batch, by the routine.
     assert.equal(on.columnSums, 2);
     assert.equal(on.convFilterGradients, 0);
-    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );

@@ -15,7 +15,7 @@
  * 2. The gradient of `BatchMatMul` (for every backend) is replaced by one
  *    that, for two matrices without transposes, computes the gradient of the
  *    right operand `aᵀ·dy` with the routines (piece `routines`, `wasm`,
- *    `m ≤ 64`) or as `transpose(a)·dy` (piece `transposeFirst`, `m > 1`),
+ *    `m ≤ 64`),
  *    and the gradient of the left operand `dy·bᵀ` as `dy·transpose(b)`
  *    (piece `transposeWeights`, `b` with more than one row),
  *    and otherwise does what TensorFlow.js's own gradient does.
@@ -72,7 +72,6 @@ import {
  *
  * const allOff: FastPieces = {
  *   routines: false,
- *   transposeFirst: false,
  *   transposeWeights: false,
  *   identity: false,
  *   columnSums: false,
@@ -86,8 +85,6 @@ import {
 export interface FastPieces {
   /** Narrow products and their weights' gradients in our SIMD routines. */
   readonly routines: boolean;
-  /** The weights' gradient of a wide product as `transpose(a)·dy`. */
-  readonly transposeFirst: boolean;
   /** The inputs' gradient of a product `dy·bᵀ` as `dy·transpose(b)`. */
   readonly transposeWeights: boolean;
   /** `Identity` shares memory instead of copying, on `wasm`. */
@@ -106,7 +103,6 @@ export interface FastPieces {
 
 let pieces: FastPieces = {
   routines: true,
-  transposeFirst: true,
   transposeWeights: true,
   identity: true,
   columnSums: true,
@@ -124,11 +120,11 @@ let pieces: FastPieces = {
  * ```ts
  * import { setFast } from "./speed.ts";
  *
- * const off = { routines: false, transposeFirst: false, identity: false };
+ * const off = { routines: false, identity: false };
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
  * setFast({ grayLevels: false });
- * setFast({ routines: true, transposeFirst: true, identity: true });
+ * setFast({ routines: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ grayLevels: true });
@@ -164,7 +160,6 @@ export function fastPieces(): FastPieces {
  * const none: FastCounts = {
  *   products: 0,
  *   weightGradients: 0,
- *   transposedFirst: 0,
  *   transposedWeights: 0,
  *   sharedIdentities: 0,
  *   columnSums: 0,
@@ -178,8 +173,6 @@ export interface FastCounts {
   readonly products: number;
   /** Weights' gradients `aᵀ·dy` computed by the routines. */
   readonly weightGradients: number;
-  /** Weights' gradients computed as `transpose(a)·dy` (`transposeFirst`). */
-  readonly transposedFirst: number;
   /** Inputs' gradients computed as `dy·transpose(b)` (`transposeWeights`). */
   readonly transposedWeights: number;
   /** `Identity` calls that shared memory instead of copying (`identity`). */
@@ -195,7 +188,6 @@ export interface FastCounts {
 const counts = {
   products: 0,
   weightGradients: 0,
-  transposedFirst: 0,
   transposedWeights: 0,
   sharedIdentities: 0,
   columnSums: 0,
@@ -257,28 +249,14 @@ tf.registerKernel({
   },
 });
 
-/*
- * `m` transposed. The WebAssembly backend transposes a matrix element by
- * element; for a batch of 256 rows, the writes land 1 kB apart and keep
- * evicting each other from the cache (0.27 ms for 256 × 784). Moved as
- * strips of 16 columns, the same copy takes 0.15 ms.
- */
-function transpose(m: tf.Tensor2D): tf.Tensor2D {
-  const [rows, columns] = m.shape;
-  if (columns % 16 !== 0) return m.transpose();
-  return tf.tidy(() =>
-    m.reshape([rows, columns / 16, 16]).transpose([1, 2, 0]).reshape([
-      columns,
-      rows,
-    ])
-  );
-}
-
 // 2. The gradient of BatchMatMul. TensorFlow.js's own multiplies by a
 // transposed operand, which the WebAssembly backend does with a plain loop:
 // fine against a single column (0.2 ms for 784 weights and a batch of 256),
-// slow against many (5.4 ms for the 30 columns of simpleNet's first layer,
-// against 0.7 ms when the batch is transposed first). A registered gradient
+// slow against many (5.4 ms for the 30 columns of simpleNet's first layer),
+// so the routines compute it for up to MAX_COLUMNS columns. (A former piece,
+// transposeFirst, computed wider ones as transpose(a)·dy; no stage of the
+// lesson has a layer wider than MAX_COLUMNS, and its ablation row measured
+// 0.80-1.01×, so it went.) A registered gradient
 // is computed only for the inputs that need it: never for a batch of images.
 // The left operand's gradient dy·bᵀ, which a layer sends back to the layer
 // before it, goes to the backend's product with transposeB, which is slow for
@@ -306,11 +284,6 @@ tf.registerGradient({
       columns <= MAX_COLUMNS && a.dtype === "float32" && d.dtype === "float32";
     if (routines) {
       grads.b = () => tf.engine().runKernel(WEIGHT_GRADIENT, { a, dy: d });
-    } else if (pieces.transposeFirst && columns > 1) {
-      grads.b = () => {
-        counts.transposedFirst++;
-        return transpose(a).matMul(d);
-      };
     }
     return grads;
   },
