@@ -6,7 +6,7 @@ import {
   saveResult,
 } from "../lib/plot/results.ts";
 import { DataError } from "../lib/errors.ts";
-import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
+import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
 
 const file = new URL("results/results.json", scratchRoot);
 
@@ -53,6 +53,37 @@ testIf(
       Deno.readDirSync(new URL("results/", scratchRoot)).toArray().length,
       1,
       "no temporary file left",
+    );
+  },
+);
+
+testIf(
+  "notebooks saving at the same moment keep every result",
+  [...scratchAccess, permission({ name: "run", command: "deno" })],
+  async () => {
+    fresh();
+    const save = (tag: string) =>
+      new Deno.Command("deno", {
+        args: [
+          "run",
+          "-P",
+          "tests/_results_child.ts",
+          file.pathname,
+          tag,
+          "40",
+        ],
+        cwd: new URL("../", import.meta.url),
+      }).output();
+    const outputs = await Promise.all([save("a"), save("b"), save("c")]);
+    for (const output of outputs) {
+      assert.ok(output.success, new TextDecoder().decode(output.stderr));
+    }
+    assert.equal(loadResults(file).length, 120);
+    assert.deepEqual(
+      Deno.readDirSync(new URL("results/", scratchRoot)).toArray()
+        .map((entry) => entry.name),
+      ["results.json"],
+      "no lock or temporary file left",
     );
   },
 );

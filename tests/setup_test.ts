@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
-import { parseArgs } from "../tools/notebooks.ts";
+import { parseArgs, phases } from "../tools/notebooks.ts";
 import {
   ensureTools,
   missingPackages,
@@ -89,13 +89,33 @@ testIf(
 );
 
 Deno.test("the runner refuses flags it does not know and bad run counts", () => {
-  assert.deepEqual(parseArgs(["--live", "--runs", "2", "notebooks/a.ipynb"]), {
-    check: true,
-    live: true,
-    runs: 2,
-    deno: undefined,
-    notebooks: ["notebooks/a.ipynb"],
-  });
+  assert.deepEqual(
+    parseArgs(["--live", "--runs", "2", "--jobs", "3", "notebooks/a.ipynb"]),
+    {
+      check: true,
+      live: true,
+      runs: 2,
+      jobs: 3,
+      deno: undefined,
+      notebooks: ["notebooks/a.ipynb"],
+    },
+  );
   assert.throws(() => parseArgs(["--chek"]), /unknown flag --chek/);
   assert.throws(() => parseArgs(["--runs", "0"]), /--runs/);
+  assert.throws(() => parseArgs(["--jobs", "0"]), /--jobs/);
+  assert.throws(() => parseArgs(["--jobs", "two"]), /--jobs/);
+});
+
+Deno.test("the series runs the first notebook alone, the middle ones side by side, the recap last", () => {
+  const series = ["01.ipynb", "02.ipynb", "03.ipynb", "04.ipynb", "08.ipynb"];
+  assert.deepEqual(phases(series), [
+    ["01.ipynb"],
+    ["02.ipynb", "03.ipynb", "04.ipynb"],
+    ["08.ipynb"],
+  ]);
+  assert.deepEqual(phases(["06.ipynb", "07.ipynb"]), [
+    ["06.ipynb"],
+    ["07.ipynb"],
+  ]);
+  assert.deepEqual(phases(["06.ipynb"]), [["06.ipynb"]]);
 });

@@ -16,6 +16,7 @@
  * deno task notebooks                      # every notebook, saved
  * deno task notebooks notebooks/01_pixels.ipynb
  * deno task notebooks --check              # compare, write nothing
+ * deno task notebooks --jobs 1             # one notebook at a time
  * deno task notebooks --live --runs 2      # in a browser, twice
  * deno task notebooks --check --deno /path/to/deno   # another kernel binary
  * ```
@@ -45,6 +46,11 @@ export interface Options {
   readonly live: boolean;
   /** How many times to run the notebooks (`--live` only). */
   readonly runs: number;
+  /**
+   * How many notebooks run at once (not `--live`); by default one per core,
+   * at most 4.
+   */
+  readonly jobs: number;
   /** The Deno binary the kernel runs; by default the pinned one. */
   readonly deno?: string;
   /** Notebook paths relative to the project; all of them when empty. */
@@ -54,6 +60,7 @@ export interface Options {
 /** Parses the command line; throws on an unknown flag. */
 export function parseArgs(args: readonly string[]): Options {
   let check = false, live = false, runs = 1;
+  let jobs = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1));
   let deno: string | undefined;
   const notebooks: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -61,6 +68,7 @@ export function parseArgs(args: readonly string[]): Options {
     if (arg === "--check") check = true;
     else if (arg === "--live") live = true;
     else if (arg === "--runs") runs = Number(args[++i]);
+    else if (arg === "--jobs") jobs = Number(args[++i]);
     else if (arg === "--deno") deno = args[++i];
     else if (arg.startsWith("--")) throw new Error(`unknown flag ${arg}`);
     else notebooks.push(arg);
@@ -68,7 +76,10 @@ export function parseArgs(args: readonly string[]): Options {
   if (!Number.isInteger(runs) || runs < 1) {
     throw new Error("--runs takes a whole number of runs, 1 or more");
   }
-  return { check: check || live, live, runs, deno, notebooks };
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new Error("--jobs takes a whole number of notebooks, 1 or more");
+  }
+  return { check: check || live, live, runs, jobs, deno, notebooks };
 }
 
 /** The notebooks of `notebooks/`, in order, relative to the project. */
@@ -116,6 +127,50 @@ async function execute(
   }).spawn().status;
 }
 
+/**
+ * The order in which {@linkcode executeSeries} runs notebooks: the first
+ * alone (notebook 1 downloads the data set that the others read), then the
+ * middle ones `jobs` at a time, each kernel taking the next notebook when its
+ * own is done, then the last alone (the recap shows every other notebook's
+ * saved results). Each inner list is one phase.
+ */
+export function phases(
+  notebooks: readonly string[],
+): readonly (readonly string[])[] {
+  if (notebooks.length <= 2) return notebooks.map((path) => [path]);
+  return [
+    [notebooks[0]],
+    notebooks.slice(1, -1),
+    [notebooks[notebooks.length - 1]],
+  ];
+}
+
+/**
+ * Executes notebooks phase by phase (see {@linkcode phases}), up to `jobs`
+ * kernels at once: each kernel computes on one core, so two notebooks run
+ * side by side on a machine with two.
+ */
+async function executeSeries(
+  python: string,
+  base: URL,
+  notebooks: readonly string[],
+  out: URL,
+  jupyterPath: string,
+  jobs: number,
+): Promise<void> {
+  for (const phase of phases(notebooks)) {
+    const queue = [...phase];
+    const lane = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        await execute(python, base, [next], out, jupyterPath);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(jobs, phase.length) }, lane),
+    );
+  }
+}
+
 /** Runs the notebooks as `options` say; returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   const options = parseArgs(args);
@@ -142,7 +197,14 @@ export async function main(args: readonly string[]): Promise<number> {
       const jupyter = options.check
         ? writeKernelspec(new URL("jupyter/", copy), deno)
         : writeKernelspec(projectJupyter, deno);
-      await execute(tools.python, base, notebooks, out, jupyter);
+      await executeSeries(
+        tools.python,
+        base,
+        notebooks,
+        out,
+        jupyter,
+        options.jobs,
+      );
       for (const path of notebooks) {
         const name = path.split("/").pop()!;
         let fresh;

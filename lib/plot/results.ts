@@ -106,29 +106,73 @@ export function saveResult(
   result: ModelResult,
   file: URL = defaultFile,
 ): ModelResult {
-  const others = loadResults(file).filter((r) =>
-    r.notebook !== result.notebook || r.model !== result.model
-  );
-  const temporary = new URL(`${file.pathname}.partial`, file);
-  try {
-    Deno.writeTextFileSync(
-      temporary,
-      JSON.stringify([...others, result], null, 1) + "\n",
+  withLock(file, () => {
+    const others = loadResults(file).filter((r) =>
+      r.notebook !== result.notebook || r.model !== result.model
     );
-    Deno.renameSync(temporary, file);
-  } catch (e) {
+    const temporary = new URL(
+      `${file.pathname}.${Deno.pid}-${crypto.randomUUID()}.partial`,
+      file,
+    );
     try {
-      Deno.removeSync(temporary);
-    } catch {
-      // never written
+      Deno.writeTextFileSync(
+        temporary,
+        JSON.stringify([...others, result], null, 1) + "\n",
+      );
+      Deno.renameSync(temporary, file);
+    } catch (e) {
+      try {
+        Deno.removeSync(temporary);
+      } catch {
+        // never written
+      }
+      throw new DataError(
+        `Could not save the results in ${file.pathname} ` +
+          `(${(e as Error).message}): allow Deno to write there.`,
+        { cause: e },
+      );
     }
-    throw new DataError(
-      `Could not save the results in ${file.pathname} ` +
-        `(${(e as Error).message}): allow Deno to write there.`,
-      { cause: e },
-    );
-  }
+  });
   return result;
+}
+
+/** How long a lock may be held before it counts as left by a dead kernel. */
+const STALE_LOCK_MS = 10_000;
+
+/**
+ * Runs `update` while holding `<file>.lock`, a file created only if absent:
+ * notebooks run side by side (`deno task notebooks`) may save at the same
+ * moment, and each save reads, changes and rewrites the whole file.
+ */
+function withLock(file: URL, update: () => void): void {
+  const lock = new URL(`${file.pathname}.lock`, file);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      Deno.openSync(lock, { write: true, createNew: true }).close();
+      break;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        throw new DataError(
+          `Could not save the results in ${file.pathname} ` +
+            `(${(e as Error).message}): allow Deno to write there.`,
+          { cause: e },
+        );
+      }
+    }
+    try {
+      const age = Date.now() - (Deno.statSync(lock).mtime?.getTime() ?? 0);
+      if (age > STALE_LOCK_MS) Deno.removeSync(lock);
+    } catch {
+      // released meanwhile
+    }
+    Atomics.wait(pause, 0, 0, 5); // 5 ms
+  }
+  try {
+    update();
+  } finally {
+    Deno.removeSync(lock);
+  }
 }
 
 /**
