@@ -23,6 +23,7 @@
  *
  * @module
  */
+// Types only: the full bundle ships them, the cartesian one (render.ts) not.
 import type { Data, Layout } from "plotly.js-dist-min";
 import "../fast/backend.ts";
 import type { Tensor } from "../fast/backend.ts";
