@@ -381,9 +381,11 @@ testIf(
   () => {
     // [size, channels, kernel, filters, stride, padding]: notebook 7's first
     // layer, then filters not a multiple of 16 (and of 4), several channels,
-    // "valid" windows, stride 1.
+    // "valid" windows, stride 1; 8 and 29 filters take the blocks of 8 and 4.
     const cases = [
       [28, 1, 5, 16, 2, "same"],
+      [28, 1, 5, 8, 2, "same"],
+      [8, 1, 3, 29, 1, "valid"],
       [9, 2, 3, 5, 1, "same"],
       [10, 3, 3, 20, 2, "valid"],
       [7, 4, 2, 33, 2, "same"],
