@@ -105,8 +105,8 @@ export class TensorDataset implements Dataset<Batch> {
     }
     this.length = x.shape[0];
     // Images of gray levels are batched faster (lib/fast/rows.ts).
-    this.#x = fastRows(x, new Rows(x));
-    this.#y = new Rows(y);
+    this.#x = fastRows(x, (values) => new Rows(values, x.shape[1]));
+    this.#y = new Rows(Float32Array.from(y.dataSync()), y.shape[1]);
   }
 
   /** The rows at `indices`, as new tensors that the caller owns. */
@@ -127,10 +127,10 @@ class Rows {
   readonly #values: Float32Array;
   readonly #width: number;
 
-  /** A copy of the values of `m` `[n, width]`. */
-  constructor(m: Tensor2D) {
-    this.#values = Float32Array.from(m.dataSync());
-    this.#width = m.shape[1];
+  /** The rows of `width` values each, one after another in `values`. */
+  constructor(values: Float32Array, width: number) {
+    this.#values = values;
+    this.#width = width;
   }
 
   /** The rows at `indices`, in that order, as a new tensor. */

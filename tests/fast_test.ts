@@ -500,16 +500,27 @@ const bits = (
   t: tf.Tensor,
 ) => [...new Uint32Array(t.dataSync().slice().buffer)];
 
-/** Rows of `x` by `tf.gather`, counting the calls. */
-function countedGather(x: tf.Tensor2D): RowSource & { calls: number } {
-  const plain = {
+/**
+ * Plain rows of `x` by `tf.gather` for `fastRows`, counting how often they
+ * are made and gather, and keeping the values they were made from.
+ */
+function countedGather(x: tf.Tensor2D) {
+  const counts = {
+    made: 0,
     calls: 0,
-    gather: (indices: readonly number[]) => {
-      plain.calls++;
-      return tf.gather(x, [...indices]) as tf.Tensor2D;
+    values: undefined as Float32Array | undefined,
+    plain: (values: Float32Array): RowSource => {
+      counts.made++;
+      counts.values = values;
+      return {
+        gather: (indices: readonly number[]) => {
+          counts.calls++;
+          return tf.gather(x, [...indices]) as tf.Tensor2D;
+        },
+      };
     },
   };
-  return plain;
+  return counts;
 }
 
 /** `rows` images of 784 gray levels / 255, about 81% zeros, seeded. */
@@ -531,8 +542,7 @@ testIf(
   () => {
     const x = grayImages(300, 60);
     const plain = countedGather(x);
-    const rows = fastRows(x, plain);
-    assert.notEqual(rows, plain, "images of gray levels get rows of their own");
+    const rows = fastRows(x, plain.plain);
     const batches = [
       [299, 0, 7, 7, 150],
       Array.from({ length: 256 }, (_, i) => (i * 37) % 300),
@@ -551,14 +561,20 @@ testIf(
         tf.dispose([batch, expected]);
       }
       assert.equal(plain.calls - calls, on ? 0 : batches.length);
+      assert.equal(plain.made, on ? 0 : 1, "plain rows made once, when needed");
     }
+    assert.deepEqual(
+      [...new Uint32Array(plain.values!.buffer)],
+      bits(x),
+      "the plain rows' values, rebuilt from the levels, are x's bit for bit",
+    );
     setFast(allOn);
     assert.equal(tf.memory().numTensors, tensors);
     x.dispose();
   },
 );
 
-Deno.test("grayLevels: data that is not all gray levels / 255 keeps the plain rows", () => {
+Deno.test("grayLevels: data that is not all gray levels / 255 is batched by the plain rows", () => {
   const cases = [
     tf.tensor2d([[0, 1], [0.5, 0]]), // 0.5 is no v / 255
     tf.tensor2d([[0, 1], [-0, 0]]), // -0 would come back as 0
@@ -568,7 +584,10 @@ Deno.test("grayLevels: data that is not all gray levels / 255 keeps the plain ro
   ];
   for (const x of cases) {
     const plain = countedGather(x);
-    assert.equal(fastRows(x, plain), plain, `${x.dtype} ${x.dataSync()}`);
+    fastRows(x, plain.plain).gather([1, 0]).dispose();
+    assert.equal(plain.made, 1, `${x.dtype} ${x.dataSync()}`);
+    assert.equal(plain.calls, 1);
+    assert.deepEqual([...plain.values!], [...x.dataSync()]);
   }
   tf.dispose(cases);
 });
@@ -585,7 +604,7 @@ testIf(
         return tf.zeros([indices.length, 784]);
       },
     };
-    const rows = fastRows(x, plain);
+    const rows = fastRows(x, () => plain);
     for (const indices of [[0, 4], [-1], [1.5], [Number.NaN]]) {
       const before = calls;
       tf.dispose(rows.gather(indices));

@@ -21,8 +21,7 @@
  * import { fastRows } from "./rows.ts";
  *
  * const x = tf.tensor2d([[0, 0, 1], [51 / 255, 1, 0]]);
- * const plain = { gather: (rows: readonly number[]) => tf.gather(x, rows) };
- * const rows = fastRows(x, plain);
+ * const rows = fastRows(x, () => ({ gather: (r) => tf.gather(x, r) }));
  * const batch = rows.gather([1, 0]);
  * batch.print(); // [[0.2, 1, 0], [0, 0, 1]]
  * tf.dispose([x, batch]);
@@ -54,38 +53,61 @@ export interface RowSource {
 }
 
 /**
- * Rows of `m` `[n, width]` to gather batches from: `plain` itself, or, when
- * every value of `m` is a gray level `v / 255` (0..255, as `UNIT_LEVELS`
- * holds them), rows kept as their nonzero gray levels, which gather each
- * batch by a routine straight into the `wasm` backend's memory. Those call
- * `plain` instead while the piece `grayLevels` is off, when the backend is
- * not `wasm`, or when an index is not a row of `m`. The batches are the same
- * either way, bit for bit.
+ * Rows of `m` `[n, width]` to gather batches from. `plain` makes the plain
+ * rows from a copy of `m`'s values; they serve every batch, unless every
+ * value of `m` is a gray level `v / 255` (0..255, as `UNIT_LEVELS` holds
+ * them). Then the rows are kept as their nonzero gray levels, which gather
+ * each batch by a routine straight into the `wasm` backend's memory; the
+ * plain rows are made only if needed (the piece `grayLevels` off, a backend
+ * other than `wasm`, or an index that is not a row of `m`), from values
+ * rebuilt from the levels, bit for bit: MNIST's 39 MB of floats are not kept
+ * twice. The batches are the same either way, bit for bit.
  *
  * @example Images as gray levels, and rows that are not
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { fastRows } from "./rows.ts";
+ * import { fastRows, type RowSource } from "./rows.ts";
  *
  * const x = tf.tensor2d([[0, 1], [0.5, 0]]);
- * const plain = { gather: (rows: readonly number[]) => tf.gather(x, rows) };
- * console.log(fastRows(x, plain) === plain); // true: 0.5 is no v / 255
+ * let made = 0;
+ * const plain = (values: Float32Array): RowSource => {
+ *   made++;
+ *   return { gather: (rows) => tf.tensor2d(values.slice(0, 2 * rows.length), [rows.length, 2]) };
+ * };
+ * fastRows(x, plain);
+ * console.log(made); // 1: 0.5 is no v / 255
  * x.dispose();
  * ```
  */
-export function fastRows(m: tf.Tensor2D, plain: RowSource): RowSource {
+export function fastRows(
+  m: tf.Tensor2D,
+  plain: (values: Float32Array) => RowSource,
+): RowSource {
   const store = grayLevelsOf(m);
-  if (store === null) return plain;
+  if (store === null) return plain(Float32Array.from(m.dataSync()));
   const n = m.shape[0];
+  let plainRows: RowSource | undefined;
   return {
     gather(indices: readonly number[]): tf.Tensor2D {
       const fast = fastPieces().grayLevels && tf.getBackend() === "wasm" &&
         indices.every((row) => Number.isInteger(row) && row >= 0 && row < n);
-      return fast ? gatherLevels(tf.backend(), store, indices) : plain.gather(
-        indices,
-      );
+      if (fast) return gatherLevels(tf.backend(), store, indices);
+      plainRows ??= plain(floatsOf(store, n));
+      return plainRows.gather(indices);
     },
   };
+}
+
+/** The values of the rows kept in `store`, as floats. */
+function floatsOf(store: GrayLevels, n: number): Float32Array {
+  const { width, starts, where, levels } = store;
+  const values = new Float32Array(n * width);
+  for (let r = 0; r < n; r++) {
+    for (let at = starts[r]; at < starts[r + 1]; at++) {
+      values[r * width + where[at]] = UNIT_LEVELS[levels[at]];
+    }
+  }
+  return values;
 }
 
 /** The nonzero gray levels of `m`, or null when a value is not one. */
