@@ -9,9 +9,9 @@ PyTorch user would write them, on one thread:
   baseline       mean 3 and mean 7, L1 distance by broadcasting, accuracy
   linear_20      nn.Linear(784, 1), mnist_loss, plain SGD at lr 1, 20 epochs
   simple_net_40  784 -> 30 -> ReLU -> 1, lr 0.1, 40 epochs
-  conv_net_10    notebook 7's convNet: 5x5 conv of 16 filters, stride 2,
-                 TensorFlow's "same" padding, then 2x2 convs of 32 and 64
-                 filters side by side, ReLUs, linear 1024 -> 1; log loss
+  conv_net_10    notebook 7's convNet: 5x5 conv of 8 filters, stride 2,
+                 TensorFlow's "same" padding, then 2x2 convs of 16 and 32
+                 filters side by side, ReLUs, linear 512 -> 1; log loss
                  (BCE with logits), SGD with momentum 0.9, lr 0.1, 10 epochs
   least_squares  closed-form fit of the linear model on 0/1 labels (normal
                  equations with a bias column, float64, Cholesky)
@@ -225,17 +225,17 @@ def simple_net():
 
 
 def conv_net():
-    """lib/conv.ts's convNet: 28x28 -> 14x14x16 -> 7x7x32 -> 4x4x64 -> 1,
-    11,777 parameters. The paddings are TensorFlow's: "same" for the 5x5
+    """lib/conv.ts's convNet: 28x28 -> 14x14x8 -> 7x7x16 -> 4x4x32 -> 1,
+    3,329 parameters. The paddings are TensorFlow's: "same" for the 5x5
     windows 2 apart (1 row and column before, 2 after), and zeros after the
     last row and column for the 2x2 windows over 7x7."""
     nn = torch.nn
     return nn.Sequential(
         nn.Unflatten(1, (1, 28, 28)),
-        nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(1, 16, 5, stride=2), nn.ReLU(),
-        nn.Conv2d(16, 32, 2, stride=2), nn.ReLU(),
-        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(32, 64, 2, stride=2), nn.ReLU(),
-        nn.Flatten(), nn.Linear(4 * 4 * 64, 1))
+        nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(1, 8, 5, stride=2), nn.ReLU(),
+        nn.Conv2d(8, 16, 2, stride=2), nn.ReLU(),
+        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(16, 32, 2, stride=2), nn.ReLU(),
+        nn.Flatten(), nn.Linear(4 * 4 * 32, 1))
 
 
 # ---- Stage 5: least squares, closed form -------------------------------

@@ -183,11 +183,16 @@ export class Conv2d implements Module {
 }
 
 /**
- * A small convolutional net for 28×28 digits: a 5×5 convolution of 16
+ * A small convolutional net for 28×28 digits: a 5×5 convolution of 8
  * filters over windows 2 pixels apart (overlapping: the images need no
- * gradient), then 2×2 convolutions of 32 and 64 filters side by side, with
- * ReLUs, 28×28 → 14×14 → 7×7 → 4×4, and a linear layer from the 1,024
- * activations to one output: 11,777 parameters.
+ * gradient), then 2×2 convolutions of 16 and 32 filters side by side, with
+ * ReLUs, 28×28 → 14×14 → 7×7 → 4×4, and a linear layer from the 512
+ * activations to one output: 3,329 parameters.
+ *
+ * Its width was measured in notebook 7's training (10 epochs, log loss,
+ * momentum): twice as many filters (16, 32, 64; 11,777 parameters) ended at
+ * 0.9917 against this net's 0.9912, one validation image, in 1.22 s per
+ * epoch against 0.62 s.
  *
  * @example
  * ```ts
@@ -196,17 +201,17 @@ export class Conv2d implements Module {
  * import { countParams } from "./model.ts";
  *
  * const net = convNet();
- * console.log(countParams(net)); // 11777
+ * console.log(countParams(net)); // 3329
  * tf.dispose([...net.params]);
  * ```
  */
 export function convNet(): Sequential {
-  const conv1 = new Conv2d({ height: 28, width: 28, channels: 1 }, 16, {
+  const conv1 = new Conv2d({ height: 28, width: 28, channels: 1 }, 8, {
     kernel: 5,
     stride: 2,
   });
-  const conv2 = new Conv2d(conv1.output, 32);
-  const conv3 = new Conv2d(conv2.output, 64);
+  const conv2 = new Conv2d(conv1.output, 16);
+  const conv3 = new Conv2d(conv2.output, 32);
   const { height, width, channels } = conv3.output;
   return new Sequential(
     conv1,
