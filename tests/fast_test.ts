@@ -203,6 +203,7 @@ const allOn: FastPieces = {
   columnSums: true,
   convFilterGradient: true,
   slices: true,
+  biasAdd: true,
   mnistLossGradient: true,
   grayLevels: true,
 };
@@ -213,6 +214,7 @@ const allOff: FastPieces = {
   columnSums: false,
   convFilterGradient: false,
   slices: false,
+  biasAdd: false,
   mnistLossGradient: false,
   grayLevels: false,
 };
@@ -225,6 +227,7 @@ const settings: FastPieces[] = [
   { ...allOn, columnSums: false },
   { ...allOn, convFilterGradient: false },
   { ...allOn, slices: false },
+  { ...allOn, biasAdd: false },
   { ...allOn, mnistLossGradient: false },
   { ...allOn, grayLevels: false },
 ];
@@ -320,6 +323,7 @@ testIf(
         convFilterGradients: after.convFilterGradients -
           before.convFilterGradients,
         slices: after.slices - before.slices,
+        biasAdds: after.biasAdds - before.biasAdds,
       };
     };
     // Two layers: two products and two weights' gradients by the routines;
@@ -339,7 +343,9 @@ testIf(
     // The biases' gradients: sums over the batch, by the routine.
     assert.equal(on.columnSums, 2);
     assert.equal(on.convFilterGradients, 0);
-    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0]);
+    // The two layers' biases, added to every row by the routine.
+    assert.equal(on.biasAdds, 2);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );
@@ -409,12 +415,59 @@ testIf(
       };
       const [on, off] = [gradient(true), gradient(false)];
       setFast(allOn);
-      assert.equal(on.byRoutine, 1);
+      assert.equal(
+        on.byRoutine,
+        1,
+        changed(
+          "the gradient of conv2d (kernel Conv2DBackpropFilter: inputs x, dy; " +
+            "attrs strides, pad, dataFormat, dimRoundingMode, filterShape)",
+          "the convFilterGradient piece of speed.ts",
+        ),
+      );
       assert.equal(off.byRoutine, 0);
       assert.equal(on.values.length, k * k * c * f);
       assertClose(on.values, off.values, 1e-4);
       tf.dispose([x, filters, out, dy]);
     }
+  },
+);
+
+testIf(
+  "biasAdd: a vector added to every row, as the backend's Add computes it, bit for bit; other sums untouched",
+  [onWasm],
+  () => {
+    const x = matrix(24, 6, 0.3, 41).reshape([2, 3, 4, 6]);
+    const b = tf.tensor1d([1e-8, -2.5, 0, -0, 3e7, Number.NaN]);
+    const sums = (on: boolean) => {
+      setFast({ biasAdd: on });
+      const before = fastCounts().biasAdds;
+      const results = tf.tidy(() =>
+        [
+          x.add(b),
+          x.reshape([24, 6]).add(b),
+          x.reshape([24, 6]).slice([0, 0], [24, 1]).add(b.slice(0, 1)),
+          b.add(x.reshape([24, 6])), // the bias first: the backend's own Add
+          x.reshape([24, 6]).add(x.reshape([24, 6])), // no broadcast
+          x.add(tf.scalar(2)),
+        ].map((t) => ({ shape: t.shape, bits: bits(t) }))
+      );
+      return { results, byRoutine: fastCounts().biasAdds - before };
+    };
+    const tensors = tf.memory().numTensors;
+    const [on, off] = [sums(true), sums(false)];
+    setFast(allOn);
+    assert.deepEqual(on.results, off.results);
+    assert.equal(
+      on.byRoutine,
+      3,
+      changed(
+        "the wasm kernel Add (inputs a, b)",
+        "the biasAdd piece of speed.ts",
+      ),
+    );
+    assert.equal(off.byRoutine, 0);
+    assert.equal(tf.memory().numTensors, tensors);
+    tf.dispose([x, b]);
   },
 );
 
@@ -442,7 +495,14 @@ testIf(
     const [on, off] = [sums(true), sums(false)];
     setFast(allOn);
     assert.equal(tf.memory().numTensors, tensors);
-    assert.equal(on.byRoutine, 4);
+    assert.equal(
+      on.byRoutine,
+      4,
+      changed(
+        "the wasm kernel Sum (input x; attrs axis, keepDims)",
+        "the columnSums piece of speed.ts",
+      ),
+    );
     assert.equal(off.byRoutine, 0);
     for (const [i, result] of on.results.entries()) {
       assert.deepEqual(result.shape, off.results[i].shape);
@@ -480,7 +540,14 @@ testIf(
     const [on, off] = [slices(true), slices(false)];
     setFast(allOn);
     assert.equal(tf.memory().numTensors, tensors);
-    assert.equal(on.byRoutine, cases.length + 1);
+    assert.equal(
+      on.byRoutine,
+      cases.length + 1,
+      changed(
+        "the wasm kernel Slice (input x; attrs begin, size)",
+        "the slices piece of speed.ts",
+      ),
+    );
     assert.equal(off.byRoutine, 0);
     for (const [i, values] of on.results.entries()) {
       assert.deepEqual(values, off.results[i]);

@@ -25,6 +25,7 @@ const exported = [
   "linear_weight_grad_sparse",
   "unit_floats",
   "column_sums",
+  "add_rows",
   "conv_filter_grad",
   "slice4",
 ];

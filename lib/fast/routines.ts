@@ -106,6 +106,7 @@ interface Simd {
   ): void;
   unit_floats(bytes: number, out: number, n: number): void;
   column_sums(x: number, out: number, n: number, m: number): void;
+  add_rows(x: number, b: number, out: number, n: number, m: number): void;
   conv_filter_grad(
     x: number,
     dy: number,
@@ -426,6 +427,40 @@ export function columnSums(
   const n = x.shape.reduce((a, b) => a * b, 1) / m;
   const out = wasm.makeOutput([...shape], "float32");
   simd.column_sums(address(wasm, x), address(wasm, out), n, m);
+  return out;
+}
+
+/**
+ * `x` `[..., m]` plus `b` `[m]` added to every row, as a new tensor's data of
+ * `x`'s shape, in the memory of a WebAssembly `backend`: a layer's bias. Each
+ * sum is one float32 addition, so the result is the backend's `Add`, bit for
+ * bit. The caller owns the result.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { addRows } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor2d([[1, 2], [3, 4]]);
+ *   const b = tf.tensor1d([10, 20]);
+ *   const sum = addRows(tf.backend(), x, b);
+ *   console.log(tf.backend().readSync(sum.dataId)); // [11, 22, 13, 24]
+ *   tf.backend().disposeData(sum.dataId);
+ *   tf.dispose([x, b]);
+ * }
+ * ```
+ */
+export function addRows(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  b: tf.TensorInfo,
+): tf.TensorInfo {
+  const { simd, backend: wasm } = instanceOf(backend);
+  const m = x.shape[x.shape.length - 1];
+  const n = x.shape.reduce((a, c) => a * c, 1) / m;
+  const out = wasm.makeOutput([...x.shape], "float32");
+  simd.add_rows(address(wasm, x), address(wasm, b), address(wasm, out), n, m);
   return out;
 }
 

@@ -370,6 +370,21 @@ void conv_filter_grad(const float *x, const float *dy, float *dw, int n, int h,
   }
 }
 
+/* out[i][j] = x[i][j] + b[j] for x [n][m]: a layer's bias added to every row
+ * (or pixel). */
+void add_rows(const float *x, const float *b, float *out, int n, int m) {
+  for (int i = 0; i < n; i++) {
+    const float *row = x + i * m;
+    float *to = out + i * m;
+    int j = 0;
+    for (; j + 4 <= m; j += 4) {
+      wasm_v128_store(to + j, wasm_f32x4_add(wasm_v128_load(row + j),
+                                             wasm_v128_load(b + j)));
+    }
+    for (; j < m; j++) to[j] = row[j] + b[j];
+  }
+}
+
 /* out = x[b0 .. b0+s0][b1 .. b1+s1][b2 .. b2+s2][b3 .. b3+s3] for x of
  * shape [d0][d1][d2][d3]: a block of a tensor of rank 4 (or less, with
  * leading sizes of 1), copied run by run of its last axis. */

@@ -28,6 +28,10 @@
  *    memory when the slice is the whole tensor, and copies a block of a
  *    tensor of rank 1 to 4 with a routine (piece `slices`); other slices go
  *    to the backend's own kernel.
+ * 6. The `Add` kernel of the `wasm` backend adds a float32 vector `[m]` to
+ *    every row of a float32 tensor `[..., m]` (a layer's bias) with a routine
+ *    (piece `biasAdd`), and hands every other sum to the backend's own
+ *    kernel.
  *
  * Added for the `wasm` backend, which has neither: the kernel
  * `LessonWeightGradient`, and `Conv2DBackpropFilter` (the gradient of
@@ -54,6 +58,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { LessonError } from "../errors.ts";
 import {
+  addRows,
   columnSums,
   convFilterGradient,
   MAX_COLUMNS,
@@ -77,6 +82,7 @@ import {
  *   columnSums: false,
  *   convFilterGradient: false,
  *   slices: false,
+ *   biasAdd: false,
  *   mnistLossGradient: false,
  *   grayLevels: false,
  * };
@@ -95,6 +101,8 @@ export interface FastPieces {
   readonly convFilterGradient: boolean;
   /** `Slice` on `wasm`: whole tensors shared, blocks copied by a routine. */
   readonly slices: boolean;
+  /** A bias added to every row by a routine, on `wasm`. */
+  readonly biasAdd: boolean;
   /** `mnistLoss` with a gradient derived by hand (`mnist_loss.ts`). */
   readonly mnistLossGradient: boolean;
   /** A `TensorDataset`'s images kept as gray levels, batched by a routine. */
@@ -108,6 +116,7 @@ let pieces: FastPieces = {
   columnSums: true,
   convFilterGradient: true,
   slices: true,
+  biasAdd: true,
   mnistLossGradient: true,
   grayLevels: true,
 };
@@ -123,11 +132,11 @@ let pieces: FastPieces = {
  * const off = { routines: false, identity: false };
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
- * setFast({ grayLevels: false });
+ * setFast({ biasAdd: false, grayLevels: false });
  * setFast({ routines: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
- * setFast({ grayLevels: true });
+ * setFast({ biasAdd: true, grayLevels: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
@@ -165,6 +174,7 @@ export function fastPieces(): FastPieces {
  *   columnSums: 0,
  *   convFilterGradients: 0,
  *   slices: 0,
+ *   biasAdds: 0,
  * };
  * ```
  */
@@ -183,6 +193,8 @@ export interface FastCounts {
   readonly convFilterGradients: number;
   /** Slices shared or copied by the routine (`slices`). */
   readonly slices: number;
+  /** Biases added to every row by the routine (`biasAdd`). */
+  readonly biasAdds: number;
 }
 
 const counts = {
@@ -193,6 +205,7 @@ const counts = {
   columnSums: 0,
   convFilterGradients: 0,
   slices: 0,
+  biasAdds: 0,
 };
 
 /**
@@ -461,5 +474,26 @@ tf.registerKernel({
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     }
     return sliceBlock(args.backend as tf.KernelBackend, x, begin, size);
+  },
+});
+
+// 7. Add on wasm. A layer adds its bias [m] to every row (or pixel) of its
+// output [..., m]. The backend's Add broadcasts with a general loop: 0.58 ms
+// for the conv net's first layer ([256, 14, 14, 8] + [8]), 32 ms of a 0.72 s
+// epoch, and 50 ms with its other layers. One pass adding the vector row by
+// row gives the same float32 sums.
+const wasmAdd = tf.getKernel("Add", "wasm")!;
+tf.unregisterKernel("Add", "wasm");
+tf.registerKernel({
+  ...wasmAdd,
+  kernelFunc: (args) => {
+    const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
+    const m = a.shape[a.shape.length - 1];
+    const bias = pieces.biasAdd && a.dtype === "float32" &&
+      b.dtype === "float32" && a.shape.length >= 2 && b.shape.length === 1 &&
+      b.shape[0] === m && a.shape.every((size) => size > 0);
+    if (!bias) return wasmAdd.kernelFunc(args);
+    counts.biasAdds++;
+    return addRows(args.backend as tf.KernelBackend, a, b);
   },
 });
