@@ -204,6 +204,7 @@ const allOn: FastPieces = {
   convFilterGradient: true,
   slices: true,
   biasAdd: true,
+  stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
 };
@@ -215,6 +216,7 @@ const allOff: FastPieces = {
   convFilterGradient: false,
   slices: false,
   biasAdd: false,
+  stepGradients: false,
   mnistLossGradient: false,
   grayLevels: false,
 };
@@ -228,6 +230,7 @@ const settings: FastPieces[] = [
   { ...allOn, convFilterGradient: false },
   { ...allOn, slices: false },
   { ...allOn, biasAdd: false },
+  { ...allOn, stepGradients: false },
   { ...allOn, mnistLossGradient: false },
   { ...allOn, grayLevels: false },
 ];
@@ -324,6 +327,7 @@ testIf(
           before.convFilterGradients,
         slices: after.slices - before.slices,
         biasAdds: after.biasAdds - before.biasAdds,
+        stepGradients: after.stepGradients - before.stepGradients,
       };
     };
     // Two layers: two products and two weights' gradients by the routines;
@@ -345,7 +349,9 @@ testIf(
     assert.equal(on.convFilterGradients, 0);
     // The two layers' biases, added to every row by the routine.
     assert.equal(on.biasAdds, 2);
-    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0, 0]);
+    // The ReLU's gradient, in one pass.
+    assert.equal(on.stepGradients, 1);
+    assert.deepEqual(Object.values(off), [0, 0, 0, 0, 0, 0, 0, 0, 0]);
     tf.dispose([x, y]);
   },
 );
@@ -468,6 +474,48 @@ testIf(
     assert.equal(off.byRoutine, 0);
     assert.equal(tf.memory().numTensors, tensors);
     tf.dispose([x, b]);
+  },
+);
+
+testIf(
+  "stepGradients: relu's and abs's gradients, as TensorFlow.js's own compute them, bit for bit",
+  [onWasm],
+  () => {
+    const special = [0, -0, 1e-30, -1e-30, Infinity, -Infinity, NaN, 2, -3];
+    const x = tf.tensor2d(
+      [...special, ...matrix(7, 9, 0.3, 51).dataSync()],
+      [8, 9],
+    );
+    const dy = tf.tensor2d(
+      [...matrix(7, 9, 0.2, 52).dataSync(), ...special.reverse()],
+      [8, 9],
+    );
+    const gradients = (on: boolean) => {
+      setFast({ stepGradients: on });
+      const before = fastCounts().stepGradients;
+      const results = [tf.relu, tf.abs].map((f) => {
+        const g = tf.grad((t: tf.Tensor) => f(t).mul(dy).sum())(x);
+        const values = bits(g);
+        g.dispose();
+        return values;
+      });
+      return { results, byRoutine: fastCounts().stepGradients - before };
+    };
+    const tensors = tf.memory().numTensors;
+    const [on, off] = [gradients(true), gradients(false)];
+    setFast(allOn);
+    assert.deepEqual(on.results, off.results);
+    assert.equal(
+      on.byRoutine,
+      2,
+      changed(
+        "the gradients of Relu and Abs (saved input x)",
+        "the stepGradients piece of speed.ts",
+      ),
+    );
+    assert.equal(off.byRoutine, 0);
+    assert.equal(tf.memory().numTensors, tensors);
+    tf.dispose([x, dy]);
   },
 );
 

@@ -26,6 +26,7 @@ const exported = [
   "unit_floats",
   "column_sums",
   "add_rows",
+  "step_gradient",
   "conv_filter_grad",
   "slice4",
 ];

@@ -107,6 +107,13 @@ interface Simd {
   unit_floats(bytes: number, out: number, n: number): void;
   column_sums(x: number, out: number, n: number, m: number): void;
   add_rows(x: number, b: number, out: number, n: number, m: number): void;
+  step_gradient(
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    alpha: number,
+  ): void;
   conv_filter_grad(
     x: number,
     dy: number,
@@ -461,6 +468,47 @@ export function addRows(
   const n = x.shape.reduce((a, c) => a * c, 1) / m;
   const out = wasm.makeOutput([...x.shape], "float32");
   simd.add_rows(address(wasm, x), address(wasm, b), address(wasm, out), n, m);
+  return out;
+}
+
+/**
+ * `dy · step(x)` for float32 tensors of one shape, as a new tensor's data, in
+ * the memory of a WebAssembly `backend`: `step(x)` is 1 where `x > 0`,
+ * `alpha` elsewhere, NaN where `x` is NaN. With `alpha` 0 it is the gradient
+ * of `relu`, with −1 that of `abs`, the same bits as TensorFlow.js's own
+ * (`Step`, `Cast` and `Multiply` kernels). The caller owns the result.
+ *
+ * @example relu's gradient: dy where x > 0
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { stepGradient } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") {
+ *   const x = tf.tensor1d([-1, 0, 2]);
+ *   const dy = tf.tensor1d([5, 6, 7]);
+ *   const dx = stepGradient(tf.backend(), x, dy, 0);
+ *   console.log(tf.backend().readSync(dx.dataId)); // [0, 0, 7]
+ *   tf.backend().disposeData(dx.dataId);
+ *   tf.dispose([x, dy]);
+ * }
+ * ```
+ */
+export function stepGradient(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  alpha: number,
+): tf.TensorInfo {
+  const { simd, backend: wasm } = instanceOf(backend);
+  const n = x.shape.reduce((a, c) => a * c, 1);
+  const out = wasm.makeOutput([...x.shape], "float32");
+  simd.step_gradient(
+    address(wasm, x),
+    address(wasm, dy),
+    address(wasm, out),
+    n,
+    alpha,
+  );
   return out;
 }
 

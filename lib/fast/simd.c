@@ -385,6 +385,26 @@ void add_rows(const float *x, const float *b, float *out, int n, int m) {
   }
 }
 
+/* dx[i] = dy[i] · step(x[i]), where step(x) is 1 for x > 0, alpha otherwise,
+ * and NaN for a NaN: the gradient of relu (alpha 0) and of |x| (alpha −1), as
+ * TensorFlow.js computes it (dy times a float32 step), in one pass. */
+void step_gradient(const float *x, const float *dy, float *dx, int n,
+                   float alpha) {
+  const v128_t one = wasm_f32x4_splat(1.0f), low = wasm_f32x4_splat(alpha),
+               zero = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t step = wasm_v128_bitselect(one, low, wasm_f32x4_gt(v, zero));
+    step = wasm_v128_bitselect(v, step, wasm_f32x4_ne(v, v));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < n; i++) {
+    float v = x[i];
+    dx[i] = dy[i] * (v != v ? v : v > 0.0f ? 1.0f : alpha);
+  }
+}
+
 /* out = x[b0 .. b0+s0][b1 .. b1+s1][b2 .. b2+s2][b3 .. b3+s3] for x of
  * shape [d0][d1][d2][d3]: a block of a tensor of rank 4 (or less, with
  * leading sizes of 1), copied run by run of its last axis. */

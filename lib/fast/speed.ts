@@ -32,6 +32,10 @@
  *    every row of a float32 tensor `[..., m]` (a layer's bias) with a routine
  *    (piece `biasAdd`), and hands every other sum to the backend's own
  *    kernel.
+ * 7. The gradients of `Relu` and `Abs` (for every backend) compute
+ *    `dy · step(x)` of float32 tensors on `wasm` with a routine, through a
+ *    kernel added under the name `LessonStepGradient` (piece
+ *    `stepGradients`), and otherwise do what TensorFlow.js's own do.
  *
  * Added for the `wasm` backend, which has neither: the kernel
  * `LessonWeightGradient`, and `Conv2DBackpropFilter` (the gradient of
@@ -64,6 +68,7 @@ import {
   MAX_COLUMNS,
   multiply,
   sliceBlock,
+  stepGradient,
   type WasmBackend,
   weightGradient,
 } from "./routines.ts";
@@ -83,6 +88,7 @@ import {
  *   convFilterGradient: false,
  *   slices: false,
  *   biasAdd: false,
+ *   stepGradients: false,
  *   mnistLossGradient: false,
  *   grayLevels: false,
  * };
@@ -103,6 +109,8 @@ export interface FastPieces {
   readonly slices: boolean;
   /** A bias added to every row by a routine, on `wasm`. */
   readonly biasAdd: boolean;
+  /** The gradients of `relu` and `abs` in one pass of a routine, on `wasm`. */
+  readonly stepGradients: boolean;
   /** `mnistLoss` with a gradient derived by hand (`mnist_loss.ts`). */
   readonly mnistLossGradient: boolean;
   /** A `TensorDataset`'s images kept as gray levels, batched by a routine. */
@@ -117,6 +125,7 @@ let pieces: FastPieces = {
   convFilterGradient: true,
   slices: true,
   biasAdd: true,
+  stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
 };
@@ -132,11 +141,11 @@ let pieces: FastPieces = {
  * const off = { routines: false, identity: false };
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
- * setFast({ biasAdd: false, grayLevels: false });
+ * setFast({ biasAdd: false, stepGradients: false, grayLevels: false });
  * setFast({ routines: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
- * setFast({ biasAdd: true, grayLevels: true });
+ * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
@@ -175,6 +184,7 @@ export function fastPieces(): FastPieces {
  *   convFilterGradients: 0,
  *   slices: 0,
  *   biasAdds: 0,
+ *   stepGradients: 0,
  * };
  * ```
  */
@@ -195,6 +205,8 @@ export interface FastCounts {
   readonly slices: number;
   /** Biases added to every row by the routine (`biasAdd`). */
   readonly biasAdds: number;
+  /** Gradients of `relu` and `abs` by the routine (`stepGradients`). */
+  readonly stepGradients: number;
 }
 
 const counts = {
@@ -206,6 +218,7 @@ const counts = {
   convFilterGradients: 0,
   slices: 0,
   biasAdds: 0,
+  stepGradients: 0,
 };
 
 /**
@@ -497,3 +510,37 @@ tf.registerKernel({
     return addRows(args.backend as tf.KernelBackend, a, b);
   },
 });
+
+// 8. The gradients of Relu and Abs. TensorFlow.js's own multiply dy by
+// step(x) cast to float32: three kernels (Step, Cast, Multiply), each a pass
+// over the tensor and a tensor on the tape. For the abs templates of notebook
+// 6, two per step ([256, 784]); for the conv net, one per ReLU. The routine
+// does the same multiplication in one pass.
+const STEP_GRADIENT = "LessonStepGradient";
+tf.registerKernel({
+  kernelName: STEP_GRADIENT,
+  backendName: "wasm",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as Record<string, tf.TensorInfo>;
+    counts.stepGradients++;
+    const { alpha } = attrs as { alpha: number };
+    return stepGradient(backend as tf.KernelBackend, x, dy, alpha);
+  },
+});
+for (const [kernelName, alpha] of [["Relu", 0], ["Abs", -1]] as const) {
+  const own = tf.getGradient(kernelName)!;
+  tf.registerGradient({
+    ...own,
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as tf.Tensor[];
+      const d = dy as tf.Tensor;
+      const ours = pieces.stepGradients && tf.getBackend() === "wasm" &&
+        x.dtype === "float32" && d.dtype === "float32" && x.size > 0 &&
+        tf.util.arraysEqual(x.shape, d.shape);
+      if (!ours) return own.gradFunc(dy, saved, attrs);
+      return {
+        x: () => tf.engine().runKernel(STEP_GRADIENT, { x, dy: d }, { alpha }),
+      };
+    },
+  });
+}
