@@ -5,7 +5,8 @@
  * Stages: decoding the 14,434 PNG files into tensors, without any cache
  * (the files themselves are in the operating system's page cache) and from
  * the caches each side keeps; the pixel-similarity baseline; 20 epochs of the
- * linear model; 40 epochs of `simpleNet`; notebook 7's conv net as the
+ * linear model; 40 epochs of `simpleNet`; 20 epochs of notebook 6's abs
+ * templates (the learner's idea, trained); notebook 7's conv net as the
  * notebook trains it (momentum 0.9, log loss, learning rate 0.1, 10 epochs,
  * batches of 256); a closed-form least-squares fit. Each is run several
  * times, the two sides taking turns run by run (each run starting with the
@@ -62,7 +63,7 @@ import { convNet } from "../lib/conv.ts";
 import { loadMnistSample, type MnistSample } from "../lib/load/mnist.ts";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { Momentum, momentum, type OptFunc, SGD } from "../lib/optim.ts";
-import { setSeed } from "../lib/random.ts";
+import { rng, setSeed } from "../lib/random.ts";
 import { leastSquares } from "../lib/regression.ts";
 import { type FastPieces, fastPieces, setFast } from "../lib/fast/speed.ts";
 
@@ -73,6 +74,7 @@ const RUNS = {
   baseline: 5,
   linear_20: 5,
   simple_net_40: 3,
+  abs_templates_20: 3,
   conv_net_10: 3,
   least_squares: 3,
 } as const;
@@ -86,6 +88,7 @@ const TOLERANCE: Record<Stage, number> = {
   baseline: 0, // no randomness: the digits must match exactly
   linear_20: 0.006, // different seeds and random streams: a few images
   simple_net_40: 0.006,
+  abs_templates_20: 0.006,
   conv_net_10: 0.006,
   least_squares: 0.0005, // the same arithmetic in float64
 };
@@ -120,6 +123,15 @@ const TRAININGS = {
     lossFunc: mnistLoss,
     optFunc: SGD,
   },
+  // Notebook 6's abs templates, as it trains them.
+  abs_templates_20: {
+    model: () => new AbsTemplates(),
+    epochs: 20,
+    warmUp: 5,
+    lr: 1,
+    lossFunc: mnistLoss,
+    optFunc: SGD,
+  },
   // Notebook 7's conv net, as it trains it.
   conv_net_10: {
     model: convNet,
@@ -130,6 +142,31 @@ const TRAININGS = {
     optFunc: momentum(0.9),
   },
 } as const satisfies Partial<Record<Stage, Training>>;
+
+/**
+ * Notebook 6's learner's idea, trained: two templates `t3`, `t7` and a bias,
+ * one vote `|x − t7| − |x − t3|` per pixel; both templates start as the same
+ * random image.
+ */
+class AbsTemplates implements Module {
+  readonly t3: tf.Variable;
+  readonly t7: tf.Variable;
+  readonly b = tf.variable(tf.zeros([1]));
+  readonly params: tf.Variable[];
+  constructor() {
+    const start = tf.tensor1d(
+      Float32Array.from({ length: 784 }, () => rng().uniform()),
+    );
+    this.t3 = tf.variable(start.clone());
+    this.t7 = tf.variable(start);
+    this.params = [this.t3, this.t7, this.b];
+  }
+  forward(x: Tensor2D): Tensor2D {
+    return tf.tidy(() =>
+      x.sub(this.t7).abs().sub(x.sub(this.t3).abs()).sum(1, true).add(this.b)
+    );
+  }
+}
 
 /** How a training stage fits. */
 interface Training {
@@ -489,6 +526,7 @@ function ablationSettings(): [string, FastPieces][] {
 const ABLATION_STAGES: Record<string, [Stage, number, (keyof FastPieces)[]]> = {
   linear_20: ["linear_20", 20, []],
   simple_net_40: ["simple_net_40", 40, []],
+  abs_templates_20: ["abs_templates_20", 20, []],
   conv_net_1: ["conv_net_10", 1, ["convFilterGradient"]],
 };
 

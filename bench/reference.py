@@ -9,6 +9,9 @@ PyTorch user would write them, on one thread:
   baseline       mean 3 and mean 7, L1 distance by broadcasting, accuracy
   linear_20      nn.Linear(784, 1), mnist_loss, plain SGD at lr 1, 20 epochs
   simple_net_40  784 -> 30 -> ReLU -> 1, lr 0.1, 40 epochs
+  abs_templates_20  notebook 6's abs templates: score = sum(|x - t7| -
+                 |x - t3|) + b, both templates starting as the same uniform
+                 random image, mnist_loss, plain SGD at lr 1, 20 epochs
   conv_net_10    notebook 7's convNet: 5x5 conv of 8 filters, stride 2,
                  TensorFlow's "same" padding, then 2x2 convs of 16 and 32
                  filters side by side, ReLUs, linear 512 -> 1; log loss
@@ -219,6 +222,22 @@ def linear_model():
     return torch.nn.Linear(28 * 28, 1)
 
 
+class AbsTemplates(torch.nn.Module):
+    """Notebook 6's learner's idea, trained: two templates and a bias, one
+    vote |x - t7| - |x - t3| per pixel."""
+
+    def __init__(self):
+        super().__init__()
+        start = torch.rand(28 * 28)
+        self.t3 = torch.nn.Parameter(start.clone())
+        self.t7 = torch.nn.Parameter(start.clone())
+        self.b = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        votes = (x - self.t7).abs() - (x - self.t3).abs()
+        return votes.sum(1, keepdim=True) + self.b
+
+
 def simple_net():
     return torch.nn.Sequential(
         torch.nn.Linear(28 * 28, 30), torch.nn.ReLU(), torch.nn.Linear(30, 1))
@@ -316,6 +335,7 @@ LESSON = (mnist_loss, BasicOptim)
 TRAININGS = {
     "linear_20": (linear_model, 20, 1.0, TensorLoader, *LESSON),
     "simple_net_40": (simple_net, 40, 0.1, TensorLoader, *LESSON),
+    "abs_templates_20": (AbsTemplates, 20, 1.0, TensorLoader, *LESSON),
     "conv_net_10": (conv_net, 10, 0.1, TensorLoader, log_loss, momentum),
     "linear_20_torch_dataloader": (linear_model, 20, 1.0, torch_loader,
                                    *LESSON),
