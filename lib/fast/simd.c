@@ -22,47 +22,8 @@
  */
 #include <wasm_simd128.h>
 
-/* Columns are handled in tiles of 32: 8 SIMD registers of 4 floats. */
+/* Columns are handled in tiles of at most 32: 8 SIMD registers of 4 floats. */
 #define TILE 32
-
-typedef struct {
-  v128_t v[8];
-} tile_t;
-
-static inline tile_t tile_load(const float *p) {
-  tile_t t;
-#pragma clang loop unroll(full)
-  for (int q = 0; q < 8; q++) t.v[q] = wasm_v128_load(p + 4 * q);
-  return t;
-}
-
-static inline void tile_store(float *p, tile_t t) {
-#pragma clang loop unroll(full)
-  for (int q = 0; q < 8; q++) wasm_v128_store(p + 4 * q, t.v[q]);
-}
-
-/* t + s·row, for a row of 32 floats. */
-static inline tile_t tile_axpy(tile_t t, float s, const float *row) {
-  v128_t sv = wasm_f32x4_splat(s);
-#pragma clang loop unroll(full)
-  for (int q = 0; q < 8; q++) {
-    t.v[q] = wasm_f32x4_add(t.v[q], wasm_f32x4_mul(sv, wasm_v128_load(row + 4 * q)));
-  }
-  return t;
-}
-
-/* Columns j0 .. j0+cols-1 of the [rows][m] matrix a, copied into the
- * [rows][32] matrix tile; its other columns are zeros. */
-static void copy_tile(const float *a, float *tile, int rows, int m, int j0,
-                      int cols) {
-  for (int r = 0; r < rows; r++) {
-    const float *from = a + r * m + j0;
-    float *to = tile + r * TILE;
-    int j = 0;
-    for (; j < cols; j++) to[j] = from[j];
-    for (; j < TILE; j++) to[j] = 0.0f;
-  }
-}
 
 /* The nonzero entries of x [n][k], row by row: those of row i are
  * where[starts[i] .. starts[i+1]) (their columns) and value[...] (their
@@ -159,24 +120,62 @@ void linear_forward_dense(const float *x, const float *w, const float *b,
   for (; i < n; i++) out[i] = dot(x + i * k, w, k) + b[0];
 }
 
-/* out[n][m] = x[n][k] · w[k][m] + b[m], x given by its nonzero entries. */
+/* The sparse product below for tiles of `nv` SIMD registers (nv·4 columns):
+ * nv is 8 or 4, a constant where it is called, so that a tile's sums stay in
+ * registers. */
+__attribute__((always_inline)) static inline void forward_sparse_tiles(
+    const int *starts, const int *where, const float *value, const float *w,
+    const float *b, float *out, int n, int k, int m, float *scratch, int nv) {
+  int tile = 4 * nv;
+  float *w_tile = scratch, *out_row = w_tile + k * tile;
+  for (int j0 = 0; j0 < m; j0 += tile) {
+    int cols = m - j0 < tile ? m - j0 : tile;
+    for (int r = 0; r < k; r++) {
+      int j = 0;
+      for (; j < cols; j++) w_tile[r * tile + j] = w[r * m + j0 + j];
+      for (; j < tile; j++) w_tile[r * tile + j] = 0.0f;
+    }
+    for (int j = 0; j < tile; j++) out_row[j] = j < cols ? b[j0 + j] : 0.0f;
+    v128_t bias[8], sum[8];
+#pragma clang loop unroll(full)
+    for (int q = 0; q < 8; q++) {
+      if (q < nv) bias[q] = wasm_v128_load(out_row + 4 * q);
+    }
+    for (int i = 0; i < n; i++) {
+#pragma clang loop unroll(full)
+      for (int q = 0; q < 8; q++) {
+        if (q < nv) sum[q] = bias[q];
+      }
+      for (int c = starts[i]; c < starts[i + 1]; c++) {
+        v128_t sv = wasm_f32x4_splat(value[c]);
+        const float *row = w_tile + where[c] * tile;
+#pragma clang loop unroll(full)
+        for (int q = 0; q < 8; q++) {
+          if (q < nv) {
+            sum[q] = wasm_f32x4_add(sum[q],
+                                    wasm_f32x4_mul(sv, wasm_v128_load(row + 4 * q)));
+          }
+        }
+      }
+#pragma clang loop unroll(full)
+      for (int q = 0; q < 8; q++) {
+        if (q < nv) wasm_v128_store(out_row + 4 * q, sum[q]);
+      }
+      for (int j = 0; j < cols; j++) out[i * m + j0 + j] = out_row[j];
+    }
+  }
+}
+
+/* out[n][m] = x[n][k] · w[k][m] + b[m], x given by its nonzero entries;
+ * columns in tiles of 32, or of 16 when there are at most 16 (a tile of 32
+ * would be half zeros). */
 void linear_forward_sparse(const int *starts, const int *where,
                            const float *value, const float *w, const float *b,
                            float *out, int n, int k, int m, float *scratch) {
-  float *w_tile = scratch, *out_row = w_tile + k * TILE;
-  for (int j0 = 0; j0 < m; j0 += TILE) {
-    int cols = m - j0 < TILE ? m - j0 : TILE;
-    copy_tile(w, w_tile, k, m, j0, cols);
-    copy_tile(b, out_row, 1, m, j0, cols);
-    tile_t bias = tile_load(out_row);
-    for (int i = 0; i < n; i++) {
-      tile_t sum = bias;
-      for (int c = starts[i]; c < starts[i + 1]; c++) {
-        sum = tile_axpy(sum, value[c], w_tile + where[c] * TILE);
-      }
-      tile_store(out_row, sum);
-      for (int j = 0; j < cols; j++) out[i * m + j0 + j] = out_row[j];
-    }
+  if (m <= 16) {
+    forward_sparse_tiles(starts, where, value, w, b, out, n, k, m, scratch, 4);
+  } else {
+    forward_sparse_tiles(starts, where, value, w, b, out, n, k, m, scratch, 8);
   }
 }
 
@@ -211,31 +210,53 @@ void linear_weight_grad_dense(const float *x, const float *dy, float *dw,
   }
 }
 
-/* dw[k][m] = xᵀ · dy, x given by its nonzero entries. */
-void linear_weight_grad_sparse(const int *starts, const int *where,
-                               const float *value, const float *dy, float *dw,
-                               int n, int k, int m, float *scratch) {
-  float *dw_tile = scratch, *dy_row = dw_tile + k * TILE;
-  for (int j0 = 0; j0 < m; j0 += TILE) {
-    int cols = m - j0 < TILE ? m - j0 : TILE;
-    for (int q = 0; q < k * TILE; q++) dw_tile[q] = 0.0f;
+/* The sparse weights' gradient below for tiles of `nv` SIMD registers (nv·4
+ * columns), nv 8 or 4 as above. */
+__attribute__((always_inline)) static inline void weight_grad_sparse_tiles(
+    const int *starts, const int *where, const float *value, const float *dy,
+    float *dw, int n, int k, int m, float *scratch, int nv) {
+  int tile = 4 * nv;
+  float *dw_tile = scratch, *dy_row = dw_tile + k * tile;
+  for (int j0 = 0; j0 < m; j0 += tile) {
+    int cols = m - j0 < tile ? m - j0 : tile;
+    for (int q = 0; q < k * tile; q++) dw_tile[q] = 0.0f;
     for (int i = 0; i < n; i++) {
-      copy_tile(dy + i * m, dy_row, 1, m, j0, cols);
-      tile_t d = tile_load(dy_row);
+      for (int j = 0; j < tile; j++) {
+        dy_row[j] = j < cols ? dy[i * m + j0 + j] : 0.0f;
+      }
+      v128_t d[8];
+#pragma clang loop unroll(full)
+      for (int q = 0; q < 8; q++) {
+        if (q < nv) d[q] = wasm_v128_load(dy_row + 4 * q);
+      }
       for (int c = starts[i]; c < starts[i + 1]; c++) {
-        float *g = dw_tile + where[c] * TILE;
-        tile_t sum = tile_load(g);
+        float *g = dw_tile + where[c] * tile;
         v128_t v = wasm_f32x4_splat(value[c]);
 #pragma clang loop unroll(full)
         for (int q = 0; q < 8; q++) {
-          sum.v[q] = wasm_f32x4_add(sum.v[q], wasm_f32x4_mul(v, d.v[q]));
+          if (q < nv) {
+            wasm_v128_store(g + 4 * q,
+                            wasm_f32x4_add(wasm_v128_load(g + 4 * q),
+                                           wasm_f32x4_mul(v, d[q])));
+          }
         }
-        tile_store(g, sum);
       }
     }
     for (int p = 0; p < k; p++) {
-      for (int j = 0; j < cols; j++) dw[p * m + j0 + j] = dw_tile[p * TILE + j];
+      for (int j = 0; j < cols; j++) dw[p * m + j0 + j] = dw_tile[p * tile + j];
     }
+  }
+}
+
+/* dw[k][m] = xᵀ · dy, x given by its nonzero entries; tiles as in
+ * linear_forward_sparse. */
+void linear_weight_grad_sparse(const int *starts, const int *where,
+                               const float *value, const float *dy, float *dw,
+                               int n, int k, int m, float *scratch) {
+  if (m <= 16) {
+    weight_grad_sparse_tiles(starts, where, value, dy, dw, n, k, m, scratch, 4);
+  } else {
+    weight_grad_sparse_tiles(starts, where, value, dy, dw, n, k, m, scratch, 8);
   }
 }
 
