@@ -5,7 +5,12 @@ import { decode, encode } from "fast-png";
 import { linePlot, plotFunction, weightMap } from "../lib/plot/figures.ts";
 import { decodePng, encodePng } from "../lib/load/png.ts";
 import { ArgumentError } from "../lib/errors.ts";
-import { closeBrowser, renderHtml, renderPng } from "../lib/plot/render.ts";
+import {
+  closeBrowser,
+  renderHtml,
+  renderPng,
+  warmUp,
+} from "../lib/plot/render.ts";
 import {
   browserNeeds,
   processesWith,
@@ -34,6 +39,51 @@ testIf(
       assert.equal(image.pixels[0], 255);
       assert.ok(image.pixels.some((p) => p < 100));
     } finally {
+      await closeBrowser();
+    }
+  },
+);
+
+testIf(
+  "warmUp starts one browser ahead of the first render, which then uses it",
+  browserNeeds,
+  async () => {
+    const before = profiles();
+    try {
+      warmUp();
+      warmUp(); // already starting: nothing more
+      const png = await renderPng(linePlot({ y: [1, 2] }), {
+        width: 100,
+        height: 80,
+      });
+      assert.deepEqual(
+        [decodePng(png, "the figure").width, profiles().length],
+        [100, before.length + 1],
+      );
+    } finally {
+      await closeBrowser();
+    }
+  },
+);
+
+testIf(
+  "a warm-up without a browser leaves the failure to the next render, not to an unhandled rejection",
+  [...browserNeeds, permission({ name: "env", variable: "CHROMIUM_PATH" })],
+  async () => {
+    const saved = Deno.env.get("CHROMIUM_PATH");
+    Deno.env.set("CHROMIUM_PATH", "tests/.scratch/no-such-chromium");
+    await closeBrowser();
+    try {
+      warmUp();
+      // Let the failed start settle: an unhandled rejection fails the test.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await assert.rejects(
+        renderPng(linePlot({ y: [1, 2] })),
+        /no-such-chromium/,
+      );
+    } finally {
+      if (saved === undefined) Deno.env.delete("CHROMIUM_PATH");
+      else Deno.env.set("CHROMIUM_PATH", saved);
       await closeBrowser();
     }
   },

@@ -15,7 +15,8 @@
  * notebook waits for that once, at its first chart.
  *
  * The first call starts the browser (about 0.3 s, plus 0.4 s to load
- * plotly.js) and later calls reuse it (tens of milliseconds per figure). The
+ * plotly.js), unless {@linkcode warmUp} started it already, and later calls
+ * reuse it (tens of milliseconds per figure). The
  * browser is bound to this process:
  * - it is driven over a pipe (`--remote-debugging-pipe`), never a port, so no
  *   other process can drive it, and it exits when this process dies, even
@@ -330,6 +331,30 @@ async function launch(): Promise<Running> {
       { cause: e },
     );
   }
+}
+
+/**
+ * Starts the browser in the background, unless it is running or starting,
+ * so that the first {@linkcode renderPng} finds it ready. `show.ts` calls it
+ * when the library is loaded in a notebook, whose first chart would
+ * otherwise wait for the browser and plotly.js (about 0.7 s). A browser that
+ * cannot start is not reported here but by the next render, as without it.
+ *
+ * @example Start early, draw later
+ * ```ts
+ * import { linePlot } from "./figures.ts";
+ * import { closeBrowser, renderPng, warmUp } from "./render.ts";
+ *
+ * warmUp();
+ * // ... other work ...
+ * const png = await renderPng(linePlot({ y: [1, 2] }));
+ * await closeBrowser();
+ * ```
+ */
+export function warmUp(): void {
+  if (current !== undefined) return;
+  current = launch();
+  current.catch(() => {}); // the next render reports it
 }
 
 /** The running browser, started if need be. */

@@ -15,6 +15,8 @@
  *
  * Outside a notebook (`deno run`, `deno test`), `show` prints the text line;
  * tests pass a {@linkcode Display} function to capture the bundles instead.
+ * In a notebook, loading this module starts the browser in the background
+ * (`warmUp` of `render.ts`), so that the first chart need not wait for it.
  *
  * @example Show a chart, then keep its bundle
  * ```ts
@@ -33,7 +35,7 @@ import { Buffer } from "node:buffer";
 import type { Figure } from "./figures.ts";
 import { ArgumentError, BrowserError } from "../errors.ts";
 import { envVar } from "../load/env.ts";
-import { type RenderOptions, renderPng } from "./render.ts";
+import { type RenderOptions, renderPng, warmUp } from "./render.ts";
 
 /**
  * A PNG image with a line of text that says what it shows.
@@ -406,3 +408,7 @@ export async function show(
   }
   await display(await bundle(item, options), {});
 }
+
+// In a notebook, the browser starts as the library loads, while the first
+// cells run: the first chart then does not wait for it.
+if (notebookDisplay() !== undefined) warmUp();
