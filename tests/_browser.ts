@@ -3,11 +3,38 @@
  * run and to be read (puppeteer checks that the binary exists), and the
  * permissions the renderer uses (its profile folder in `data/`, plotly.js in
  * `node_modules/`); and, for the tests that watch a browser from outside, a
- * way to run Deno in a subprocess and to look at every process's command line.
+ * way to run Deno in a subprocess and to look at every process's command line;
+ * and, for the tests of what happens without a browser, a way to hide it.
  *
  * @module
  */
+import { closeBrowser } from "../lib/plot/render.ts";
 import { type Need, permission } from "./_support.ts";
+
+/** A `CHROMIUM_PATH` where no browser is: the renderer finds none. */
+export const NO_BROWSER = "tests/.scratch/no-such-chromium";
+
+/**
+ * Runs `fn` with the environment variables `vars` set (`undefined`: unset),
+ * then restores them; the browser is closed before and after, so that the
+ * renderer looks for one again under each setting.
+ */
+export async function withEnv(
+  vars: Readonly<Record<string, string | undefined>>,
+  fn: () => void | Promise<void>,
+): Promise<void> {
+  const saved = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
+  const set = (k: string, v: string | undefined) =>
+    v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  for (const [k, v] of Object.entries(vars)) set(k, v);
+  await closeBrowser();
+  try {
+    await fn();
+  } finally {
+    for (const [k, v] of saved) set(k, v);
+    await closeBrowser();
+  }
+}
 
 const project = new URL("../", import.meta.url);
 

@@ -14,19 +14,13 @@ import { Linear, relu, Sequential, simpleNet } from "../lib/model.ts";
 import { mnistLoss } from "../lib/loss.ts";
 import { ShapeError } from "../lib/errors.ts";
 import { Random } from "../lib/random.ts";
-import { type Need, testIf } from "./_support.ts";
+import { testIf } from "./_support.ts";
 import { assertClose } from "./_assert.ts";
+import { onWasm } from "./_wasm.ts";
 
 // lib/fast relies on TensorFlow.js internals (lib/fast/README.md lists
 // them). Each test below checks one, and fails with a message naming it, so
 // that an upgrade of @tensorflow/tfjs that changes one says which.
-
-const onWasm: Need = {
-  met: tf.getBackend() === "wasm",
-  why: "the WebAssembly backend (read permission on node_modules)",
-  fix: "run `deno task test` (or `deno test -P`), which grants the " +
-    "permissions listed in deno.json",
-};
 
 /** The message of a failed check: which internal, used where, what to do. */
 const changed = (internal: string, usedBy: string) =>

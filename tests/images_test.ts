@@ -14,7 +14,7 @@ import { decodePng, type GrayImage } from "../lib/load/png.ts";
 import type { Picture } from "../lib/plot/show.ts";
 import { closeBrowser, renderPng } from "../lib/plot/render.ts";
 import { lessonBlock } from "./_assert.ts";
-import { browserNeeds } from "./_browser.ts";
+import { browserNeeds, NO_BROWSER, withEnv } from "./_browser.ts";
 import { recorder } from "./_display.ts";
 import { permission, testIf } from "./_support.ts";
 
@@ -254,26 +254,7 @@ testIf(
   },
 );
 
-/** Runs `fn` with environment variables set, then restores them. */
-async function withEnv(
-  vars: Record<string, string>,
-  fn: () => Promise<void>,
-): Promise<void> {
-  const saved = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  await closeBrowser(); // look for the browser again
-  try {
-    await fn();
-  } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
-    await closeBrowser();
-  }
-}
-
-const noBrowser = { CHROMIUM_PATH: "tests/.scratch/no-such-chromium" };
+const noBrowser = { CHROMIUM_PATH: NO_BROWSER };
 const envNeeds = [
   permission({ name: "env", variable: "CHROMIUM_PATH" }),
   permission({ name: "env", variable: "MNIST_REQUIRE_PNG" }),

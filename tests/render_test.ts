@@ -13,10 +13,12 @@ import {
 } from "../lib/plot/render.ts";
 import {
   browserNeeds,
+  NO_BROWSER,
   processesWith,
   profiles,
   subprocessNeeds,
   userId,
+  withEnv,
 } from "./_browser.ts";
 import { permission, testIf } from "./_support.ts";
 
@@ -70,10 +72,7 @@ testIf(
   "a warm-up without a browser leaves the failure to the next render, not to an unhandled rejection",
   [...browserNeeds, permission({ name: "env", variable: "CHROMIUM_PATH" })],
   async () => {
-    const saved = Deno.env.get("CHROMIUM_PATH");
-    Deno.env.set("CHROMIUM_PATH", "tests/.scratch/no-such-chromium");
-    await closeBrowser();
-    try {
+    await withEnv({ CHROMIUM_PATH: NO_BROWSER }, async () => {
       warmUp();
       // Let the failed start settle: an unhandled rejection fails the test.
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -81,11 +80,7 @@ testIf(
         renderPng(linePlot({ y: [1, 2] })),
         /no-such-chromium/,
       );
-    } finally {
-      if (saved === undefined) Deno.env.delete("CHROMIUM_PATH");
-      else Deno.env.set("CHROMIUM_PATH", saved);
-      await closeBrowser();
-    }
+    });
   },
 );
 

@@ -11,15 +11,9 @@ import {
 import { ShapeError } from "../lib/errors.ts";
 import { SIMD_SOURCE_SHA256 } from "../lib/fast/simd_wasm.ts";
 import { Random } from "../lib/random.ts";
-import { type Need, permission, testIf } from "./_support.ts";
+import { permission, testIf } from "./_support.ts";
 import { assertClose } from "./_assert.ts";
-
-const onWasm: Need = {
-  met: tf.getBackend() === "wasm",
-  why: "the WebAssembly backend (read permission on node_modules)",
-  fix: "run `deno task test` (or `deno test -P`), which grants the " +
-    "permissions listed in deno.json",
-};
+import { onWasm } from "./_wasm.ts";
 
 /** `rows × columns` numbers, about `zeros` of them exactly 0, seeded. */
 function matrix(

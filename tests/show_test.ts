@@ -17,7 +17,7 @@ import {
   show,
   tableBundle,
 } from "../lib/plot/show.ts";
-import { browserNeeds } from "./_browser.ts";
+import { browserNeeds, NO_BROWSER, withEnv } from "./_browser.ts";
 import { permission, testIf } from "./_support.ts";
 import { PLOTLY, recorder } from "./_display.ts";
 
@@ -125,27 +125,10 @@ const chromiumPath = permission({ name: "env", variable: "CHROMIUM_PATH" });
 const requirePng = permission({ name: "env", variable: "MNIST_REQUIRE_PNG" });
 
 /** Runs `fn` without a browser, with MNIST_REQUIRE_PNG set to `required`. */
-async function withoutBrowser(
+const withoutBrowser = (
   required: string | undefined,
-  fn: () => Promise<void>,
-): Promise<void> {
-  const saved = ["CHROMIUM_PATH", "MNIST_REQUIRE_PNG"].map((name) =>
-    [name, Deno.env.get(name)] as const
-  );
-  Deno.env.set("CHROMIUM_PATH", "tests/.scratch/no-such-chromium");
-  if (required === undefined) Deno.env.delete("MNIST_REQUIRE_PNG");
-  else Deno.env.set("MNIST_REQUIRE_PNG", required);
-  await closeBrowser(); // look for the browser again
-  try {
-    await fn();
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) Deno.env.delete(name);
-      else Deno.env.set(name, value);
-    }
-    await closeBrowser();
-  }
-}
+  fn: () => void | Promise<void>,
+) => withEnv({ CHROMIUM_PATH: NO_BROWSER, MNIST_REQUIRE_PNG: required }, fn);
 
 testIf(
   "without a browser, charts are sent without a PNG, and one line says how to get one",
@@ -204,7 +187,6 @@ testIf(
     for (const value of [undefined, "0"]) {
       await withoutBrowser(value, () => {
         assert.equal(pngRequired(), false);
-        return Promise.resolve();
       });
     }
   },
