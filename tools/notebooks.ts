@@ -107,11 +107,11 @@ export function scratchCopy(prefix: string): URL {
   return copy;
 }
 
-/** Executes notebooks (paths relative to `base`) with nbclient into `out`. */
+/** Executes a notebook (path relative to `base`) with nbclient into `out`. */
 async function execute(
   python: string,
   base: URL,
-  notebooks: readonly string[],
+  notebook: string,
   out: URL,
   jupyterPath: string,
 ): Promise<void> {
@@ -120,7 +120,7 @@ async function execute(
       new URL("tools/run_notebooks.py", root).pathname,
       "--out-dir",
       out.pathname,
-      ...notebooks.map((path) => new URL(path, base).pathname),
+      new URL(notebook, base).pathname,
     ],
     cwd: base,
     env: { ...RUN_ENV, JUPYTER_PATH: jupyterPath },
@@ -162,7 +162,7 @@ async function executeSeries(
     const queue = [...phase];
     const lane = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        await execute(python, base, [next], out, jupyterPath);
+        await execute(python, base, next, out, jupyterPath);
       }
     };
     await Promise.all(

@@ -92,15 +92,16 @@ export function fastRows(
       const fast = fastPieces().grayLevels && tf.getBackend() === "wasm" &&
         indices.every((row) => Number.isInteger(row) && row >= 0 && row < n);
       if (fast) return gatherLevels(tf.backend(), store, indices);
-      plainRows ??= plain(floatsOf(store, n));
+      plainRows ??= plain(floatsOf(store));
       return plainRows.gather(indices);
     },
   };
 }
 
 /** The values of the rows kept in `store`, as floats. */
-function floatsOf(store: GrayLevels, n: number): Float32Array {
+function floatsOf(store: GrayLevels): Float32Array {
   const { width, starts, where, levels } = store;
+  const n = starts.length - 1;
   const values = new Float32Array(n * width);
   for (let r = 0; r < n; r++) {
     for (let at = starts[r]; at < starts[r + 1]; at++) {

@@ -126,14 +126,18 @@ export function saveResult(
       } catch {
         // never written
       }
-      throw new DataError(
-        `Could not save the results in ${file.pathname} ` +
-          `(${(e as Error).message}): allow Deno to write there.`,
-        { cause: e },
-      );
+      throw cannotSave(file, e);
     }
   });
   return result;
+}
+
+function cannotSave(file: URL, e: unknown): DataError {
+  return new DataError(
+    `Could not save the results in ${file.pathname} ` +
+      `(${(e as Error).message}): allow Deno to write there.`,
+    { cause: e },
+  );
 }
 
 /** How long a lock may be held before it counts as left by a dead kernel. */
@@ -152,13 +156,7 @@ function withLock(file: URL, update: () => void): void {
       Deno.openSync(lock, { write: true, createNew: true }).close();
       break;
     } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        throw new DataError(
-          `Could not save the results in ${file.pathname} ` +
-            `(${(e as Error).message}): allow Deno to write there.`,
-          { cause: e },
-        );
-      }
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw cannotSave(file, e);
     }
     try {
       const age = Date.now() - (Deno.statSync(lock).mtime?.getTime() ?? 0);
