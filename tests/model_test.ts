@@ -12,6 +12,7 @@ import {
 } from "../lib/model.ts";
 import { ArgumentError, ShapeError } from "../lib/errors.ts";
 import { randn, setSeed } from "../lib/random.ts";
+import { item, round } from "../lib/tensors.ts";
 import { assertClose } from "./_assert.ts";
 
 /** `x·W + b` in float64, from the plain arrays. */
@@ -223,5 +224,18 @@ Deno.test("building, running and disposing models leaves no tensors behind", () 
   const g = tf.grad((x: tf.Tensor) => net.forward(x as tf.Tensor2D).sum())(x);
   tf.dispose([x, y, g]);
   disposeModule(net);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("item reads a one-element tensor, round rounds to 4 decimals", () => {
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const total = tf.tensor([1, 2, 3]).sum();
+    assert.equal(item(total), 6);
+    assert.equal(round(total.div(7)), 0.8571);
+    assert.throws(() => item(tf.tensor([1, 2])), ShapeError);
+  });
+  assert.equal(round(2 / 3, 2), 0.67);
+  assert.equal(round(0.951128), 0.9511);
   assert.equal(tf.memory().numTensors, before);
 });
