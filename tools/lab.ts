@@ -1,0 +1,479 @@
+/**
+ * The notebooks run in JupyterLab 4, the client the project is for, as a
+ * learner runs them: a JupyterLab server on loopback from a project-local
+ * virtual environment (`.jupyter/lab-venv/`, packages pinned in
+ * `tools/requirements-lab.txt`), with the project's Deno kernel, and "Run
+ * All" in a page of the system's Chromium, driven by `puppeteer-core`.
+ *
+ * For each notebook it then checks what a learner sees:
+ * - every code cell's outputs, as the page received them, against the saved
+ *   ones (the masks of `outputs.ts`); an output never received is lost;
+ * - every plotly output drawn as a live chart by plotly's JupyterLab
+ *   renderer (the drawn charts are counted against the plotly outputs);
+ * - no error in the page's console;
+ * - the checks a notebook asks for in {@linkcode LIVE_CHECKS} (notebook 3's
+ *   sliders, moved with the mouse).
+ *
+ * `deno task lab [--runs N] [--screenshots] [notebooks...]` runs it;
+ * `--screenshots` saves a picture of each notebook's page, after its run, in
+ * `.jupyter/lab-screenshots/`.
+ *
+ * @module
+ */
+
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { allNotebooks, scratchCopy } from "./notebooks.ts";
+import {
+  codeCells,
+  differences,
+  type Notebook,
+  problemsIn,
+  readNotebook,
+} from "./outputs.ts";
+import {
+  ensureKernel,
+  ensureTools,
+  root,
+  RUN_ENV,
+  writeKernelspec,
+} from "./setup.ts";
+
+/** Where the virtual environment with JupyterLab lives (git-ignored). */
+export const labVenv: URL = new URL(".jupyter/lab-venv/", root);
+/** The pinned packages of that environment. */
+export const requirements: URL = new URL("tools/requirements-lab.txt", root);
+
+const PLOTLY = "application/vnd.plotly.v1+json";
+
+/**
+ * JupyterLab's `jupyter-lab` in the project's virtual environment, created
+ * and filled from {@linkcode requirements} when it is missing or its
+ * packages differ; undefined (with a line saying why) when that fails.
+ */
+export async function ensureLab(python: string): Promise<string | undefined> {
+  const lab = new URL("bin/jupyter-lab", labVenv).pathname;
+  const stamp = new URL("requirements.txt", labVenv);
+  const wanted = Deno.readTextFileSync(requirements);
+  let have = "";
+  try {
+    have = Deno.readTextFileSync(stamp);
+  } catch {
+    // not installed yet
+  }
+  if (have === wanted) return lab;
+  const log = new URL(".jupyter/lab-venv.log", root).pathname;
+  console.log(
+    `Installing JupyterLab into .jupyter/lab-venv/ (${
+      requirements.pathname.split("/").pop()
+    }; log: ${log})`,
+  );
+  const out = await Deno.open(log, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const step = async (cmd: string, ...args: string[]) => {
+    const { success, stdout, stderr } = await new Deno.Command(cmd, {
+      args,
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    await out.write(stdout);
+    await out.write(stderr);
+    return success;
+  };
+  try {
+    let made = await step(python, "-m", "venv", "--clear", labVenv.pathname);
+    if (!made && Deno.uid() === 0) {
+      // Debian keeps venv's ensurepip in a package of its own.
+      console.log("Installing from Debian: python3-venv");
+      made = await step("apt-get", "install", "-y", "-qq", "python3-venv") &&
+        await step(python, "-m", "venv", "--clear", labVenv.pathname);
+    }
+    if (!made) {
+      console.log(
+        `${python} -m venv failed (see ${log}); on Debian or Ubuntu: ` +
+          "sudo apt-get install python3-venv",
+      );
+      return undefined;
+    }
+    const pip = new URL("bin/pip", labVenv).pathname;
+    if (
+      !await step(
+        pip,
+        "install",
+        "--disable-pip-version-check",
+        "-r",
+        requirements.pathname,
+      )
+    ) {
+      console.log(
+        `pip could not install ${requirements.pathname} (see ${log})`,
+      );
+      return undefined;
+    }
+  } finally {
+    out.close();
+  }
+  Deno.writeTextFileSync(stamp, wanted);
+  return lab;
+}
+
+/** What JupyterLab's page offers with `expose_app_in_browser` (only what is used). */
+interface LabCellModel {
+  readonly type: string;
+  readonly sharedModel: { getSource(): string };
+  toJSON(): { outputs?: unknown[] };
+}
+interface LabPanel {
+  readonly context: { readonly path: string };
+  readonly sessionContext: {
+    readonly isReady: boolean;
+    readonly session?: { readonly kernel?: { readonly status: string } };
+  };
+  readonly content: {
+    readonly model?: {
+      readonly cells: { readonly length: number; get(i: number): LabCellModel };
+    };
+  };
+}
+interface LabWindow {
+  jupyterapp?: {
+    readonly started: Promise<void>;
+    readonly restored: Promise<void>;
+    readonly shell: { readonly currentWidget: LabPanel | null };
+    readonly commands: {
+      execute(id: string, args?: unknown): Promise<unknown>;
+    };
+  };
+}
+// The functions given to the page below run there, where only its globals
+// exist: each reaches the application through `globalThis` itself.
+
+/**
+ * A check of a notebook's live charts, run after its cells: it returns the
+ * problems found (empty when all is well).
+ */
+export type LiveCheck = (tab: Page) => Promise<string[]>;
+
+/** The checks of particular notebooks, by file name. */
+export const LIVE_CHECKS: Readonly<Record<string, LiveCheck>> = {};
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function waitForServer(url: string, server: Deno.ChildProcess) {
+  let exited = false;
+  server.status.then(() => exited = true);
+  for (let i = 0; i < 240 && !exited; i++) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the JupyterLab server did not answer at ${url}`);
+}
+
+/** A notebook file with every output cleared, as a learner opens it fresh. */
+function cleared(path: URL): string {
+  const nb = JSON.parse(Deno.readTextFileSync(path));
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== "code") continue;
+    cell.outputs = [];
+    cell.execution_count = null;
+  }
+  return JSON.stringify(nb);
+}
+
+/**
+ * JupyterLab's settings for a run: every cell rendered (no windowing, so
+ * that every chart is drawn and can be counted), no news or update checks.
+ */
+function writeSettings(dir: URL): string {
+  const settings: Record<string, unknown> = {
+    "@jupyterlab/notebook-extension/tracker": { windowingMode: "none" },
+    "@jupyterlab/apputils-extension/notification": {
+      fetchNews: "false",
+      checkForUpdates: false,
+    },
+  };
+  for (const [id, value] of Object.entries(settings)) {
+    const [pkg, plugin] = [
+      id.slice(0, id.lastIndexOf("/")),
+      id.split("/").pop(),
+    ];
+    const file = new URL(`${pkg}/${plugin}.jupyterlab-settings`, dir);
+    Deno.mkdirSync(new URL(".", file), { recursive: true });
+    Deno.writeTextFileSync(file, JSON.stringify(value));
+  }
+  return dir.pathname;
+}
+
+async function runAll(tab: Page, url: string): Promise<Notebook> {
+  await tab.goto(url, { waitUntil: "domcontentloaded" });
+  await tab.waitForFunction(
+    () => {
+      const panel = (globalThis as unknown as LabWindow).jupyterapp?.shell
+        .currentWidget;
+      return panel?.sessionContext?.isReady === true &&
+        panel.sessionContext.session?.kernel?.status === "idle" &&
+        (panel.content.model?.cells.length ?? 0) > 0;
+    },
+    { timeout: 180_000, polling: 250 },
+  );
+  // Resolves once every cell has run (JupyterLab's NotebookActions.runAll).
+  await tab.evaluate(() =>
+    (globalThis as unknown as LabWindow).jupyterapp!.commands.execute(
+      "notebook:run-all-cells",
+    )
+  );
+  // A learner looks a moment later: what has not come in two seconds after
+  // the last cell finished will not come.
+  await new Promise((r) => setTimeout(r, 2000));
+  const cells = await tab.evaluate(() => {
+    const model = (globalThis as unknown as LabWindow).jupyterapp!.shell
+      .currentWidget!.content.model!;
+    return Array.from({ length: model.cells.length }, (_, i) => {
+      const cell = model.cells.get(i);
+      return {
+        cell_type: cell.type,
+        source: cell.sharedModel.getSource(),
+        outputs: cell.type === "code" ? cell.toJSON().outputs ?? [] : [],
+      };
+    });
+  });
+  return { cells } as Notebook;
+}
+
+/**
+ * How many plotly outputs the page draws as live charts. plotly's renderer
+ * (jupyterlab-plotly 7) shows a chart's saved PNG and draws the live chart
+ * when the mouse first passes over it: each is scrolled into view and
+ * hovered, as a learner does, and given up to 20 s.
+ */
+async function drawnCharts(tab: Page): Promise<number> {
+  await tab.evaluate(() => {
+    const panel = (globalThis as unknown as LabWindow).jupyterapp!.shell
+      .currentWidget as unknown as {
+        node: { setAttribute(name: string, value: string): void };
+      };
+    panel.node.setAttribute("data-lab-run", "current");
+  });
+  const outputs = await tab.$$('[data-lab-run="current"] .jp-RenderedPlotly');
+  let drawn = 0;
+  for (const output of outputs) {
+    await output.evaluate((e) => e.scrollIntoView({ block: "center" }));
+    await (await output.$(".plot-img"))?.hover().catch(() => {});
+    const live = await output.waitForSelector(".plot-container .main-svg", {
+      timeout: 20_000,
+    }).catch(() => null);
+    if (live) drawn++;
+  }
+  return drawn;
+}
+
+function plotlyOutputs(nb: Notebook): number {
+  return codeCells(nb).reduce(
+    (sum, [, cell]) =>
+      sum + (cell.outputs ?? []).filter((o) => o.data?.[PLOTLY]).length,
+    0,
+  );
+}
+
+async function closeNotebook(tab: Page): Promise<void> {
+  await tab.evaluate(async () => {
+    const app = (globalThis as unknown as LabWindow).jupyterapp!;
+    await app.commands.execute("kernelmenu:shutdown");
+    await app.commands.execute("application:close-all");
+  }).catch(() => {});
+}
+
+/** The options of {@linkcode runLab}. */
+export interface LabOptions {
+  /** How many times to run the notebooks. */
+  readonly runs: number;
+  /** The Deno binary the kernel runs. */
+  readonly deno: string;
+  /** A folder to save a screenshot of each notebook into, if any. */
+  readonly screenshots?: string;
+}
+
+/**
+ * Runs `notebooks` (paths relative to the project) in JupyterLab, from the
+ * scratch copy `copy`; prints each problem and a summary line; returns how
+ * many notebook runs had a problem.
+ */
+export async function runLab(
+  lab: string,
+  chromium: string,
+  copy: URL,
+  notebooks: readonly string[],
+  options: LabOptions,
+): Promise<number> {
+  const jupyterPath = writeKernelspec(new URL("jupyter/", copy), options.deno);
+  const port = freePort();
+  const token = crypto.randomUUID();
+  const log = await Deno.open(new URL("server.log", copy), {
+    write: true,
+    create: true,
+  });
+  const server = new Deno.Command(lab, {
+    args: [
+      "--no-browser",
+      "--ip=127.0.0.1",
+      `--port=${port}`,
+      "--port-retries=0",
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${copy.pathname}`,
+      "--LabApp.expose_app_in_browser=True",
+      "--allow-root",
+    ],
+    env: {
+      ...RUN_ENV,
+      JUPYTER_PATH: jupyterPath,
+      JUPYTER_CONFIG_DIR: new URL("jupyter-config/", copy).pathname,
+      JUPYTER_RUNTIME_DIR: new URL("jupyter-runtime/", copy).pathname,
+      JUPYTER_DATA_DIR: new URL("jupyter-data/", copy).pathname,
+      JUPYTERLAB_SETTINGS_DIR: writeSettings(new URL("lab-settings/", copy)),
+      JUPYTERLAB_WORKSPACES_DIR: new URL("lab-workspaces/", copy).pathname,
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const logged = server.stderr.pipeTo(log.writable);
+  const base = `http://127.0.0.1:${port}`;
+  let browser: Browser | undefined;
+  let failed = 0, lost = 0, cellsRun = 0, charts = 0, drawn = 0;
+  const began = performance.now();
+  try {
+    await waitForServer(`${base}/api/status?token=${token}`, server);
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      pipe: true,
+      userDataDir: new URL("chromium-profile/", copy).pathname,
+      env: { HOME: new URL("chromium-profile/", copy).pathname },
+      args: [
+        ...(Deno.uid() === 0 ? ["--no-sandbox"] : []),
+        "--window-size=1280,1000",
+      ],
+      defaultViewport: { width: 1280, height: 1000 },
+    });
+    const tab = await browser.newPage();
+    const consoleErrors: string[] = [];
+    tab.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    tab.on("pageerror", (error) => consoleErrors.push(String(error)));
+    tab.on("dialog", (dialog) => dialog.accept());
+    for (let run = 1; run <= options.runs; run++) {
+      for (const path of notebooks) {
+        const name = path.split("/").pop()!;
+        const saved = readNotebook(new URL(path, root));
+        Deno.writeTextFileSync(
+          new URL(path, copy),
+          cleared(new URL(path, root)),
+        );
+        consoleErrors.length = 0;
+        const started = performance.now();
+        const fresh = await runAll(
+          tab,
+          `${base}/lab/tree/${path}?reset&token=${token}`,
+        );
+        const found = differences(saved, fresh);
+        const problems = problemsIn(fresh).filter((p) =>
+          !p.includes("has no output")
+        );
+        const expected = plotlyOutputs(fresh);
+        const shown = await drawnCharts(tab);
+        charts += expected;
+        drawn += shown;
+        if (shown !== expected) {
+          problems.push(
+            `${expected} plotly outputs, but ${shown} drawn as live charts`,
+          );
+        }
+        problems.push(...await (LIVE_CHECKS[name]?.(tab) ?? []));
+        if (options.screenshots) {
+          await tab.screenshot({
+            path: `${options.screenshots}/${name.replace(".ipynb", ".png")}`,
+          });
+        }
+        problems.push(...consoleErrors.map((e) => `console error: ${e}`));
+        const here = found.reduce((sum, d) => sum + d.lost, 0);
+        lost += here;
+        cellsRun += codeCells(fresh).length;
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        if (found.length + problems.length > 0) {
+          failed++;
+          console.log(
+            `FAILED run ${run} ${path} (${seconds} s; ${here} lost):\n  ` +
+              [...problems, ...found.map((d) => d.message)].join("\n  "),
+          );
+        } else {
+          console.log(
+            `ok run ${run} ${path}: matches, ${shown} live charts (${seconds} s)`,
+          );
+        }
+        await closeNotebook(tab);
+      }
+    }
+  } finally {
+    await browser?.close();
+    server.kill("SIGTERM");
+    await server.status;
+    await logged.catch(() => {});
+  }
+  console.log(
+    `lab: ${options.runs} run(s), ${cellsRun} code cells, ${lost} lost ` +
+      `outputs, ${drawn} of ${charts} charts drawn live, ${failed} ` +
+      `notebook run(s) with a problem ` +
+      `(${((performance.now() - began) / 1000).toFixed(0)} s)`,
+  );
+  return failed;
+}
+
+/** `deno task lab`: returns the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  let runs = 1;
+  let screenshots: string | undefined;
+  const chosen: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--runs") runs = Number(args[++i]);
+    else if (args[i] === "--screenshots") {
+      screenshots = new URL(".jupyter/lab-screenshots/", root).pathname;
+      Deno.mkdirSync(screenshots, { recursive: true });
+    } else if (args[i].startsWith("--")) {
+      throw new Error(`unknown flag ${args[i]}`);
+    } else chosen.push(args[i]);
+  }
+  const tools = await ensureTools();
+  if (tools === undefined) return 1;
+  const deno = await ensureKernel();
+  if (deno === undefined) return 1;
+  const lab = await ensureLab(tools.python);
+  if (lab === undefined) return 1;
+  const notebooks = chosen.length > 0 ? chosen : allNotebooks();
+  const copy = scratchCopy("lab-");
+  try {
+    const failed = await runLab(lab, tools.chromium, copy, notebooks, {
+      runs,
+      deno,
+      screenshots,
+    });
+    return failed > 0 ? 1 : 0;
+  } finally {
+    Deno.removeSync(copy, { recursive: true });
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
