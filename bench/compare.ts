@@ -24,9 +24,11 @@
  * item as the lesson's DataLoader does. `--cpu N` pins both sides to CPU N
  * (`taskset`).
  *
- * Needs `/usr/bin/python3` with Debian's `python3-torch`, `python3-numpy`,
- * `python3-pil` and `libopenblas0-pthread` (`python3-threadpoolctl` to
- * report the BLAS kernel). Prints a table, then, as its last line, the
+ * Needs a Python with PyTorch, numpy and Pillow (threadpoolctl to report the
+ * BLAS kernel): `--python PATH`, else `.jupyter/torch-venv/bin/python` if
+ * there (PyPI's `torch==2.13.0`, see the README), else `/usr/bin/python3`
+ * with Debian's `python3-torch`, `python3-numpy`, `python3-pil` and
+ * `libopenblas0-pthread` (and `python3-threadpoolctl`). Prints a table, then, as its last line, the
  * results as one JSON object (per stage: medians, ratios and their range;
  * and `threads`). Run from the project folder, with `MNIST_SAMPLE_URL`
  * pointing at a local copy of the archive when offline.
@@ -47,6 +49,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, useBackend } from "../lib/fast/backend.ts";
 import type { Tensor, Tensor2D } from "../lib/fast/backend.ts";
@@ -93,7 +96,19 @@ const TOLERANCE: Record<Stage, number> = {
   least_squares: 0.0005, // the same arithmetic in float64
 };
 
-const PYTHON = "/usr/bin/python3";
+/**
+ * The Python that runs the reference: `--python PATH`, else the virtual
+ * environment with PyPI's PyTorch (`.jupyter/torch-venv/`, README "Speed,
+ * against PyTorch") when it exists, else Debian's.
+ */
+const TORCH_VENV = new URL(
+  "../.jupyter/torch-venv/bin/python",
+  import.meta.url,
+);
+const PYTHON = option(
+  "python",
+  existsSync(TORCH_VENV) ? TORCH_VENV.pathname : "/usr/bin/python3",
+);
 const FOLDERS = ["train/3", "train/7", "valid/3", "valid/7"];
 
 /** One run of a stage, on either side. */
