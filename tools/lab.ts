@@ -11,8 +11,8 @@
  * - every plotly output drawn as a live chart by plotly's JupyterLab
  *   renderer (the drawn charts are counted against the plotly outputs);
  * - no error in the page's console;
- * - the checks a notebook asks for in {@linkcode LIVE_CHECKS} (notebook 3's
- *   sliders, moved with the mouse).
+ * - every slider of a live chart, moved with the mouse to its ends, changes
+ *   the chart as its step says, and leaves what the other sliders set.
  *
  * `deno task lab [--runs N] [--notebook7] [--screenshots] [notebooks...]`
  * runs it (`--notebook7`: in Notebook 7 instead, the same pages without
@@ -153,14 +153,107 @@ interface LabWindow {
 // The functions given to the page below run there, where only its globals
 // exist: each reaches the application through `globalThis` itself.
 
-/**
- * A check of a notebook's live charts, run after its cells: it returns the
- * problems found (empty when all is well).
- */
-export type LiveCheck = (tab: Page) => Promise<string[]>;
+/** What a drawn chart holds (only what the slider check reads). */
+interface DrawnChart {
+  readonly data: readonly Record<string, unknown>[];
+  readonly _fullLayout: {
+    readonly sliders?: readonly {
+      readonly active: number;
+      readonly steps: readonly {
+        readonly method: string;
+        readonly label: string;
+        readonly args: readonly unknown[];
+      }[];
+    }[];
+  };
+}
 
-/** The checks of particular notebooks, by file name. */
-export const LIVE_CHECKS: Readonly<Record<string, LiveCheck>> = {};
+/**
+ * Moves every slider of every drawn chart with the mouse, to its last step
+ * and back to its first, and checks after each move that the step each
+ * slider shows is what the chart draws: the traces hold every value that
+ * the step of every slider set (`restyle` and `update` steps). So a slider
+ * that undoes another's change fails, as does a click that moves nothing.
+ * Returns the problems found.
+ */
+async function checkSliders(tab: Page): Promise<string[]> {
+  const problems: string[] = [];
+  const charts = await tab.$$(
+    '[data-lab-run="current"] .jp-RenderedPlotly.js-plotly-plot',
+  );
+  for (const [c, chart] of charts.entries()) {
+    const rails = await chart.$$(".slider-group .slider-rail-touch-rect");
+    for (const [k, rail] of rails.entries()) {
+      for (
+        const [end, fraction] of [["last", 0.99], ["first", 0.01]] as const
+      ) {
+        await rail.evaluate((e) => e.scrollIntoView({ block: "center" }));
+        const box = await rail.boundingBox();
+        if (!box) {
+          problems.push(`chart ${c + 1}: slider ${k + 1} is not on screen`);
+          continue;
+        }
+        await tab.mouse.click(
+          box.x + box.width * fraction,
+          box.y + box.height / 2,
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        const found = await chart.evaluate(
+          (element, slider, wanted) => {
+            const gd = element as unknown as DrawnChart;
+            const sliders = gd._fullLayout.sliders ?? [];
+            const out: string[] = [];
+            const { active, steps } = sliders[slider];
+            if (active !== (wanted === "last" ? steps.length - 1 : 0)) {
+              out.push(`moved to its ${wanted} step, it shows step ${active}`);
+            }
+            const read = (trace: Record<string, unknown>, path: string) =>
+              path.split(".").reduce<unknown>(
+                (value, key) => (value as Record<string, unknown>)?.[key],
+                trace,
+              );
+            sliders.forEach((s, i) => {
+              const step = s.steps[s.active];
+              if (step.method !== "restyle" && step.method !== "update") return;
+              const values = step.args[0] as Record<string, unknown>;
+              const traces =
+                (step.method === "update" ? step.args[2] : step.args[1]) as
+                  | number[]
+                  | undefined;
+              for (const [path, value] of Object.entries(values)) {
+                (traces ?? gd.data.map((_, t) => t)).forEach((t, j) => {
+                  const want = Array.isArray(value) && traces
+                    ? value[j]
+                    : value;
+                  if (
+                    JSON.stringify(read(gd.data[t], path)) !==
+                      JSON.stringify(want)
+                  ) {
+                    out.push(
+                      `slider ${
+                        i + 1
+                      } shows "${step.label}", but trace ${t}'s ` +
+                        `${path} is not what that step sets`,
+                    );
+                  }
+                });
+              }
+            });
+            return out;
+          },
+          k,
+          end,
+        );
+        problems.push(
+          ...found.map((f) =>
+            `chart ${c + 1}, slider ${k + 1} to its ${end} step: ${f}`
+          ),
+        );
+      }
+    }
+  }
+  return problems;
+}
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -426,7 +519,7 @@ export async function runLab(
             `${expected} plotly outputs, but ${shown} drawn as live charts`,
           );
         }
-        problems.push(...await (LIVE_CHECKS[name]?.(tab) ?? []));
+        problems.push(...await checkSliders(tab));
         if (options.screenshots) {
           await tab.screenshot({
             path: `${options.screenshots}/${name.replace(".ipynb", ".png")}`,
