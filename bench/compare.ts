@@ -6,7 +6,7 @@
  * (the files themselves are in the operating system's page cache) and from
  * the caches each side keeps; the pixel-similarity baseline; 20 epochs of the
  * linear model; 40 epochs of `simpleNet`; 20 epochs of notebook 6's abs
- * templates (the learner's idea, trained); notebook 7's conv net as the
+ * templates (the learner's idea, trained); notebook 8's conv net as the
  * notebook trains it (momentum 0.9, log loss, learning rate 0.1, 10 epochs,
  * batches of 256); a closed-form least-squares fit. Each is run several
  * times, the two sides taking turns run by run (each run starting with the
@@ -132,7 +132,7 @@ const TRAININGS = {
     lossFunc: mnistLoss,
     optFunc: SGD,
   },
-  // Notebook 7's conv net, as it trains it.
+  // Notebook 8's conv net, as it trains it.
   conv_net_10: {
     model: convNet,
     epochs: 10,

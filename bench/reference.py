@@ -12,7 +12,7 @@ PyTorch user would write them, on one thread:
   abs_templates_20  notebook 6's abs templates: score = sum(|x - t7| -
                  |x - t3|) + b, both templates starting as the same uniform
                  random image, mnist_loss, plain SGD at lr 1, 20 epochs
-  conv_net_10    notebook 7's convNet: 5x5 conv of 8 filters, stride 2,
+  conv_net_10    notebook 8's convNet: 5x5 conv of 8 filters, stride 2,
                  TensorFlow's "same" padding, then 2x2 convs of 16 and 32
                  filters side by side, ReLUs, linear 512 -> 1; log loss
                  (BCE with logits), SGD with momentum 0.9, lr 0.1, 10 epochs
