@@ -5,8 +5,8 @@
  * Stages: decoding the 14,434 PNG files into tensors, without any cache
  * (the files themselves are in the operating system's page cache) and from
  * the caches each side keeps; the pixel-similarity baseline; 20 epochs of the
- * linear model; 40 epochs of `simpleNet`; 20 epochs of notebook 6's abs
- * templates (the learner's idea, trained); notebook 7's conv net as the
+ * linear model; 40 epochs of `simpleNet`; 20 epochs of notebook 7's abs
+ * templates (the learner's idea, trained); notebook 8's conv net as the
  * notebook trains it (momentum 0.9, log loss, learning rate 0.1, 10 epochs,
  * batches of 256); a closed-form least-squares fit. Each is run several
  * times, the two sides taking turns run by run (each run starting with the
@@ -138,7 +138,7 @@ const TRAININGS = {
     lossFunc: mnistLoss,
     optFunc: SGD,
   },
-  // Notebook 6's abs templates, as it trains them.
+  // Notebook 7's abs templates, 20 epochs at learning rate 1.
   abs_templates_20: {
     model: () => new AbsTemplates(),
     epochs: 20,
@@ -147,7 +147,7 @@ const TRAININGS = {
     lossFunc: mnistLoss,
     optFunc: SGD,
   },
-  // Notebook 7's conv net, as it trains it.
+  // Notebook 8's conv net, as it trains it.
   conv_net_10: {
     model: convNet,
     epochs: 10,
@@ -159,7 +159,7 @@ const TRAININGS = {
 } as const satisfies Partial<Record<Stage, Training>>;
 
 /**
- * Notebook 6's learner's idea, trained: two templates `t3`, `t7` and a bias,
+ * Notebook 7's learner's idea, trained: two templates `t3`, `t7` and a bias,
  * one vote `|x − t7| − |x − t3|` per pixel; both templates start as the same
  * random image.
  */

@@ -9,10 +9,10 @@ PyTorch user would write them, on one thread:
   baseline       mean 3 and mean 7, L1 distance by broadcasting, accuracy
   linear_20      nn.Linear(784, 1), mnist_loss, plain SGD at lr 1, 20 epochs
   simple_net_40  784 -> 30 -> ReLU -> 1, lr 0.1, 40 epochs
-  abs_templates_20  notebook 6's abs templates: score = sum(|x - t7| -
+  abs_templates_20  notebook 7's abs templates: score = sum(|x - t7| -
                  |x - t3|) + b, both templates starting as the same uniform
                  random image, mnist_loss, plain SGD at lr 1, 20 epochs
-  conv_net_10    notebook 7's convNet: 5x5 conv of 8 filters, stride 2,
+  conv_net_10    notebook 8's convNet: 5x5 conv of 8 filters, stride 2,
                  TensorFlow's "same" padding, then 2x2 convs of 16 and 32
                  filters side by side, ReLUs, linear 512 -> 1; log loss
                  (BCE with logits), SGD with momentum 0.9, lr 0.1, 10 epochs
@@ -223,7 +223,7 @@ def linear_model():
 
 
 class AbsTemplates(torch.nn.Module):
-    """Notebook 6's learner's idea, trained: two templates and a bias, one
+    """Notebook 7's learner's idea, trained: two templates and a bias, one
     vote |x - t7| - |x - t3| per pixel."""
 
     def __init__(self):

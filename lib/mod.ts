@@ -10,7 +10,8 @@
  * The library comes in layers, each a folder a newcomer can skip:
  *
  * - **the lesson** (`lib/*.ts`): `dataloader.ts`, `model.ts`, `loss.ts`,
- *   `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`, with `errors.ts`,
+ *   `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`, `runs.ts` (repeated
+ *   training runs, to compare models over seeds), with `errors.ts`,
  *   `random.ts` and `tensors.ts`. They read like the lesson's code, in plain
  *   TensorFlow.js.
  * - **`load/`**: downloading and extracting the data set, PNG files, the
@@ -56,6 +57,7 @@ export * from "./loss.ts";
 export * from "./optim.ts";
 export * from "./learner.ts";
 export * from "./regression.ts";
+export * from "./runs.ts";
 export * from "./conv.ts";
 // Loading the data set.
 export * from "./load/download.ts";

@@ -385,7 +385,7 @@ testIf(
   "convFilterGradient: tf.conv2d's filters' gradient, as TensorFlow.js's own kernel computes it",
   [onWasm],
   () => {
-    // [size, channels, kernel, filters, stride, padding]: notebook 7's first
+    // [size, channels, kernel, filters, stride, padding]: notebook 8's first
     // layer, then filters not a multiple of 16 (and of 4), several channels,
     // "valid" windows, stride 1; 8 and 29 filters take the blocks of 8 and 4.
     const cases = [

@@ -262,6 +262,28 @@ Deno.test("plotMetrics charts the losses and each metric by epoch, side by side"
   assert.deepEqual(fields(figure.data[0]).x, [0, 1, 2]);
   assert.equal(fields(figure.data[2]).xaxis, "x2");
   assert.equal(fields(figure.data[0]).mode, "lines+markers"); // one epoch shows too
+  const axis = (f: typeof figure) =>
+    (f.layout as Record<string, { range?: number[] }>).yaxis2?.range;
+  assert.deepEqual(axis(figure), [0.5, 1], "accuracies from chance to 1");
+  const low = plotMetrics([{ ...records[0], metrics: { accuracy: 0.33 } }]);
+  assert.deepEqual(axis(low), [0, 1]);
+  const other = plotMetrics([{ ...records[0], metrics: { error: 3 } }]);
+  assert.equal(
+    axis(other),
+    undefined,
+    "a metric beyond [0, 1] keeps its own range",
+  );
+});
+
+Deno.test("weightMap's colour bar is titled weight, unless told otherwise", () => {
+  const bar = (f: ReturnType<typeof weightMap>) =>
+    (f.data[0] as { colorbar?: { title?: { text?: string } } }).colorbar?.title
+      ?.text;
+  assert.equal(bar(weightMap(new Float32Array(784))), "weight");
+  assert.equal(
+    bar(weightMap(new Float32Array(784), { colorbarTitle: "t3 − t7" })),
+    "t3 − t7",
+  );
 });
 
 Deno.test("a series may be drawn as (dashed) lines in a scatter plot, the others as markers", () => {

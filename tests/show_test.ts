@@ -63,7 +63,7 @@ testIf(
     ]);
     assert.deepEqual(mime[PLOTLY], {
       data: sigmoid.data,
-      layout: sigmoid.layout,
+      layout: { ...sigmoid.layout, width: 500, height: 300 },
     });
     assert.equal(mime["text/plain"], 'Figure "sigmoid": sigmoid');
     const png = Buffer.from(mime["image/png"]!, "base64");
@@ -90,6 +90,27 @@ Deno.test("a chart's text is one line: its title and its series, never the data"
   ]);
   const panelText = (await bundle(panels, { png: false }))["text/plain"];
   assert.equal(panelText, 'Figure "step 0 | step 1": speed');
+});
+
+Deno.test("a size given to bundle reaches the interactive chart, and only a given size", async () => {
+  const wide = subplots([sigmoid, sigmoid], { columns: 2 });
+  const sized = await bundle(wide, { png: false, width: 900, height: 420 });
+  const layout = sized[PLOTLY]!.layout;
+  assert.deepEqual([layout.width, layout.height], [900, 420]);
+  const widthOnly = await bundle(wide, { png: false, width: 700 });
+  assert.deepEqual(
+    [widthOnly[PLOTLY]!.layout.width, widthOnly[PLOTLY]!.layout.height],
+    [700, wide.layout.height],
+  );
+  assert.deepEqual(
+    (await bundle(wide, { png: false }))[PLOTLY]!.layout,
+    wide.layout,
+  );
+  assert.notEqual(
+    wide.layout.width,
+    900,
+    "the figure itself is left as it was",
+  );
 });
 
 Deno.test("bundle leaves out the PNG when asked, and then needs no browser", async () => {

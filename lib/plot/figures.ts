@@ -521,6 +521,8 @@ const DIVERGING = [
  * 0.99) ends it at that quantile of the magnitudes: the few larger weights
  * are then drawn in full colour, and the others stay visible. Least-squares
  * fits need it: pixels inked in a handful of images get huge weights.
+ * `colorbarTitle` names the values when they are not weights (a difference
+ * of two templates, say).
  *
  * @throws {ShapeError} when there are not 784 weights.
  * @throws {ArgumentError} when `clip` is not in (0, 1].
@@ -537,7 +539,12 @@ const DIVERGING = [
  */
 export function weightMap(
   weights: Tensor | ArrayLike<number>,
-  options: { readonly title?: string; readonly clip?: number } = {},
+  options: {
+    readonly title?: string;
+    readonly clip?: number;
+    /** The colour bar's title; default "weight". */
+    readonly colorbarTitle?: string;
+  } = {},
 ): Figure {
   const values = "dataSync" in weights ? weights.dataSync() : weights;
   const side = 28;
@@ -567,7 +574,7 @@ export function weightMap(
     colorscale: DIVERGING,
     zmin: -limit,
     zmax: limit,
-    colorbarTitle: "weight",
+    colorbarTitle: options.colorbarTitle ?? "weight",
   });
 }
 
@@ -595,7 +602,10 @@ export interface EpochPoint {
 
 /**
  * The losses and metrics of each epoch of a `Learner.fit`: losses on the
- * left, metrics on the right.
+ * left, metrics on the right. Metrics that stay within [0, 1] (accuracies)
+ * are drawn from 0.5, chance for two classes, up to 1 (from 0 if one is
+ * below 0.5): on a range zoomed to the values, the noise of a few images
+ * between epochs would look like a trend.
  *
  * @example After training
  * ```ts
@@ -632,6 +642,11 @@ export function plotMetrics(
     "lines+markers",
     { title: names.join(", "), xLabel: "epoch" },
   );
+  const values = records.flatMap((r) => names.map((n) => r.metrics[n]));
+  if (values.every((v) => v >= 0 && v <= 1)) {
+    const low = values.some((v) => v < 0.5) ? 0 : 0.5;
+    metrics.layout.yaxis = { ...metrics.layout.yaxis, range: [low, 1] };
+  }
   return subplots([losses, metrics], { columns: 2, ...options });
 }
 

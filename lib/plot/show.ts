@@ -324,7 +324,8 @@ export function withoutImage(e: unknown): void {
 }
 
 /**
- * The MIME bundle of a chart or a picture. A chart's includes a PNG when a
+ * The MIME bundle of a chart or a picture. A `width` or `height` in
+ * `options` sizes both the interactive chart and its PNG. A chart's includes a PNG when a
  * browser can draw it (unless `png` is false); when none can, the bundle has
  * no PNG and a line (printed once per failed browser start) says how to get
  * one, or, when {@linkcode pngRequired}, it throws.
@@ -351,7 +352,16 @@ export async function bundle(
       "text/plain": plainLine(item.text),
     };
   }
-  const figure = { data: item.data, layout: item.layout };
+  // A size given here is the chart's size in every front end: the
+  // interactive figure's layout gets it too, not only the PNG.
+  const figure = {
+    data: item.data,
+    layout: {
+      ...item.layout,
+      ...(options.width === undefined ? {} : { width: options.width }),
+      ...(options.height === undefined ? {} : { height: options.height }),
+    },
+  };
   let png: string | undefined;
   try {
     if (options.png !== false) {
