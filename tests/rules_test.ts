@@ -54,6 +54,24 @@ Deno.test("a lesson cell of more than 15 lines is named, checks are not", () => 
   assert.deepEqual(ruleBreaks(lesson(code(long, ["hide-input"])), lesson0), []);
 });
 
+Deno.test("a detour a first read can skip may hold longer cells", () => {
+  const long = code(lines(MAX_LINES + 1));
+  const detour: Notebook = {
+    cells: [
+      md("# A"),
+      md("### Why (deeper; a first read can skip this)"),
+      long,
+      md("## Back on the path"),
+      long,
+      exercises,
+    ],
+  };
+  assert.deepEqual(ruleBreaks(detour, lesson0), [
+    "cell 4 has 16 lines, more than 15: split it, or move what the lesson " +
+    "does not teach into lib/",
+  ]);
+});
+
 Deno.test("dataSync()[0] and toFixed in a lesson cell are engine noise", () => {
   const noisy = code("loss.dataSync()[0].toFixed(4);");
   assert.deepEqual(ruleBreaks(lesson(noisy), lesson0), [

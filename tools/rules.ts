@@ -5,9 +5,11 @@
  *
  * - at most {@linkcode MAX_CELLS} cells;
  * - a code cell in the learner's path (every code cell before a final
- *   `## Checks` section, except the bookkeeping cells tagged `hide-input`)
- *   has at most {@linkcode MAX_LINES} lines and reads values with `item` and
- *   `round`, not `dataSync()[0]` or `toFixed`;
+ *   `## Checks` section, except the bookkeeping cells tagged `hide-input` and
+ *   the cells of a detour: a section whose heading says a first read can
+ *   skip it, up to the next heading of its level or above) has at most
+ *   {@linkcode MAX_LINES} lines and reads values with `item` and `round`, not
+ *   `dataSync()[0]` or `toFixed`;
  * - a cell that saves a result for the recap (`saveResult`) is tagged
  *   `hide-input` and `no-output`, and has no output;
  * - a `## Checks` section, where a notebook has one, is its last section;
@@ -47,6 +49,25 @@ const headingsOf = (cell: Cell): string[] =>
     : [];
 const ENGINE_NOISE = [/dataSync\(\)\[0\]/, /\.toFixed\(/];
 
+const SKIPPABLE = /first read can skip/i;
+
+/** For each cell, whether it lies in a detour (see the module's doc). */
+function detourCells(cells: readonly Cell[]): boolean[] {
+  let level = 0; // the level of the detour's heading; 0: not in a detour
+  return cells.map((cell) => {
+    if (cell.cell_type === "markdown") {
+      for (const line of sourceOf(cell).split("\n")) {
+        const heading = /^(#{1,6}) (.*)/.exec(line);
+        if (!heading) continue;
+        const depth = heading[1].length;
+        if (level > 0 && depth <= level) level = 0;
+        if (level === 0 && SKIPPABLE.test(heading[2])) level = depth;
+      }
+    }
+    return level > 0;
+  });
+}
+
 /**
  * Every rule a notebook breaks, one sentence each that names the cell (its
  * 0-based index, as Jupyter's cell list counts) and what to do; empty when it
@@ -73,6 +94,7 @@ export function ruleBreaks(nb: Notebook, options: RuleOptions): string[] {
     breaks.push('no "## Exercises" section: end with questions to try');
   }
   const pathEnd = checks?.index ?? cells.length;
+  const detour = detourCells(cells);
   cells.forEach((cell, index) => {
     if (cell.cell_type !== "code") return;
     const source = sourceOf(cell);
@@ -87,7 +109,9 @@ export function ruleBreaks(nb: Notebook, options: RuleOptions): string[] {
         breaks.push(`cell ${index} saves a result and prints: it must not`);
       }
     }
-    if (index > pathEnd || tags.includes("hide-input")) return;
+    if (index > pathEnd || detour[index] || tags.includes("hide-input")) {
+      return;
+    }
     const lines = source.trimEnd().split("\n").length;
     if (lines > MAX_LINES) {
       breaks.push(
