@@ -10,7 +10,8 @@
  * The library comes in layers, each a folder a newcomer can skip:
  *
  * - **the lesson** (`lib/*.ts`): `dataloader.ts`, `model.ts`, `loss.ts`,
- *   `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`, with `errors.ts`,
+ *   `multiclass.ts`, `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`,
+ *   with `errors.ts`,
  *   `random.ts` and `tensors.ts`. They read like the lesson's code, in plain
  *   TensorFlow.js.
  * - **`load/`**: downloading and extracting the data set, PNG files, the
@@ -53,6 +54,7 @@ export * from "./random.ts";
 export * from "./dataloader.ts";
 export * from "./model.ts";
 export * from "./loss.ts";
+export * from "./multiclass.ts";
 export * from "./optim.ts";
 export * from "./learner.ts";
 export * from "./regression.ts";
