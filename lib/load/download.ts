@@ -70,6 +70,8 @@ import { DEFAULT_MAX_EXTRACT_BYTES, extractTgz } from "./tar.ts";
 export const URLs = {
   /** Every 3 and 7 of MNIST as 28×28 PNG files: `train/3`, `train/7`, `valid/3`, `valid/7`. */
   MNIST_SAMPLE: "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz",
+  /** All of MNIST as 28×28 PNG files: `training/0`…`9` (60,000), `testing/0`…`9` (10,000). */
+  MNIST: "https://s3.amazonaws.com/fast-ai-imageclas/mnist_png.tgz",
 } as const;
 
 /** The published checksums of the official archives. */

@@ -740,7 +740,12 @@ export function votesMap(
  */
 export function weightMaps(
   weights: Tensor,
-  options: { readonly columns?: number; readonly title?: string } = {},
+  options: {
+    readonly columns?: number;
+    readonly title?: string;
+    /** Each panel's title, in order; by default 1, 2, 3, ... */
+    readonly titles?: readonly string[];
+  } = {},
 ): Figure {
   if (weights.rank !== 2 || weights.shape[0] !== 784) {
     throw new ShapeError(
@@ -754,7 +759,7 @@ export function weightMaps(
   const panels: Figure[] = Array.from({ length: n }, (_, j) => {
     const column = Array.from({ length: 784 }, (_, i) => values[i * n + j]);
     const figure = heatmap(grid28(column, "weightMaps"), {
-      title: `${j + 1}`,
+      title: options.titles?.[j] ?? `${j + 1}`,
       colorscale: DIVERGING,
       zmin: -limit,
       zmax: limit,
