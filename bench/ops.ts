@@ -4,7 +4,8 @@
  * speed piece on and with all of them off, and what one step costs in time.
  *
  * A step is what `trainEpoch` does for one batch of 256 rows: `calcGrad`
- * (forward, loss, backward), the optimizer's step and `zeroGrad`. The counts
+ * (forward, loss, backward), the optimizer's step and `zeroGrad`, with the
+ * lesson's `mnistLoss` for 3s and 7s and `crossEntropy` for ten digits. The counts
  * come from `tf.profile` and are the same on every run and every machine;
  * the times are medians of 50 steps after 10 untimed ones, on whatever else
  * the machine runs. Dividing a step's time by its operations gives an upper
@@ -19,17 +20,33 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../lib/fast/backend.ts";
 import { type FastPieces, fastPieces, setFast } from "../lib/fast/speed.ts";
 import { convNet } from "../lib/conv.ts";
-import { mnistLoss } from "../lib/loss.ts";
+import { type LossFunc, mnistLoss } from "../lib/loss.ts";
+import { crossEntropy } from "../lib/multiclass.ts";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { calcGrad, SGD } from "../lib/optim.ts";
 import { setSeed } from "../lib/random.ts";
 
 await useBackend("wasm");
 
-const STAGES: Readonly<Record<string, () => Module>> = {
-  "linear (784 → 1)": () => new Linear(784, 1),
-  "simpleNet (784 → 30 → 1)": simpleNet,
-  "conv net (notebook 8)": convNet,
+/** A model, its loss, and how many classes its labels take. */
+interface Stage {
+  readonly make: () => Module;
+  readonly loss: LossFunc;
+  readonly classes: number;
+}
+const STAGES: Readonly<Record<string, Stage>> = {
+  "linear (784 → 1)": {
+    make: () => new Linear(784, 1),
+    loss: mnistLoss,
+    classes: 2,
+  },
+  "simpleNet (784 → 30 → 1)": { make: simpleNet, loss: mnistLoss, classes: 2 },
+  "conv net (notebook 8)": { make: convNet, loss: mnistLoss, classes: 2 },
+  "ten digits, linear (784 → 10), cross-entropy": {
+    make: () => new Linear(784, 10),
+    loss: crossEntropy,
+    classes: 10,
+  },
 };
 const ROWS = 256;
 
@@ -39,14 +56,16 @@ interface Count {
   readonly stepMs: number;
 }
 
-async function countStep(make: () => Module): Promise<Count> {
+async function countStep({ make, loss, classes }: Stage): Promise<Count> {
   setSeed(42);
   const model = make();
   const opt = SGD(model.params, 0.1);
   const x = tf.randomUniform([ROWS, 784]) as tf.Tensor2D;
-  const y = tf.randomUniform([ROWS, 1]).round() as tf.Tensor2D;
+  const y = tf.randomUniform([ROWS, 1], 0, classes, "int32").cast(
+    "float32",
+  ) as tf.Tensor2D;
   const step = () => {
-    calcGrad(x, y, model, mnistLoss);
+    calcGrad(x, y, model, loss);
     opt.step();
     opt.zeroGrad();
   };
@@ -76,12 +95,12 @@ const allOff = Object.fromEntries(
   Object.keys(allOn).map((name) => [name, false]),
 ) as unknown as FastPieces;
 const report: Record<string, { on: Count; off: Count }> = {};
-for (const [stage, make] of Object.entries(STAGES)) {
+for (const [stage, spec] of Object.entries(STAGES)) {
   setFast(allOn);
-  const on = await countStep(make);
+  const on = await countStep(spec);
   // The conv filters' gradient has no kernel on wasm without its piece.
   setFast({ ...allOff, convFilterGradient: true });
-  const off = await countStep(make);
+  const off = await countStep(spec);
   setFast(allOn);
   report[stage] = { on, off };
   const kernels = [
