@@ -359,14 +359,21 @@ export async function ensureLogos(dir: URL = logosDir): Promise<boolean> {
   const home = new URL("home/", dir);
   Deno.mkdirSync(home, { recursive: true });
   try {
+    // Every variable Deno may take the user's data folder from points into
+    // the scratch folder, so that nothing is written outside it.
     const made = await step(
       "Making the kernel's logos (deno jupyter --install, in a scratch HOME)",
       "deno",
       ["jupyter", "--install", "--name", "logos", "--force"],
-      { HOME: home.pathname, NO_COLOR: "1" },
+      {
+        HOME: home.pathname,
+        XDG_DATA_HOME: new URL("share/", home).pathname,
+        APPDATA: home.pathname,
+        NO_COLOR: "1",
+      },
     );
-    const written = new URL(".local/share/jupyter/kernels/logos/", home);
-    for (const logo of made ? LOGOS : []) {
+    const written = made ? findFolder(home, "logos") : undefined;
+    for (const logo of written === undefined ? [] : LOGOS) {
       try {
         Deno.copyFileSync(new URL(logo, written), new URL(logo, dir));
       } catch {
@@ -383,6 +390,18 @@ export async function ensureLogos(dir: URL = logosDir): Promise<boolean> {
     );
   }
   return present();
+}
+
+/** The first folder named `name` under `dir`, depth first. */
+function findFolder(dir: URL, name: string): URL | undefined {
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!entry.isDirectory) continue;
+    const sub = new URL(`${entry.name}/`, dir);
+    if (entry.name === name) return sub;
+    const found = findFolder(sub, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 const INSTALL_USER = `
