@@ -1,11 +1,12 @@
 /**
- * plotly.js 2.35.2, the version that JupyterLab's plotly renderer
- * (`jupyterlab-plotly` 5.24.1) bundles, in a page of the headless Chromium:
- * {@linkcode checkFigures} validates and draws figures with it, as a learner's
- * JupyterLab would, and reports what that version rejects or ignores.
+ * The plotly.js versions that draw our charts live in the clients learners
+ * use, each in a page of the headless Chromium: {@linkcode checkFigures}
+ * validates and draws figures with each, as that client would, and reports
+ * what each version rejects or ignores.
  *
- * Our PNG images are drawn with plotly.js 4.x (`lib/plot/render.ts`); a live
- * chart in a client is drawn by the plotly.js of that client's renderer.
+ * Our PNG images are drawn with plotly.js 4.x (`lib/plot/render.ts`), the
+ * version JupyterLab's renderer in plotly 7 bundles too; a live chart in
+ * another client is drawn by the plotly.js of that client's renderer.
  *
  * @module
  */
@@ -13,8 +14,31 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "puppeteer-core";
 import { scratchRoot } from "./_support.ts";
 
-/** The plotly.js that the figures are checked against. */
-export const PLOTLY_VERSION = "2.35.2";
+/** A plotly.js that a client draws our charts with. */
+export interface Renderer {
+  /** Its version, as `Plotly.version` gives it. */
+  readonly version: string;
+  /** Its bundle's name in deno.json's imports. */
+  readonly module: string;
+  /** The client that draws with it, and how we know. */
+  readonly client: string;
+}
+
+/** The versions checked, besides the 4.x that draws our PNG images. */
+export const RENDERERS: readonly Renderer[] = [
+  {
+    version: "2.35.2",
+    module: "plotly.js-v2",
+    client: "JupyterLab's renderer of plotly 5 (npm jupyterlab-plotly " +
+      "5.24.1 depends on plotly.js ^2.35.2)",
+  },
+  {
+    version: "3.0.1",
+    module: "plotly.js-v3",
+    client: "VS Code's Jupyter renderers (microsoft/vscode-notebook-" +
+      "renderers locks plotly.js-dist 3.0.1; read from its source, not run)",
+  },
+];
 
 /** A figure and where it was found. */
 export interface Found {
@@ -24,7 +48,7 @@ export interface Found {
   readonly figure: { readonly data: unknown; readonly layout?: unknown };
 }
 
-/** What plotly.js 2.35.2 said of one figure. */
+/** What one plotly.js said of one figure. */
 export interface Checked {
   readonly where: string;
   /** `Plotly.validate`'s messages, for the figure and each slider step. */
@@ -120,6 +144,9 @@ function inPage(
           }
           const [restyle, relayout, traces] = step.args;
           await Plotly.update(gd, restyle, relayout, traces);
+          // Every step is applied; the figure it leaves is validated at the
+          // first and last steps (the steps of a slider differ in values).
+          if (i !== 0 && i !== slider.steps.length - 1) continue;
           problems.push(
             ...said(
               // Plain copies, as a client gets them: the live objects hold
@@ -157,9 +184,10 @@ function inPage(
 }
 
 /**
- * Validates and draws each figure with plotly.js 2.35.2 in a headless
- * Chromium, moves each of its sliders through every step, and returns what
- * that version said, with the errors the page logged on the way.
+ * Validates and draws each figure with each of {@linkcode RENDERERS}, in a
+ * page of a headless Chromium each, moves each of its sliders through every
+ * step, and returns what each version said, with the errors its page
+ * logged on the way.
  */
 export async function checkFigures(
   found: readonly Found[],
@@ -167,27 +195,35 @@ export async function checkFigures(
   Deno.mkdirSync(scratchRoot, { recursive: true });
   const profile = Deno.makeTempDirSync({
     dir: fileURLToPath(scratchRoot),
-    prefix: "plotly2-",
+    prefix: "plotly-",
   });
   let browser: Browser | undefined;
   try {
     browser = await launch(profile);
-    const page: Page = await browser.newPage();
+    const checked: Checked[] = [];
     const pageErrors: string[] = [];
-    page.on("pageerror", (e) => pageErrors.push(String(e)));
-    page.on("console", (message) => {
-      if (message.type() === "error" || message.type() === "warn") {
-        pageErrors.push(`console.${message.type()}: ${message.text()}`);
-      }
-    });
-    await page.evaluate(
-      await Deno.readTextFile(new URL(import.meta.resolve("plotly.js-v2"))),
-    );
-    const results = await page.evaluate(
-      inPage,
-      found.map((f) => ({ data: f.figure.data, layout: f.figure.layout })),
-    );
-    const checked = results.map((r, i) => ({ where: found[i].where, ...r }));
+    for (const renderer of RENDERERS) {
+      const page: Page = await browser.newPage();
+      const said = (text: string) =>
+        pageErrors.push(`plotly.js ${renderer.version}: ${text}`);
+      page.on("pageerror", (e) => said(String(e)));
+      page.on("console", (message) => {
+        if (message.type() === "error" || message.type() === "warn") {
+          said(`console.${message.type()}: ${message.text()}`);
+        }
+      });
+      await page.evaluate(
+        await Deno.readTextFile(
+          new URL(import.meta.resolve(renderer.module)),
+        ),
+      );
+      const results = await page.evaluate(
+        inPage,
+        found.map((f) => ({ data: f.figure.data, layout: f.figure.layout })),
+      );
+      checked.push(...results.map((r, i) => ({ where: found[i].where, ...r })));
+      await page.close();
+    }
     return { checked, pageErrors };
   } finally {
     await browser?.close().catch(() => browser?.process()?.kill("SIGKILL"));

@@ -1,8 +1,9 @@
 /**
  * Every chart the notebooks saved is a live chart in JupyterLab and VS Code,
- * drawn there by the plotly.js of the client's renderer, not by the 4.x that
- * draws our PNG images. JupyterLab's (`jupyterlab-plotly` 5.24.1) is
- * plotly.js 2.35.2: each saved figure must pass its `Plotly.validate`
+ * drawn there by the plotly.js of the client's renderer, not always the 4.x
+ * that draws our PNG images: 2.35.2 in JupyterLab with plotly 5, 3.0.1 in
+ * VS Code's renderer (`_plotly_clients.ts`). With each, every saved figure
+ * and every kind of figure the library builds must pass `Plotly.validate`
  * (nothing unknown, unused or invalid, which that version would drop
  * silently), draw every trace, and survive each step of its sliders.
  */
@@ -25,14 +26,39 @@ import {
 import { pixelTable } from "../lib/plot/images.ts";
 import { browserNeeds } from "./_browser.ts";
 import {
+  type Checked,
   checkFigures,
   type Found,
   notebookFigures,
-  PLOTLY_VERSION,
-} from "./_plotly2.ts";
+  RENDERERS,
+} from "./_plotly_clients.ts";
 import { permission, scratchAccess, testIf } from "./_support.ts";
 
 const notebooks = new URL("../notebooks/", import.meta.url);
+
+const versions = RENDERERS.map((r) => r.version).join(" and ");
+
+/**
+ * What each version said of each figure (`checked` holds the figures once
+ * per version, in the order of {@linkcode RENDERERS}), as lines naming the
+ * version and the figure; also a line for each figure drawn with fewer
+ * traces than it has, or by another version than expected.
+ */
+function problemsOf(
+  found: readonly Found[],
+  checked: readonly Checked[],
+): string[] {
+  return checked.flatMap((c, k) => {
+    const figure = found[k % found.length].figure;
+    const traces = (figure.data as unknown[]).length;
+    const expected = RENDERERS[Math.floor(k / found.length)].version;
+    return [
+      ...c.problems,
+      ...(c.traces === traces ? [] : [`drew ${c.traces} of ${traces} traces`]),
+      ...(c.version === expected ? [] : [`drawn by ${c.version}`]),
+    ].map((p) => `plotly.js ${expected}, ${c.where}: ${p}`);
+  });
+}
 
 function allFigures(): Found[] {
   const paths = [...Deno.readDirSync(notebooks)]
@@ -49,7 +75,7 @@ function allFigures(): Found[] {
 }
 
 testIf(
-  `every saved chart of every notebook validates and draws in plotly.js ${PLOTLY_VERSION}`,
+  `every saved chart of every notebook validates and draws in plotly.js ${versions}`,
   [
     ...browserNeeds,
     ...scratchAccess,
@@ -59,28 +85,20 @@ testIf(
     const found = allFigures();
     assert.ok(found.length > 0, "no plotly figure in any notebook");
     const { checked, pageErrors } = await checkFigures(found);
-    assert.equal(checked[0].version, PLOTLY_VERSION);
-    const problems = checked.flatMap((c, i) => {
-      const traces = (found[i].figure.data as unknown[]).length;
-      return [
-        ...c.problems,
-        ...(c.traces === traces
-          ? []
-          : [`drew ${c.traces} of ${traces} traces`]),
-      ].map((p) => `${c.where}: ${p}`);
-    });
+    const problems = problemsOf(found, checked);
     assert.deepEqual(
       [...problems, ...pageErrors],
       [],
-      `plotly.js ${PLOTLY_VERSION} rejects or ignores parts of ` +
+      `plotly.js ${versions} reject or ignore parts of ` +
         `${new Set(problems.map((p) => p.split(": ")[0])).size} of ` +
-        `${found.length} figures:\n${[...problems, ...pageErrors].join("\n")}`,
+        `${found.length} figures × ${RENDERERS.length} versions:\n` +
+        [...problems, ...pageErrors].join("\n"),
     );
   },
 );
 
 testIf(
-  `every kind of chart the library builds validates and draws in plotly.js ${PLOTLY_VERSION}`,
+  `every kind of chart the library builds validates and draws in plotly.js ${versions}`,
   [...browserNeeds, ...scratchAccess],
   async () => {
     const side = Array.from({ length: 784 }, (_, i) => (i % 28) / 14 - 1);
@@ -166,17 +184,8 @@ testIf(
       ],
     ];
     weights.dispose();
-    const { checked, pageErrors } = await checkFigures(
-      figures.map(([where, figure]) => ({ where, figure })),
-    );
-    const problems = checked.flatMap((c, i) =>
-      [
-        ...c.problems,
-        ...(c.traces === figures[i][1].data.length
-          ? []
-          : [`drew ${c.traces} traces`]),
-      ].map((p) => `${c.where}: ${p}`)
-    );
-    assert.deepEqual([...problems, ...pageErrors], []);
+    const found = figures.map(([where, figure]) => ({ where, figure }));
+    const { checked, pageErrors } = await checkFigures(found);
+    assert.deepEqual([...problemsOf(found, checked), ...pageErrors], []);
   },
 );
