@@ -145,11 +145,15 @@ Deno.test("every notebook names the project's kernelspec, so that Jupyter and ed
     const notebook = JSON.parse(
       Deno.readTextFileSync(new URL(name, folder)),
     );
-    assert.deepEqual(notebook.metadata.kernelspec, {
-      display_name: KERNEL_DISPLAY_NAME,
-      language: "typescript",
-      name: KERNEL_NAME,
-    }, name);
+    assert.deepEqual(
+      notebook.metadata.kernelspec,
+      {
+        display_name: KERNEL_DISPLAY_NAME,
+        language: "typescript",
+        name: KERNEL_NAME,
+      },
+      `${name}'s metadata must name the project's kernelspec (tools/setup.ts, KERNEL_NAME), so that clients start Deno 2.8.1: set metadata.kernelspec to the one the other notebooks have`,
+    );
   }
 });
 
