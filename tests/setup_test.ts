@@ -6,11 +6,18 @@ import assert from "node:assert/strict";
 import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
 import { parseArgs, phases } from "../tools/notebooks.ts";
 import {
+  ensureLogos,
   ensureTools,
+  installUserKernelspec,
+  KERNEL_DISPLAY_NAME,
+  KERNEL_NAME,
+  LOGOS,
   missingPackages,
+  parseSetupArgs,
   PINNED_DENO,
   pinnedKernel,
   RUN_ENV,
+  step,
   writeKernelspec,
 } from "../tools/setup.ts";
 
@@ -72,7 +79,7 @@ testIf(
       const path = writeKernelspec(new URL(`file://${dir}/`), "/opt/deno");
       assert.equal(path, `${dir}/`);
       const spec = JSON.parse(
-        Deno.readTextFileSync(`${dir}/kernels/deno/kernel.json`),
+        Deno.readTextFileSync(`${dir}/kernels/${KERNEL_NAME}/kernel.json`),
       );
       assert.deepEqual(spec.argv, [
         "/opt/deno",
@@ -82,6 +89,7 @@ testIf(
         "{connection_file}",
       ]);
       assert.deepEqual(spec.env, { NO_COLOR: "1" });
+      assert.equal(spec.display_name, "Deno 2.8.1 (deno-mnist-basics)");
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
@@ -119,3 +127,163 @@ Deno.test("the series runs the first notebook alone, the middle ones side by sid
   ]);
   assert.deepEqual(phases(["06.ipynb"]), [["06.ipynb"]]);
 });
+
+Deno.test("setup takes --user and nothing else", () => {
+  assert.deepEqual(parseSetupArgs([]), { user: false });
+  assert.deepEqual(parseSetupArgs(["--user"]), { user: true });
+  assert.throws(() => parseSetupArgs(["--usr"]), /unknown argument --usr/);
+});
+
+Deno.test("every notebook names the project's kernelspec, so that Jupyter and editors start it", () => {
+  const folder = new URL("../notebooks/", import.meta.url);
+  const names = [...Deno.readDirSync(folder)]
+    .map((entry) => entry.name)
+    .filter((name) => name.endsWith(".ipynb"))
+    .sort();
+  assert.ok(names.length > 0);
+  for (const name of names) {
+    const notebook = JSON.parse(
+      Deno.readTextFileSync(new URL(name, folder)),
+    );
+    assert.deepEqual(
+      notebook.metadata.kernelspec,
+      {
+        display_name: KERNEL_DISPLAY_NAME,
+        language: "typescript",
+        name: KERNEL_NAME,
+      },
+      `${name}'s metadata must name the project's kernelspec (tools/setup.ts, KERNEL_NAME), so that clients start Deno 2.8.1: set metadata.kernelspec to the one the other notebooks have`,
+    );
+  }
+});
+
+/** The width and height in a PNG file's header. */
+function pngSize(bytes: Uint8Array): [number, number] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  assert.deepEqual([...bytes.slice(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+  return [view.getUint32(16), view.getUint32(20)];
+}
+
+/** The kernelspecs a Python Jupyter finds, by name, with `env` added. */
+async function specsFound(
+  env: Record<string, string>,
+): Promise<
+  Record<string, { resource_dir: string; spec: { display_name: string } }>
+> {
+  const { success, stdout, stderr } = await new Deno.Command(
+    "/usr/bin/python3",
+    {
+      args: [
+        "-c",
+        "import json; from jupyter_client.kernelspec import KernelSpecManager; " +
+        "print(json.dumps(KernelSpecManager().get_all_specs()))",
+      ],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    },
+  ).output();
+  assert.ok(success, new TextDecoder().decode(stderr));
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+testIf(
+  "setup --user installs the kernelspec and its logos where Jupyter looks by default, or in JUPYTER_DATA_DIR",
+  [
+    ...scratchAccess,
+    permission({ name: "run", command: "/usr/bin/python3" }),
+    permission({ name: "run", command: "deno" }),
+  ],
+  async () => {
+    Deno.mkdirSync(scratchRoot, { recursive: true });
+    const dir = Deno.makeTempDirSync({ dir: scratchRoot.pathname });
+    const log = console.log;
+    console.log = () => {}; // the step's one line
+    try {
+      const logos = new URL(`file://${dir}/logos/`);
+      assert.ok(
+        await ensureLogos(logos),
+        "deno jupyter --install wrote no logos",
+      );
+      const project = new URL(`file://${dir}/project/`);
+      writeKernelspec(project, "/opt/deno", { logos });
+      const spec = new URL(`kernels/${KERNEL_NAME}/`, project);
+      const home = `${dir}/home`;
+      // A scratch HOME, and no JUPYTER_DATA_DIR (empty counts as unset).
+      const env = { HOME: home, JUPYTER_DATA_DIR: "", JUPYTER_PATH: "" };
+      const installed = await installUserKernelspec(
+        "/usr/bin/python3",
+        spec,
+        env,
+      );
+      const expected = `${home}/.local/share/jupyter/kernels/${KERNEL_NAME}`;
+      assert.equal(installed, expected);
+      assert.deepEqual(
+        [...Deno.readDirSync(expected)].map((e) => e.name).sort(),
+        ["kernel.json", ...LOGOS].sort(),
+      );
+      assert.deepEqual(
+        JSON.parse(Deno.readTextFileSync(`${expected}/kernel.json`)),
+        JSON.parse(Deno.readTextFileSync(new URL("kernel.json", spec))),
+      );
+      assert.deepEqual(
+        pngSize(Deno.readFileSync(`${expected}/logo-32x32.png`)),
+        [32, 32],
+      );
+      assert.deepEqual(
+        pngSize(Deno.readFileSync(`${expected}/logo-64x64.png`)),
+        [64, 64],
+      );
+      assert.match(Deno.readTextFileSync(`${expected}/logo-svg.svg`), /<svg/);
+      // Jupyter itself finds it there, under its display name.
+      const found = (await specsFound(env))[KERNEL_NAME];
+      assert.equal(found?.resource_dir, expected);
+      assert.equal(found.spec.display_name, KERNEL_DISPLAY_NAME);
+      // JUPYTER_DATA_DIR, when set, is where it goes instead; a second
+      // install replaces the first.
+      const data = `${dir}/data`;
+      const envData = { ...env, JUPYTER_DATA_DIR: data };
+      for (let i = 0; i < 2; i++) {
+        assert.equal(
+          await installUserKernelspec("/usr/bin/python3", spec, envData),
+          `${data}/kernels/${KERNEL_NAME}`,
+        );
+      }
+      assert.equal(
+        (await specsFound(envData))[KERNEL_NAME]?.resource_dir,
+        `${data}/kernels/${KERNEL_NAME}`,
+      );
+    } finally {
+      console.log = log;
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);
+
+testIf(
+  "a step prints one line, and on failure the exit code, the log's path and the last lines",
+  [permission({ name: "run", command: "deno" })],
+  async () => {
+    const printed: string[] = [];
+    const [log, error] = [console.log, console.error];
+    console.log = (line: string) => printed.push(line);
+    console.error = (line: string) => printed.push(line);
+    try {
+      const script = "console.log('fine'); console.error('no space left'); " +
+        "Deno.exit(3)";
+      const ok = await step("Doing a thing", "deno", [
+        "eval",
+        "--no-config",
+        script,
+      ]);
+      assert.equal(ok, false);
+    } finally {
+      [console.log, console.error] = [log, error];
+    }
+    assert.equal(printed[0], "Doing a thing");
+    assert.equal(printed.length, 2);
+    assert.match(printed[1], /deno failed \(exit code 3\)/);
+    assert.match(printed[1], /\.jupyter\/setup\.log/);
+    assert.match(printed[1], /\| no space left/);
+  },
+);

@@ -1,8 +1,9 @@
 """Executes notebooks on the Deno kernel with nbclient; tools/notebooks.ts drives it.
 
 Runs each notebook with nbclient (Jupyter's own executor, from Debian's
-python3-nbclient), in the notebook's folder, on the kernel named "deno" found
-through JUPYTER_PATH (tools/notebooks.ts writes that kernelspec), and writes
+python3-nbclient), in the notebook's folder, on the kernel named
+"deno-mnist-basics" found through JUPYTER_PATH (tools/notebooks.ts writes that
+kernelspec; the notebooks' metadata names it too), and writes
 the executed notebook to OUT_DIR under the same name. It judges nothing: the
 checks and the comparison with the saved outputs are in tools/notebooks.ts,
 shared with the live-client run.
@@ -85,7 +86,8 @@ def main():
         began = time.monotonic()
         nb = nbformat.read(path, as_version=4)
         client = FencedClient(
-            nb, timeout=args.timeout, kernel_name="deno", record_timing=False,
+            nb, timeout=args.timeout, kernel_name="deno-mnist-basics",
+            record_timing=False,
             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
         try:
             client.execute()

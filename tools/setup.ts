@@ -5,18 +5,26 @@
  * kernelspec for the Deno kernel.
  *
  * Missing programs are installed from Debian when the user may (root, with
- * `apt-get`), without a question. Otherwise the one line that installs them
- * is printed and the caller stops before touching any notebook.
+ * `apt-get`), without a question, one line per step, the tools' own output
+ * going to {@linkcode setupLog}. Otherwise the one line that installs them is
+ * printed and the caller stops before touching any notebook.
  *
- * The kernelspec is written to `.jupyter/kernels/deno/kernel.json` in the
- * project (git-ignored), never to `~/.local`: Jupyter finds it first when
- * `JUPYTER_PATH` names that folder. It runs the pinned Deno
- * ({@linkcode PINNED_DENO}, installed with npm into `.jupyter/` unless it is
- * the Deno running this) by its absolute path, with `NO_COLOR=1`, so saved
- * values carry no colour codes.
+ * The kernelspec {@linkcode KERNEL_NAME} ("Deno 2.8.1 (deno-mnist-basics)")
+ * is written to `.jupyter/kernels/deno-mnist-basics/` in the project
+ * (git-ignored), with the logos that `deno jupyter --install` writes: Jupyter
+ * finds it there when `JUPYTER_PATH` names `.jupyter/`, as the tasks do. It
+ * runs the pinned Deno ({@linkcode PINNED_DENO}, installed with npm into
+ * `.jupyter/` unless it is the Deno running this) by its absolute path, with
+ * `NO_COLOR=1`, so saved values carry no colour codes. With `--user`, the
+ * same kernelspec is also installed where Jupyter, JupyterLab and VS Code
+ * look without being told (`jupyter kernelspec install --user`: the user's
+ * Jupyter data folder, `~/.local/share/jupyter/kernels/` on Linux, or
+ * `JUPYTER_DATA_DIR`), so that the notebooks, whose metadata names it, start
+ * it by themselves.
  *
  * ```sh
- * deno run -P=setup tools/setup.ts   # what `deno task test` does first
+ * deno run -P=setup tools/setup.ts          # what `deno task test` does first
+ * deno run -P=setup tools/setup.ts --user   # and for the editors: deno task setup --user
  * ```
  *
  * @module
@@ -55,6 +63,53 @@ print(json.dumps({
 
 /** The project's root folder. */
 export const root: URL = new URL("../", import.meta.url);
+
+/** Where the installers' own output goes: one line per step is printed. */
+export const setupLog: URL = new URL(".jupyter/setup.log", root);
+
+/**
+ * Runs one step of the setup: prints `what` on one line, sends the
+ * program's output to {@linkcode setupLog}, and returns whether it
+ * succeeded; on failure, says so with the log's path and its last lines.
+ */
+export async function step(
+  what: string,
+  command: string,
+  args: readonly string[],
+  env?: Readonly<Record<string, string>>,
+): Promise<boolean> {
+  console.log(what);
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(command, {
+      args: [...args],
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    console.error(`  ${command} could not run: ${(e as Error).message}`);
+    return false;
+  }
+  const text = new TextDecoder().decode(output.stdout) +
+    new TextDecoder().decode(output.stderr);
+  const log = `$ ${command} ${args.join(" ")}\n${text}\n`;
+  try {
+    Deno.mkdirSync(new URL("./", setupLog), { recursive: true });
+    Deno.writeTextFileSync(setupLog, log, { append: true });
+  } catch {
+    // no log: the failure below still shows the last lines
+  }
+  if (!output.success) {
+    const last = text.trimEnd().split("\n").slice(-5).map((l) => `  | ${l}`);
+    console.error(
+      `  ${command} failed (exit code ${output.code}); its output is in ` +
+        `${setupLog.pathname}. Last lines:\n${last.join("\n")}`,
+    );
+  }
+  return output.success;
+}
 
 /** Finds the programs, asking each Python 3 in turn (Debian's first). */
 export async function findTools(
@@ -122,22 +177,25 @@ export async function ensureTools(
   if (missing.length === 0) return tools as Required<Tools>;
   const line = `apt-get update && apt-get install -y ${missing.join(" ")}`;
   if (install) {
-    console.log(`Installing from Debian: ${missing.join(" ")}`);
-    try {
-      const apt = (args: string[]) =>
-        new Deno.Command("apt-get", {
-          args,
-          env: { DEBIAN_FRONTEND: "noninteractive" },
-        }).spawn().status;
-      const success = (await apt(["update", "-qq"])).success &&
-        (await apt(["install", "-y", "-qq", ...missing])).success;
-      if (success) {
-        tools = await findTools(env);
-        missing = missingPackages(tools);
-        if (missing.length === 0) return tools as Required<Tools>;
-      }
-    } catch (e) {
-      console.error(`apt-get could not run: ${(e as Error).message}`);
+    const apt = { DEBIAN_FRONTEND: "noninteractive" };
+    const success = await step(
+      "Updating Debian's package lists (apt-get update)",
+      "apt-get",
+      [
+        "update",
+      ],
+      apt,
+    ) &&
+      await step(
+        `Installing from Debian: ${missing.join(", ")} (apt-get install)`,
+        "apt-get",
+        ["install", "-y", ...missing],
+        apt,
+      );
+    if (success) {
+      tools = await findTools(env);
+      missing = missingPackages(tools);
+      if (missing.length === 0) return tools as Required<Tools>;
     }
   }
   console.error(
@@ -166,19 +224,38 @@ export const RUN_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
- * Writes a kernelspec named "deno" under `dir` (`dir/kernels/deno/`) that
- * runs `deno` with {@linkcode KERNEL_ENV}, and returns `dir`'s path, for
- * `JUPYTER_PATH`.
+ * The name of the project's kernelspec, which the notebooks' metadata names:
+ * distinct from the `deno` that `deno jupyter --install` writes, whose Deno
+ * may be any version.
  */
-export function writeKernelspec(dir: URL, deno: string): string {
-  const spec = new URL("kernels/deno/", dir);
+export const KERNEL_NAME = "deno-mnist-basics";
+
+/** The logo files of a kernelspec, as `deno jupyter --install` writes them. */
+export const LOGOS: readonly string[] = [
+  "logo-32x32.png",
+  "logo-64x64.png",
+  "logo-svg.svg",
+];
+
+/**
+ * Writes the kernelspec {@linkcode KERNEL_NAME} under `dir`
+ * (`dir/kernels/deno-mnist-basics/`) that runs `deno` with
+ * {@linkcode KERNEL_ENV}, copies the logo files found in `logos` beside it,
+ * and returns `dir`'s path, for `JUPYTER_PATH`.
+ */
+export function writeKernelspec(
+  dir: URL,
+  deno: string,
+  options: { readonly logos?: URL; readonly displayName?: string } = {},
+): string {
+  const spec = new URL(`kernels/${KERNEL_NAME}/`, dir);
   Deno.mkdirSync(spec, { recursive: true });
   Deno.writeTextFileSync(
     new URL("kernel.json", spec),
     JSON.stringify(
       {
         argv: [deno, "jupyter", "--kernel", "--conn", "{connection_file}"],
-        display_name: "Deno",
+        display_name: options.displayName ?? KERNEL_DISPLAY_NAME,
         language: "typescript",
         env: KERNEL_ENV,
       },
@@ -186,6 +263,13 @@ export function writeKernelspec(dir: URL, deno: string): string {
       2,
     ) + "\n",
   );
+  for (const logo of options.logos === undefined ? [] : LOGOS) {
+    try {
+      Deno.copyFileSync(new URL(logo, options.logos), new URL(logo, spec));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
   return dir.pathname;
 }
 
@@ -196,6 +280,9 @@ export function writeKernelspec(dir: URL, deno: string): string {
  * themselves run on any Deno 2.
  */
 export const PINNED_DENO = "2.8.1";
+
+/** What Jupyter, JupyterLab and VS Code list the project's kernel as. */
+export const KERNEL_DISPLAY_NAME = `Deno ${PINNED_DENO} (deno-mnist-basics)`;
 
 /** Where {@linkcode ensureKernel} installs the pinned Deno, with npm. */
 export const kernelDir: URL = new URL(`.jupyter/deno-${PINNED_DENO}/`, root);
@@ -233,14 +320,11 @@ export async function ensureKernel(): Promise<string | undefined> {
   if (found !== undefined) return found;
   const args = ["install", "--prefix", kernelDir.pathname, "--no-audit"];
   const line = `npm ${args.join(" ")} deno@${PINNED_DENO}`;
-  console.log(`Installing Deno ${PINNED_DENO} for the notebooks' kernel`);
-  try {
-    await new Deno.Command("npm", {
-      args: [...args, "--no-fund", `deno@${PINNED_DENO}`],
-    }).spawn().status;
-  } catch (e) {
-    console.error(`npm could not run: ${(e as Error).message}`);
-  }
+  await step(
+    `Installing Deno ${PINNED_DENO} for the notebooks' kernel (npm install)`,
+    "npm",
+    [...args, "--no-fund", `deno@${PINNED_DENO}`],
+  );
   const installed = pinnedKernel();
   if (installed !== undefined) return installed;
   console.error(
@@ -253,13 +337,161 @@ export async function ensureKernel(): Promise<string | undefined> {
 /** The project-local kernelspec's folder, for `JUPYTER_PATH`. */
 export const projectJupyter: URL = new URL(".jupyter/", root);
 
+/** Where {@linkcode ensureLogos} keeps the kernel's logo files. */
+export const logosDir: URL = new URL(".jupyter/logos/", root);
+
+/**
+ * The logo files of Deno's kernelspec in `dir`, made when missing by
+ * `deno jupyter --install` run with a scratch `HOME` inside `dir` (it
+ * writes them beside its own kernel.json, which is then removed). Returns
+ * whether all of them are there; without them, Jupyter shows a placeholder.
+ */
+export async function ensureLogos(dir: URL = logosDir): Promise<boolean> {
+  const present = () =>
+    LOGOS.every((logo) => {
+      try {
+        return Deno.statSync(new URL(logo, dir)).isFile;
+      } catch {
+        return false;
+      }
+    });
+  if (present()) return true;
+  const home = new URL("home/", dir);
+  Deno.mkdirSync(home, { recursive: true });
+  try {
+    // Every variable Deno may take the user's data folder from points into
+    // the scratch folder, so that nothing is written outside it.
+    const made = await step(
+      "Making the kernel's logos (deno jupyter --install, in a scratch HOME)",
+      "deno",
+      ["jupyter", "--install", "--name", "logos", "--force"],
+      {
+        HOME: home.pathname,
+        XDG_DATA_HOME: new URL("share/", home).pathname,
+        APPDATA: home.pathname,
+        NO_COLOR: "1",
+      },
+    );
+    const written = made ? findFolder(home, "logos") : undefined;
+    for (const logo of written === undefined ? [] : LOGOS) {
+      try {
+        Deno.copyFileSync(new URL(logo, written), new URL(logo, dir));
+      } catch {
+        // this Deno wrote no such logo: reported below
+      }
+    }
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+  if (!present()) {
+    console.error(
+      "  The kernel has no logo (Jupyter shows a placeholder): " +
+        "`deno jupyter --install` wrote none.",
+    );
+  }
+  return present();
+}
+
+/** The first folder named `name` under `dir`, depth first. */
+function findFolder(dir: URL, name: string): URL | undefined {
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!entry.isDirectory) continue;
+    const sub = new URL(`${entry.name}/`, dir);
+    if (entry.name === name) return sub;
+    const found = findFolder(sub, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+const INSTALL_USER = `
+import sys
+from jupyter_client.kernelspec import KernelSpecManager
+print(KernelSpecManager().install_kernel_spec(sys.argv[1], sys.argv[2], user=True))
+`;
+
+/**
+ * Installs the kernelspec in `spec` (a folder holding kernel.json and its
+ * logos) as {@linkcode KERNEL_NAME} for the user, as
+ * `jupyter kernelspec install --user` does: into the user's Jupyter data
+ * folder (`JUPYTER_DATA_DIR`, else `~/.local/share/jupyter` on Linux), where
+ * Jupyter, JupyterLab and VS Code look by default. Replaces an earlier one.
+ * Returns the folder it was installed in, or `undefined` after saying why.
+ */
+export async function installUserKernelspec(
+  python: string,
+  spec: URL,
+  env?: Readonly<Record<string, string>>,
+): Promise<string | undefined> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(python, {
+      args: ["-c", INSTALL_USER, spec.pathname, KERNEL_NAME],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    console.error(`${python} could not run: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (!output.success) {
+    console.error(
+      `Installing the kernelspec for the user failed:\n` +
+        new TextDecoder().decode(output.stderr).trimEnd(),
+    );
+    return undefined;
+  }
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+/** Parses setup's command line: `--user` or nothing. */
+export function parseSetupArgs(args: readonly string[]): { user: boolean } {
+  const unknown = args.filter((arg) => arg !== "--user");
+  if (unknown.length > 0) {
+    throw new Error(
+      `setup: unknown argument ${unknown[0]}; the only one is --user ` +
+        "(also install the kernelspec where Jupyter and editors look).",
+    );
+  }
+  return { user: args.includes("--user") };
+}
+
 if (import.meta.main) {
-  if (await ensureTools() === undefined) Deno.exit(1);
+  let user: boolean;
+  try {
+    ({ user } = parseSetupArgs(Deno.args));
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(2);
+  }
+  const tools = await ensureTools();
+  if (tools === undefined) Deno.exit(1);
   const kernel = await ensureKernel();
   if (kernel === undefined) Deno.exit(1);
-  const path = writeKernelspec(projectJupyter, kernel);
-  console.log(
-    `Deno kernel (${kernel}) registered in ${path}kernels/deno; ` +
-      `open the notebooks with: JUPYTER_PATH=${path} jupyter-notebook`,
-  );
+  const logos = await ensureLogos() ? logosDir : undefined;
+  const path = writeKernelspec(projectJupyter, kernel, { logos });
+  // The kernelspec of earlier versions of this setup, named "deno".
+  try {
+    Deno.removeSync(new URL("kernels/deno/", projectJupyter), {
+      recursive: true,
+    });
+  } catch {
+    // not there
+  }
+  const spec = new URL(`kernels/${KERNEL_NAME}/`, projectJupyter);
+  if (!user) {
+    console.log(
+      `${KERNEL_DISPLAY_NAME} registered in ${spec.pathname} for the tasks. ` +
+        "For Jupyter, JupyterLab and VS Code: deno task setup --user " +
+        `(or start them with JUPYTER_PATH=${path}).`,
+    );
+  } else {
+    const installed = await installUserKernelspec(tools.python, spec);
+    if (installed === undefined) Deno.exit(1);
+    console.log(
+      `${KERNEL_DISPLAY_NAME} registered in ${spec.pathname} for the tasks, ` +
+        `and in ${installed} for Jupyter, JupyterLab and VS Code.`,
+    );
+  }
 }

@@ -208,7 +208,8 @@ export function plotFunction(
       x: [...options.points],
       y: options.points.map(f),
       marker: { color: "#d62728", size: 9 },
-      line: { color: "#d62728", dash: "dot" },
+      // Only where it is drawn: plotly.js flags an unused container.
+      ...(options.connect ? { line: { color: "#d62728", dash: "dot" } } : {}),
     });
   }
   return {
@@ -351,12 +352,21 @@ export function subplots(
       const name = trace.name;
       const first = name !== undefined && !names.includes(name);
       if (first) names.push(name);
-      const colour = name === undefined || trace.type !== "scatter" ? {} : {
-        line: { color: colourOf(names.indexOf(name)), ...trace.line },
-        marker: { color: colourOf(names.indexOf(name)), ...trace.marker },
-      };
-      // A heat map's colour bar goes just right of its own panel.
-      const bar = trace.type !== "heatmap" ? {} : {
+      // A name keeps its colour in every panel, on the parts its trace
+      // draws (plotly.js flags a `line` or `marker` its mode leaves unused).
+      let colour = {};
+      if (name !== undefined && trace.type === "scatter") {
+        const color = colourOf(names.indexOf(name));
+        const mode = trace.mode ?? "lines+markers";
+        colour = {
+          ...(mode.includes("lines") ? { line: { color, ...trace.line } } : {}),
+          ...(mode.includes("markers")
+            ? { marker: { color, ...trace.marker } }
+            : {}),
+        };
+      }
+      // A heat map's colour bar goes just right of its own panel (if shown).
+      const bar = trace.type !== "heatmap" || trace.showscale === false ? {} : {
         colorbar: {
           ...trace.colorbar,
           x: ((i % columns) + PANEL) / columns + 0.005,
@@ -480,9 +490,9 @@ export function heatmap(
       zmin,
       zmax,
       colorscale,
-      colorbar: options.colorbarTitle === undefined
+      ...(options.colorbarTitle === undefined
         ? {}
-        : { title: { text: options.colorbarTitle } },
+        : { colorbar: { title: { text: options.colorbarTitle } } }),
       hovertemplate: "row %{y}, column %{x}: %{z}<extra></extra>",
     }],
     layout: {
@@ -764,7 +774,14 @@ export function weightMaps(
       zmin: -limit,
       zmax: limit,
     });
-    const trace = { ...figure.data[0], showscale: j === n - 1 } as Trace;
+    // One colour bar, the last panel's: the others carry none.
+    const { colorbar: _bar, ...rest } = figure.data[0] as Trace & {
+      colorbar?: unknown;
+    };
+    const trace = (j === n - 1 ? { ...figure.data[0], showscale: true } : {
+      ...rest,
+      showscale: false,
+    }) as Trace;
     return { data: [trace], layout: figure.layout };
   });
   const columns = options.columns ?? Math.min(n, 6);
