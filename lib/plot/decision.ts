@@ -190,6 +190,7 @@ export function decisionContour(
     },
     {
       type: "contour",
+      name: `called ${one}`,
       x: axis,
       y: axis,
       z: zOf(wStart),
@@ -261,6 +262,7 @@ export function decisionContour(
         yref: "y",
         text: "<b>w</b>",
         showarrow: false,
+        bgcolor: "rgba(255, 255, 255, 0.8)",
         xshift: 10,
         yshift: 10,
         font: { color: green, size: 16 },
