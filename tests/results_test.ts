@@ -38,6 +38,18 @@ testIf("no results file means no results", scratchAccess, () => {
 });
 
 testIf(
+  "saving returns nothing, so a notebook cell ending with it prints nothing",
+  scratchAccess,
+  () => {
+    fresh();
+    // A cell shows its last expression's value unless it is undefined.
+    const value: unknown = saveResult(linear, file);
+    assert.equal(value, undefined);
+    assert.deepEqual(loadResults(file), [linear]);
+  },
+);
+
+testIf(
   "saved results come back sorted by notebook, a re-run replacing its own",
   scratchAccess,
   () => {

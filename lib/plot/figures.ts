@@ -100,18 +100,24 @@ export interface ChartOptions {
   readonly xLabel?: string;
   /** The title of the y axis. */
   readonly yLabel?: string;
+  /** The x axis's range, fixed (default: fitted to the data). */
+  readonly xRange?: readonly [number, number];
+  /** The y axis's range, fixed: panels that share it compare at a glance. */
+  readonly yRange?: readonly [number, number];
 }
 
 /** A chart's layout: its titles, and margins narrower than plotly's. */
 function chartLayout(options: ChartOptions): FigureLayout {
+  const axis = (label?: string, range?: readonly [number, number]) => ({
+    ...(label === undefined ? {} : { title: { text: label } }),
+    ...(range === undefined
+      ? {}
+      : { range: [range[0], range[1]] as [number, number] }),
+  });
   return {
     ...(options.title === undefined ? {} : { title: { text: options.title } }),
-    xaxis: options.xLabel === undefined
-      ? {}
-      : { title: { text: options.xLabel } },
-    yaxis: options.yLabel === undefined
-      ? {}
-      : { title: { text: options.yLabel } },
+    xaxis: axis(options.xLabel, options.xRange),
+    yaxis: axis(options.yLabel, options.yRange),
     margin: { l: 60, r: 20, t: options.title === undefined ? 20 : 50, b: 50 },
   };
 }
@@ -160,6 +166,8 @@ export interface PlotFunctionOptions extends ChartOptions {
   readonly steps?: number;
   /** The curve's name in the legend. Default: the title, else "f(x)". */
   readonly name?: string;
+  /** The marked points' name in the legend. Default "points". */
+  readonly pointsName?: string;
 }
 
 /**
@@ -204,7 +212,7 @@ export function plotFunction(
     data.push({
       type: "scatter",
       mode: options.connect ? "lines+markers" : "markers",
-      name: "points",
+      name: options.pointsName ?? "points",
       x: [...options.points],
       y: options.points.map(f),
       marker: { color: "#d62728", size: 9 },

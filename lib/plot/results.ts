@@ -90,7 +90,8 @@ export function loadResults(file: URL = defaultFile): ModelResult[] {
 
 /**
  * Saves a model's result, replacing an earlier one of the same notebook and
- * model. Returns the result, so that a cell shows what it saved.
+ * model. Returns nothing, so that a notebook cell ending with it shows no
+ * output: saving is bookkeeping, not part of the lesson.
  *
  * @throws {DataError} when the file cannot be read, is damaged, or cannot
  * be written.
@@ -105,7 +106,7 @@ export function loadResults(file: URL = defaultFile): ModelResult[] {
 export function saveResult(
   result: ModelResult,
   file: URL = defaultFile,
-): ModelResult {
+): void {
   withLock(file, () => {
     const others = loadResults(file).filter((r) =>
       r.notebook !== result.notebook || r.model !== result.model
@@ -129,7 +130,6 @@ export function saveResult(
       throw cannotSave(file, e);
     }
   });
-  return result;
 }
 
 function cannotSave(file: URL, e: unknown): DataError {
