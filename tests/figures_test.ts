@@ -2,7 +2,6 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { ArgumentError, ShapeError } from "../lib/errors.ts";
 import {
-  decisionLine,
   type Figure,
   heatmap,
   linePlot,
@@ -383,55 +382,4 @@ Deno.test("weightMaps draws each column of [784, n] weights on one shared scale,
   const bad = tf.zeros([10, 3]);
   assert.throws(() => weightMaps(bad), ShapeError);
   bad.dispose();
-});
-
-Deno.test("decisionLine draws w₁·x₁ + w₂·x₂ + b = 0 inside the square, and each slider step carries its own line", () => {
-  const points = { x: [1, -1, 1], y: [1, -1, -1], label: [1, 0, 0] };
-  const vertical = { w1: 1, w2: 0, b: -0.5 }; // x = 0.5
-  const diagonal = { w1: 1, w2: 1, b: 0 }; // y = -x
-  const figure = decisionLine(
-    points,
-    [{ prefix: "b ", states: [vertical, diagonal], active: 0 }],
-    { range: [-2, 2], classes: ["3", "7"] },
-  );
-  const line = fields(figure.data[2]);
-  assert.equal(line.name, "w₁·x₁ + w₂·x₂ + b = 0");
-  assert.deepEqual(line.x, [0.5, 0.5]);
-  assert.deepEqual([...line.y].sort(), [-2, 2]);
-  assert.deepEqual(fields(figure.data[0]).x, [1]);
-  assert.deepEqual(fields(figure.data[1]).x, [-1, 1]);
-  // x = 0.5 puts (1, 1) on the 3 side, and also (1, -1): 2 of 3 right.
-  assert.match(layoutOf(figure).title.text, /2 of 3 points on their side/);
-  const steps = layoutOf(figure).sliders[0].steps;
-  assert.equal(steps.length, 2);
-  const [data, layout, traces] = steps[1].args;
-  assert.deepEqual(traces, [2, 3]);
-  assert.deepEqual(data.x[0].map(Math.abs), [2, 2]);
-  assert.match(layout["title.text"], /w = \(1.00, 1.00\), b = 0.00: 3 of 3/);
-  // The arrow starts on the line and points along w.
-  const [ax, ay] = [data.x[1], data.y[1]];
-  assert.ok(Math.abs(ax[0] + ay[0]) < 1e-9);
-  assert.ok(ax[1] > ax[0] && ay[1] > ay[0]);
-});
-
-Deno.test("decisionLine draws no line when it misses the square, and rejects bad arguments", () => {
-  const points = { x: [0], y: [0], label: [1] };
-  const outside = { w1: 1, w2: 0, b: -10 }; // x = 10
-  const figure = decisionLine(points, [{ prefix: "", states: [outside] }], {
-    range: [-1, 1],
-  });
-  assert.deepEqual(fields(figure.data[2]).x, []);
-  assert.throws(
-    () =>
-      decisionLine({ x: [0, 1], y: [0], label: [1] }, [{
-        prefix: "",
-        states: [outside],
-      }], { range: [-1, 1] }),
-    ArgumentError,
-  );
-  assert.throws(
-    () =>
-      decisionLine(points, [{ prefix: "", states: [] }], { range: [-1, 1] }),
-    ArgumentError,
-  );
 });

@@ -11,7 +11,6 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import type { GrayImage } from "../lib/load/png.ts";
 import {
-  decisionLine,
   type Figure,
   heatmap,
   linePlot,
@@ -24,6 +23,7 @@ import {
   weightMaps,
 } from "../lib/plot/figures.ts";
 import { pixelTable } from "../lib/plot/images.ts";
+import { decisionContour } from "../lib/plot/decision.ts";
 import { browserNeeds } from "./_browser.ts";
 import {
   type Checked,
@@ -162,24 +162,21 @@ testIf(
       ["plotMetrics", plotMetrics(records)],
       ["pixelTable", pixelTable(image, [4, 15], [4, 22])],
       [
-        "decisionLine",
-        decisionLine(
+        "decisionContour",
+        decisionContour(
           { x: [1, -1, 0.5], y: [1, -1, -0.5], label: [1, 0, 1] },
-          [
-            {
+          {
+            range: [-2, 2],
+            classes: ["3", "7"],
+            weights: {
               prefix: "angle ",
               states: [0, 1, 2].map((a) => ({
                 w1: Math.cos(a),
                 w2: Math.sin(a),
-                b: 0,
               })),
             },
-            {
-              prefix: "b ",
-              states: [{ w1: 1, w2: 1, b: -1 }, { w1: 1, w2: 1, b: 0.5 }],
-            },
-          ],
-          { range: [-2, 2], classes: ["3", "7"] },
+            biases: { prefix: "b = ", values: [-0.5, 0, 0.5] },
+          },
         ),
       ],
     ];
