@@ -138,12 +138,16 @@ function inPage(
       const sliders: any[] = (layout as any).sliders ?? [];
       for (const [k, slider] of sliders.entries()) {
         for (const [i, step] of (slider.steps ?? []).entries()) {
-          if (step.method !== "update") {
+          if (step.method === "update") {
+            const [restyle, relayout, traces] = step.args;
+            await Plotly.update(gd, restyle, relayout, traces);
+          } else if (step.method === "restyle") {
+            const [restyle, traces] = step.args;
+            await Plotly.restyle(gd, restyle, traces);
+          } else {
             problems.push(`slider ${k} step ${i}: method ${step.method}`);
             continue;
           }
-          const [restyle, relayout, traces] = step.args;
-          await Plotly.update(gd, restyle, relayout, traces);
           // Every step is applied; the figure it leaves is validated at the
           // first and last steps (the steps of a slider differ in values).
           if (i !== 0 && i !== slider.steps.length - 1) continue;

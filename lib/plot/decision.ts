@@ -198,7 +198,6 @@ export function decisionContour(
       contours: { type: "constraint", operation: "<", value: -bStart },
       fillcolor: "rgba(33, 102, 172, 0.12)",
       line: { color: ink, width: 2 },
-      showscale: false,
       showlegend: false,
       hoverinfo: "skip",
     } as Trace,
