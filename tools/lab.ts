@@ -90,7 +90,8 @@ export async function ensureLab(python: string): Promise<string | undefined> {
     if (!made && Deno.uid() === 0) {
       // Debian keeps venv's ensurepip in a package of its own.
       console.log("Installing from Debian: python3-venv");
-      made = await step("apt-get", "install", "-y", "-qq", "python3-venv") &&
+      made = await step("apt-get", "update", "-qq") &&
+        await step("apt-get", "install", "-y", "-qq", "python3-venv") &&
         await step(python, "-m", "venv", "--clear", labVenv.pathname);
     }
     if (!made) {
