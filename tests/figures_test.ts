@@ -383,3 +383,12 @@ Deno.test("weightMaps draws each column of [784, n] weights on one shared scale,
   assert.throws(() => weightMaps(bad), ShapeError);
   bad.dispose();
 });
+
+Deno.test("a small heatmap labels every row and column, a 28×28 one leaves plotly's ticks", () => {
+  const ten = Array.from({ length: 10 }, (_, i) => Array(10).fill(i));
+  const small = heatmap(ten);
+  assert.equal(small.layout.xaxis?.dtick, 1);
+  assert.equal(small.layout.yaxis?.dtick, 1);
+  const image = heatmap(Array.from({ length: 28 }, () => Array(28).fill(0)));
+  assert.equal(image.layout.xaxis?.dtick, undefined);
+});

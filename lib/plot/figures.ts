@@ -491,6 +491,11 @@ export function heatmap(
     colour,
   ]) as [number, string][];
   const base = chartLayout(options);
+  // A small matrix (a confusion matrix of ten digits) labels every row and
+  // column; plotly's default would label every other one.
+  const ticks = z.length <= 12 && z.every((row) => row.length <= 12)
+    ? { dtick: 1 }
+    : {};
   return {
     data: [{
       type: "heatmap",
@@ -505,9 +510,10 @@ export function heatmap(
     }],
     layout: {
       ...base,
-      xaxis: { ...base.xaxis, constrain: "domain" },
+      xaxis: { ...base.xaxis, ...ticks, constrain: "domain" },
       yaxis: {
         ...base.yaxis,
+        ...ticks,
         autorange: "reversed",
         scaleanchor: "x",
         constrain: "domain",
