@@ -29,6 +29,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "./fast/backend.ts";
 import { ArgumentError, TrainingError } from "./errors.ts";
+import { interruptible, throwIfInterrupted } from "./interrupt.ts";
 import type { DataLoader, DataLoaders, TensorDataset } from "./dataloader.ts";
 import {
   batchAccuracy,
@@ -86,10 +87,37 @@ export function trainEpoch(
   lossFunc: LossFunc = mnistLoss,
 ): number {
   checkLearningRate(opt.lr, "trainEpoch");
+  return interruptible(
+    "trainEpoch",
+    () =>
+      train(
+        model,
+        dl,
+        opt,
+        lossFunc,
+        (batch) =>
+          `Interrupted: trainEpoch stopped before batch ${batch} of ` +
+          `${dl.length}. The model keeps the weights of the ${batch} batches ` +
+          "before it; run the cell again to train on from them.",
+      ),
+  );
+}
+
+/** What an interrupted loop says, given the batch it stopped before. */
+type StopMessage = (batch: number) => string;
+
+function train(
+  model: Model,
+  dl: DataLoader<TensorDataset>,
+  opt: BasicOptim,
+  lossFunc: LossFunc,
+  stopped: StopMessage,
+): number {
   let total = 0;
   let rows = 0;
   let batch = 0;
   for (const [xb, yb] of dl) {
+    throwIfInterrupted(() => stopped(batch));
     const loss = calcGrad(xb, yb, model, lossFunc);
     if (!Number.isFinite(loss)) {
       opt.zeroGrad();
@@ -116,10 +144,14 @@ function evaluate(
   model: Model,
   dl: DataLoader<TensorDataset>,
   funcs: readonly MetricFunc[],
+  stopped: StopMessage,
 ): number[] {
   const totals = funcs.map(() => 0);
   let rows = 0;
+  let batch = 0;
   for (const [xb, yb] of dl) {
+    const at = batch++;
+    throwIfInterrupted(() => stopped(at));
     const scores = tf.tidy(() => {
       const predictions = predict(model, xb);
       return tf.stack(funcs.map((func) => func(predictions, yb)));
@@ -158,7 +190,20 @@ export function validateEpoch(
   dl: DataLoader<TensorDataset>,
   metric: MetricFunc = batchAccuracy,
 ): number {
-  return Math.round(evaluate(model, dl, [metric])[0] * 1e4) / 1e4;
+  return interruptible(
+    "validateEpoch",
+    () => {
+      const [score] = evaluate(
+        model,
+        dl,
+        [metric],
+        (batch) =>
+          `Interrupted: validateEpoch stopped before batch ${batch} of ` +
+          `${dl.length}, and returned nothing. The model was not changed.`,
+      );
+      return Math.round(score * 1e4) / 1e4;
+    },
+  );
 }
 
 /**
@@ -384,6 +429,11 @@ export class Learner {
     checkParams(this.model.params, "fit");
     this.opt ??= this.optFunc(this.model.params, lr);
     this.opt.lr = lr;
+    return await interruptible("fit", () => this.#fit(epochs, options));
+  }
+
+  async #fit(epochs: number, options: FitOptions): Promise<EpochRecord[]> {
+    const opt = this.opt!;
     const names = Object.keys(this.metrics);
     await options.onBegin?.(epochs, names);
     const records: EpochRecord[] = [];
@@ -391,13 +441,19 @@ export class Learner {
     let lastYield = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       const start = performance.now();
+      const stopped = (what: string, of: number) => (batch: number) =>
+        `Interrupted: fit stopped in epoch ${epoch} of ${epochs}, before ` +
+        `${what} batch ${batch} of ${of}. The model keeps the weights of ` +
+        `its last step, and learn.recorder the ${epoch} epochs finished ` +
+        "before; call fit again to train on from them.";
       let trainLoss: number;
       try {
-        trainLoss = trainEpoch(
+        trainLoss = train(
           this.model,
           this.dls.train,
-          this.opt,
+          opt,
           this.lossFunc,
+          stopped("training", this.dls.train.length),
         );
       } catch (error) {
         if (!(error instanceof TrainingError)) throw error;
@@ -405,10 +461,12 @@ export class Learner {
           cause: error,
         });
       }
-      const [validLoss, ...scores] = evaluate(this.model, this.dls.valid, [
-        this.lossFunc,
-        ...names.map((name) => this.metrics[name]),
-      ]);
+      const [validLoss, ...scores] = evaluate(
+        this.model,
+        this.dls.valid,
+        [this.lossFunc, ...names.map((name) => this.metrics[name])],
+        stopped("validation", this.dls.valid.length),
+      );
       const metrics = Object.fromEntries(names.map((n, i) => [n, scores[i]]));
       const seconds = (performance.now() - start) / 1000;
       const record = { epoch, trainLoss, validLoss, metrics, seconds };
