@@ -60,6 +60,8 @@ import {
  * @throws {ArgumentError} When the optimizer's learning rate is not a finite
  * number above 0, or a parameter was disposed.
  * @throws {TrainingError} When a batch's loss is NaN or infinite.
+ * @throws {InterruptedError} When SIGINT (the notebook's Stop button) came:
+ * it stops before the next batch, keeping the weights of the batches before.
  *
  * @example The lesson's hand-made linear model
  * ```ts
@@ -411,6 +413,9 @@ export class Learner {
    * 1, `lr` is not a finite number above 0, or a parameter was disposed.
    * @throws {TrainingError} When a batch's loss becomes NaN or infinite: the
    * records of the epochs before it stay in {@linkcode Learner.recorder}.
+   * @throws {InterruptedError} When SIGINT (the notebook's Stop button) came:
+   * fit stops before the next batch; the model keeps its weights and
+   * {@linkcode Learner.recorder} the finished epochs.
    */
   async fit(
     epochs: number,

@@ -6,7 +6,14 @@
  * real signals.
  */
 import assert from "node:assert/strict";
-import { permission, testIf } from "./_support.ts";
+import {
+  archiveNeeds,
+  permission,
+  scratchAccess,
+  scratchRoot,
+  testIf,
+} from "./_support.ts";
+import { browserNeeds } from "./_browser.ts";
 import { interruptible, throwIfInterrupted } from "../lib/interrupt.ts";
 
 /** The lines a child prints, one at a time. */
@@ -37,52 +44,123 @@ async function until(
   );
 }
 
+/**
+ * Runs a child (`deno run -P` with `args`), sends it SIGINT once it prints
+ * `cue`, and gives its JSON report; `after` checks the rest of its life.
+ */
+async function interruptChild(
+  args: readonly string[],
+  cue: string,
+  after: (
+    next: (wanted: (line: string) => boolean) => Promise<string>,
+    child: Deno.ChildProcess,
+  ) => Promise<void> = async () => {},
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const child = new Deno.Command("deno", {
+    args: ["run", "-P", ...args],
+    cwd: new URL("../", import.meta.url),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream())
+    .getReader();
+  const out = lines(child.stdout);
+  const seen: string[] = [];
+  const next = (wanted: (line: string) => boolean) => until(out, wanted, seen);
+  try {
+    await next((line) => line === cue);
+    child.kill("SIGINT");
+    const report = JSON.parse(await next((line) => line.startsWith("{")));
+    await after(next, child);
+    await child.status;
+    await stderr.cancel();
+    return report;
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // ended already
+    }
+    await child.status;
+    let text = "";
+    for (;;) {
+      const { value, done } = await stderr.read();
+      if (done) break;
+      text += value;
+    }
+    throw new Error(`${error}\nstderr:\n${text}`);
+  }
+}
+
 testIf(
   "SIGINT during fit stops it at the next batch with an InterruptedError; the model trains on; later SIGINTs end the process",
   [permission({ name: "run", command: "deno" })],
   async () => {
-    const child = new Deno.Command("deno", {
-      args: ["run", "-P", "tests/_fit_child.ts"],
-      cwd: new URL("../", import.meta.url),
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stderr = child.stderr.pipeThrough(new TextDecoderStream())
-      .getReader();
-    const out = lines(child.stdout);
-    const seen: string[] = [];
+    const report = await interruptChild(
+      ["tests/_fit_child.ts"],
+      "epoch 1",
+      async (next, child) => {
+        await next((line) => line === "waiting");
+        child.kill("SIGINT"); // outside fit: the default, the process ends
+        const status = await child.status;
+        assert.equal(status.success, false);
+        assert.equal(status.signal, "SIGINT", `exit code ${status.code}`);
+      },
+    );
+    assert.equal(report.name, "InterruptedError", report.message);
+    assert.match(
+      report.message,
+      /^Interrupted: fit stopped in epoch \d+ of 10000, before (training|validation) batch \d+ of 128\. The model keeps the weights of its last step, and learn\.recorder the \d+ epochs finished before; call fit again to train on from them\.$/,
+    );
+    assert.ok(report.records >= 2, `${report.records} epochs recorded`);
+    assert.ok(report.finite, "the weights are readable and finite");
+    assert.ok(report.trainedOn, "a second fit trained on");
+  },
+);
+
+testIf(
+  "SIGINT during untarData stops the extraction with an InterruptedError and leaves nothing behind",
+  [
+    permission({ name: "run", command: "deno" }),
+    ...scratchAccess,
+    ...archiveNeeds(),
+  ],
+  async () => {
+    const dest = new URL("interrupt/", scratchRoot);
+    Deno.mkdirSync(dest, { recursive: true });
     try {
-      await until(out, (line) => line === "epoch 1", seen);
-      child.kill("SIGINT");
-      const report = JSON.parse(
-        await until(out, (line) => line.startsWith("{"), seen),
+      const report = await interruptChild(
+        ["tests/_interrupt_child.ts", "untar", dest.pathname],
+        "extracting",
       );
       assert.equal(report.name, "InterruptedError", report.message);
       assert.match(
         report.message,
-        /^Interrupted: fit stopped in epoch \d+ of 10000, before (training|validation) batch \d+ of 128\. The model keeps the weights of its last step, and learn\.recorder the \d+ epochs finished before; call fit again to train on from them\.$/,
+        /^Interrupted: reading \S*mnist_sample\.tgz stopped at its entry \d+\. What was extracted so far is incomplete \(untarData removes it\): run the cell again to extract the archive\.$/,
       );
-      assert.ok(report.records >= 2, `${report.records} epochs recorded`);
-      assert.ok(report.finite, "the weights are readable and finite");
-      assert.ok(report.trainedOn, "a second fit trained on");
-      await until(out, (line) => line === "waiting", seen);
-      child.kill("SIGINT"); // outside fit: the default, the process ends
-      const status = await child.status;
-      assert.equal(status.success, false);
-      assert.equal(status.signal, "SIGINT", `exit code ${status.code}`);
-      assert.ok(!seen.includes("still alive after 30 s"));
-    } catch (error) {
-      child.kill("SIGKILL");
-      await child.status;
-      let text = "";
-      for (;;) {
-        const { value, done } = await stderr.read();
-        if (done) break;
-        text += value;
-      }
-      throw new Error(`${error}\nstderr:\n${text}`);
+      assert.deepEqual(report.left, [], "no partial folder left");
+    } finally {
+      Deno.removeSync(dest, { recursive: true });
     }
-    await stderr.cancel();
+  },
+);
+
+testIf(
+  "SIGINT during a render that hangs ends it at once with an InterruptedError",
+  [permission({ name: "run", command: "deno" }), ...browserNeeds],
+  async () => {
+    const report = await interruptChild(
+      ["tests/_interrupt_child.ts", "render"],
+      "drawing",
+    );
+    assert.equal(report.name, "InterruptedError", report.message);
+    assert.equal(
+      report.message,
+      "Interrupted: Drawing HTML stopped while the browser was drawing; no " +
+        "image was made. Run the cell again to draw it.",
+    );
+    assert.ok(report.seconds < 10, `it took ${report.seconds} s`);
   },
 );
 

@@ -56,6 +56,7 @@ import {
   writeManifest,
 } from "./manifest.ts";
 import { DEFAULT_MAX_EXTRACT_BYTES, extractTgz } from "./tar.ts";
+import { interruptible } from "../interrupt.ts";
 
 /**
  * Where the lesson's data sets are published.
@@ -346,6 +347,8 @@ function notWritable(dest: string, e: unknown): DataError {
  * destination cannot be written; or the existing folder is incomplete.
  * Nothing is left behind on failure.
  * @throws {ArgumentError} A timeout or cap is not a positive number.
+ * @throws {InterruptedError} SIGINT (the notebook's Stop button) came while
+ * it downloaded or extracted: nothing partial is kept.
  *
  * @example The lesson's data set, with a progress callback
  * ```ts
@@ -357,10 +360,14 @@ function notWritable(dest: string, e: unknown): DataError {
  * console.log(path);
  * ```
  */
-export async function untarData(
+export function untarData(
   url: string,
   options: UntarOptions = {},
 ): Promise<string> {
+  return interruptible("untarData", () => untar(url, options));
+}
+
+async function untar(url: string, options: UntarOptions): Promise<string> {
   const limit = limits(options);
   const dest = options.dest ?? new URL("../../data/", import.meta.url);
   const destPath = dest instanceof URL ? fileURLToPath(dest) : dest;

@@ -18,6 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import { DataError, DownloadError } from "../errors.ts";
+import { throwIfInterrupted } from "../interrupt.ts";
 
 /**
  * The expected checksum of an archive.
@@ -319,6 +320,11 @@ async function readAll(
       }
       if (stalled) break;
       if (read.done) break;
+      throwIfInterrupted(() =>
+        `Interrupted: downloading ${source} stopped after ` +
+        `${megabytes(done)}, and nothing partial was kept. Run the cell ` +
+        "again to download it."
+      );
       watch();
       done += read.value.length;
       if (done > max) {

@@ -32,7 +32,8 @@
  */
 import { createTarDecoder, type TarHeader } from "modern-tar";
 import { join } from "node:path";
-import { ArgumentError, DataError } from "../errors.ts";
+import { ArgumentError, DataError, LessonError } from "../errors.ts";
+import { interruptible, throwIfInterrupted } from "../interrupt.ts";
 
 /**
  * The default cap on an archive's inflated size: 256 MB.
@@ -222,8 +223,15 @@ async function* entries(
   const files = new Set<string>();
   const folders = new Map<string, string>(); // folder → an entry inside it
   const decoded = counted.pipeThrough(createTarDecoder({ strict: true }));
+  let count = 0;
   try {
     for await (const { header, body } of decoded) {
+      throwIfInterrupted(() =>
+        `Interrupted: reading ${options.name} stopped at its entry ` +
+        `${count}. What was extracted so far is incomplete (untarData ` +
+        "removes it): run the cell again to extract the archive."
+      );
+      count++;
       const path = safePath(header.name, options);
       const type = kind(header, path, options);
       if (path === "") { // the archive's own "./"
@@ -244,7 +252,7 @@ async function* entries(
       yield { path, type, body };
     }
   } catch (e) {
-    if (e instanceof DataError || e instanceof ArgumentError) throw e;
+    if (e instanceof LessonError) throw e;
     // modern-tar's own errors: a wrong header checksum, a truncated tar.
     throw new DataError(
       `${options.name} is damaged or truncated (tar: ${
@@ -309,7 +317,14 @@ function clash(file: string, inside: string, options: TgzOptions): DataError {
  * console.log((await listTgz(await Deno.readFile(name), { name })).files); // 14435
  * ```
  */
-export async function listTgz(
+export function listTgz(
+  gzip: Uint8Array,
+  options: TgzOptions,
+): Promise<TgzListing> {
+  return interruptible("listTgz", () => list(gzip, options));
+}
+
+async function list(
   gzip: Uint8Array,
   options: TgzOptions,
 ): Promise<TgzListing> {
@@ -362,7 +377,17 @@ const WRITES_IN_FLIGHT = 64;
  * });
  * ```
  */
-export async function extractTgz(
+export function extractTgz(
+  gzip: Uint8Array,
+  root: string,
+  options: TgzOptions & {
+    readonly onFile?: (done: number, total: number) => void;
+  },
+): Promise<TgzListing> {
+  return interruptible("extractTgz", () => extract(gzip, root, options));
+}
+
+async function extract(
   gzip: Uint8Array,
   root: string,
   options: TgzOptions & {

@@ -47,7 +47,8 @@ import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, HTTPRequest, Page } from "puppeteer-core";
-import { ArgumentError, BrowserError } from "../errors.ts";
+import { ArgumentError, BrowserError, LessonError } from "../errors.ts";
+import { interruptible, whenInterrupted } from "../interrupt.ts";
 import { envVar } from "../load/env.ts";
 import type { Figure } from "./figures.ts";
 
@@ -372,20 +373,33 @@ async function browser(): Promise<Running> {
 }
 
 /** Runs a call in the browser, keeping this process up meanwhile. */
-async function call<T>(
+function call<T>(
   what: string,
   fn: (running: Running) => Promise<T>,
 ): Promise<T> {
-  const running = await browser();
-  if (running.busy++ === 0) hold(running.browser.process(), true);
-  try {
-    return await fn(running);
-  } catch (e) {
-    if (e instanceof BrowserError) throw e;
-    throw new BrowserError(`${what} failed in the browser: ${e}`, { cause: e });
-  } finally {
-    if (--running.busy === 0) hold(running.browser.process(), false);
-  }
+  return interruptible(what, async () => {
+    // SIGINT ends the wait (the browser is kept for the next chart).
+    const watch = whenInterrupted(() =>
+      `Interrupted: ${what} stopped while the browser was drawing; no ` +
+      "image was made. Run the cell again to draw it."
+    );
+    try {
+      const running = await Promise.race([browser(), watch.promise]);
+      if (running.busy++ === 0) hold(running.browser.process(), true);
+      try {
+        return await Promise.race([fn(running), watch.promise]);
+      } catch (e) {
+        if (e instanceof LessonError) throw e;
+        throw new BrowserError(`${what} failed in the browser: ${e}`, {
+          cause: e,
+        });
+      } finally {
+        if (--running.busy === 0) hold(running.browser.process(), false);
+      }
+    } finally {
+      watch.stop();
+    }
+  });
 }
 
 function size(value: number, name: string): number {
@@ -404,6 +418,8 @@ function size(value: number, name: string): number {
  * @throws {BrowserError} when no browser can start (and again, at once, at
  * every later call, until {@linkcode closeBrowser}), or plotly.js fails.
  * @throws {ArgumentError} when the size is not a whole number of pixels.
+ * @throws {InterruptedError} when SIGINT (the notebook's Stop button) came
+ * while it waited for the browser.
  *
  * @example A 400×300 image of a line
  * ```ts
@@ -444,6 +460,8 @@ export async function renderPng(
  *
  * @throws {BrowserError} when no browser can start, or drawing fails.
  * @throws {ArgumentError} when the width is not a whole number of pixels.
+ * @throws {InterruptedError} when SIGINT (the notebook's Stop button) came
+ * while it waited for the browser.
  *
  * @example A caption above a one-pixel image
  * ```ts
