@@ -4,7 +4,7 @@ import { Buffer } from "node:buffer";
 import { decode, encode } from "fast-png";
 import { linePlot, plotFunction, weightMap } from "../lib/plot/figures.ts";
 import { decodePng, encodePng } from "../lib/load/png.ts";
-import { ArgumentError } from "../lib/errors.ts";
+import { ArgumentError, BrowserError } from "../lib/errors.ts";
 import {
   closeBrowser,
   renderHtml,
@@ -391,6 +391,93 @@ testIf(
       assert.deepEqual({ code, signal }, { code: 0, signal: null });
       assert.deepEqual(await browserGone(profile), []);
       assert.ok(!profiles().includes(profile), "its folder is removed at exit");
+    }
+  },
+);
+
+/** A loopback server that counts what reaches it, WebSockets included. */
+function loopback(): {
+  readonly port: number;
+  readonly hits: string[];
+  close(): Promise<void>;
+} {
+  const hits: string[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      hits.push(new URL(request.url).pathname);
+      if (request.headers.get("upgrade") === "websocket") {
+        return Deno.upgradeWebSocket(request).response;
+      }
+      return new Response("reached");
+    },
+  );
+  return { port: server.addr.port, hits, close: () => server.shutdown() };
+}
+
+testIf(
+  "the HTML page reaches nothing on the network, loopback included: no WebSocket, prefetch, fetch, EventSource or beacon",
+  [...browserNeeds, permission({ name: "net", host: "127.0.0.1" })],
+  async () => {
+    const server = loopback();
+    const at = `127.0.0.1:${server.port}`;
+    try {
+      await renderHtml(
+        `<p>x</p><link rel="prefetch" href="http://${at}/prefetch">` +
+          `<link rel="stylesheet" href="http://${at}/css">` +
+          `<script>new WebSocket("ws://${at}/ws");` +
+          `fetch("http://${at}/fetch").catch(() => {});` +
+          `new EventSource("http://${at}/events");` +
+          `navigator.sendBeacon("http://${at}/beacon", "x");</script>`,
+        { width: 100 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.deepEqual(server.hits, []);
+    } finally {
+      await closeBrowser();
+      await server.close();
+    }
+  },
+);
+
+testIf(
+  "window.open, <meta refresh> and a form submit are a BrowserError naming the URL, at once and not a protocol timeout",
+  [...browserNeeds, permission({ name: "net", host: "127.0.0.1" })],
+  async () => {
+    const server = loopback();
+    const at = `http://127.0.0.1:${server.port}`;
+    try {
+      for (
+        const [html, url] of [
+          [`<script>window.open("${at}/open")</script>`, `${at}/open`],
+          [`<meta http-equiv="refresh" content="0;url=${at}/r">`, `${at}/r`],
+          [
+            `<form action="${at}/f"></form>` +
+            "<script>document.forms[0].submit()</script>",
+            `${at}/f?`,
+          ],
+        ]
+      ) {
+        const started = performance.now();
+        await assert.rejects(renderHtml(`<p>x</p>${html}`), (e: Error) => {
+          assert.ok(e instanceof BrowserError, String(e));
+          assert.equal(
+            e.message,
+            `The HTML to draw tried to open ${url}: renderHtml draws static ` +
+              "HTML, and its page may load nothing from the network nor " +
+              "open another. Remove the <meta refresh>, form or script " +
+              "(window.open, location) that navigates.",
+          );
+          return true;
+        });
+        assert.ok(performance.now() - started < 15_000, "not a timeout");
+      }
+      // The next drawing works.
+      assert.ok((await renderHtml("<p>fine</p>", { width: 100 })).length > 0);
+      assert.deepEqual(server.hits, []);
+    } finally {
+      await closeBrowser();
+      await server.close();
     }
   },
 );

@@ -46,7 +46,7 @@ import type { ChildProcess } from "node:child_process";
 import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, HTTPRequest, Page } from "puppeteer-core";
+import type { Browser, Frame, HTTPRequest, Page } from "puppeteer-core";
 import { ArgumentError, BrowserError, LessonError } from "../errors.ts";
 import { interruptible, whenInterrupted } from "../interrupt.ts";
 import { envVar } from "../load/env.ts";
@@ -82,7 +82,8 @@ const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/snap/bin";
 
 /** How long the browser may take to start, and a call to answer. */
 const START_TIMEOUT_MS = 30_000;
-const CALL_TIMEOUT_MS = 60_000;
+/** The longest a render may take; puppeteer's own protocol timeout is above. */
+const CALL_TIMEOUT_MS = 30_000;
 
 /** The URLs a page may load: everything else is aborted. */
 function allowed(url: string): boolean {
@@ -232,6 +233,29 @@ async function lockedPage(browser: Browser): Promise<Page> {
   return page;
 }
 
+/**
+ * The page that draws HTML: a locked page where `window.open` opens nothing
+ * but notes the URL, which `renderHtml` then refuses (a popup hung the call
+ * for a minute; `--block-new-web-contents` blocks it too).
+ */
+async function htmlPage(browser: Browser): Promise<Page> {
+  const page = await lockedPage(browser);
+  const freeze = () => {
+    Object.defineProperty(globalThis, "open", {
+      value: (url?: string | URL) => {
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).openedUrl ??= String(url ?? "about:blank");
+        return null;
+      },
+      writable: false,
+      configurable: false,
+    });
+  };
+  await page.evaluateOnNewDocument(freeze);
+  await page.evaluate(freeze); // the page's first document, about:blank
+  return page;
+}
+
 /** Makes the browser's process and pipes keep this process up, or not. */
 function hold(process: ChildProcess | null, on: boolean): void {
   if (process === null) return;
@@ -242,12 +266,27 @@ function hold(process: ChildProcess | null, on: boolean): void {
   }
 }
 
+/**
+ * Chromium's flags that keep its pages off the network, loopback included:
+ * request interception (see `lockedPage`) sees no WebSocket, prefetch or
+ * beacon, so every connection is also sent to a proxy that is not there
+ * (`<-loopback>` removes the implicit exception for 127.0.0.1 and
+ * localhost), and no host name resolves.
+ */
+const NO_NETWORK = [
+  "--proxy-server=http://0.0.0.0:1",
+  "--proxy-bypass-list=<-loopback>",
+  "--host-resolver-rules=MAP * ~NOTFOUND",
+  "--disable-background-networking",
+  "--block-new-web-contents",
+];
+
 async function start(path: string, profile: string): Promise<Browser> {
   const { default: puppeteer } = await import("puppeteer-core");
   const launch = (sandbox: boolean) =>
     puppeteer.launch({
       executablePath: path,
-      args: sandbox ? [] : ["--no-sandbox"],
+      args: [...NO_NETWORK, ...(sandbox ? [] : ["--no-sandbox"])],
       headless: true,
       pipe: true, // no debugging port: only this process can drive it
       userDataDir: profile,
@@ -257,7 +296,7 @@ async function start(path: string, profile: string): Promise<Browser> {
       handleSIGTERM: false,
       handleSIGHUP: false,
       timeout: START_TIMEOUT_MS,
-      protocolTimeout: CALL_TIMEOUT_MS,
+      protocolTimeout: 2 * CALL_TIMEOUT_MS,
     });
   // As root, Chromium refuses to start with its sandbox: `--no-sandbox` is
   // required there, and only there.
@@ -386,14 +425,29 @@ function call<T>(
     try {
       const running = await Promise.race([browser(), watch.promise]);
       if (running.busy++ === 0) hold(running.browser.process(), true);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() =>
+          reject(
+            new BrowserError(
+              `${what} took more than ${CALL_TIMEOUT_MS / 1000} s in the ` +
+                "browser and was given up (the browser is restarted at the " +
+                "next chart): a figure or HTML that keeps the page busy " +
+                "cannot be drawn; simplify it.",
+            ),
+          ), CALL_TIMEOUT_MS);
+      });
       try {
-        return await Promise.race([fn(running), watch.promise]);
+        return await Promise.race([fn(running), watch.promise, late]);
       } catch (e) {
+        // A page that is hung or gone elsewhere: start afresh next time.
+        running.gone = true;
         if (e instanceof LessonError) throw e;
         throw new BrowserError(`${what} failed in the browser: ${e}`, {
           cause: e,
         });
       } finally {
+        clearTimeout(timer);
         if (--running.busy === 0) hold(running.browser.process(), false);
       }
     } finally {
@@ -479,16 +533,48 @@ export async function renderHtml(
   const width = size(options.width ?? 2000, "width");
   return await call("Drawing HTML", (running) => {
     const draw = async () => {
-      const page = await (running.html ??= lockedPage(running.browser));
-      await page.setViewport({ width, height: 100, deviceScaleFactor: 1 });
-      await page.setContent(
-        `<!doctype html><html><body style="margin:0;background:#fff">` +
-          `<div id="root" style="display:inline-block">${html}</div>` +
-          `</body></html>`,
-        { waitUntil: "load" },
-      );
-      const root = await page.$("#root");
-      return new Uint8Array(await root!.screenshot({ type: "png" }));
+      const page = await (running.html ??= htmlPage(running.browser));
+      let left: string | undefined; // where the page navigated to, if it did
+      const navigated = (frame: Frame) => {
+        if (frame === page.mainFrame() && !allowed(frame.url())) {
+          left ??= frame.url();
+        }
+      };
+      const refuse = () =>
+        new BrowserError(
+          `The HTML to draw tried to open ${left}: renderHtml draws ` +
+            "static HTML, and its page may load nothing from the network " +
+            "nor open another. Remove the <meta refresh>, form or script " +
+            "(window.open, location) that navigates.",
+        );
+      const requested = (request: HTTPRequest) => {
+        if (request.isNavigationRequest() && !allowed(request.url())) {
+          left ??= request.url();
+        }
+      };
+      page.on("request", requested);
+      page.on("framenavigated", navigated);
+      try {
+        await page.setViewport({ width, height: 100, deviceScaleFactor: 1 });
+        await page.setContent(
+          `<!doctype html><html><body style="margin:0;background:#fff">` +
+            `<div id="root" style="display:inline-block">${html}</div>` +
+            `</body></html>`,
+          { waitUntil: "load" },
+        );
+        const root = await page.$("#root");
+        if (left !== undefined || root === null) throw refuse();
+        const png = new Uint8Array(await root.screenshot({ type: "png" }));
+        // deno-lint-ignore no-explicit-any
+        left ??= await page.evaluate(() => (globalThis as any).openedUrl);
+        if (left !== undefined) throw refuse();
+        return png;
+      } catch (e) {
+        throw left === undefined ? e : refuse();
+      } finally {
+        page.off("framenavigated", navigated);
+        page.off("request", requested);
+      }
     };
     const drawn = running.htmlQueue.then(draw);
     running.htmlQueue = drawn.catch(() => {});
