@@ -481,3 +481,81 @@ testIf(
     }
   },
 );
+
+/** Runs `_browser_path_child.ts` with CHROMIUM_PATH set to a file made here. */
+async function withBrowserPath(
+  name: string,
+  text: string,
+  mode: number,
+): Promise<{ report: Record<string, unknown>; alive: boolean }> {
+  const scratch = new URL("./.scratch/", import.meta.url);
+  Deno.mkdirSync(scratch, { recursive: true });
+  const path = fileURLToPath(new URL(name, scratch));
+  Deno.writeTextFileSync(path, text, { mode });
+  Deno.chmodSync(path, mode);
+  try {
+    const output = await new Deno.Command("deno", {
+      args: [
+        "run",
+        "-P",
+        `--allow-run=${path}`,
+        "tests/_browser_path_child.ts",
+      ],
+      cwd: new URL("../", import.meta.url),
+      env: { CHROMIUM_PATH: path },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+    const json = lines.find((line) => line.startsWith("{"));
+    assert.ok(json, new TextDecoder().decode(output.stderr));
+    return { report: JSON.parse(json), alive: lines.includes("alive") };
+  } finally {
+    Deno.removeSync(path);
+  }
+}
+
+testIf(
+  "a CHROMIUM_PATH that is not a program is a BrowserError saying so, and the process lives on",
+  [...subprocessNeeds, ...browserNeeds],
+  async () => {
+    for (
+      const [text, mode] of [["not a program\n", 0o644], [
+        "text\n",
+        0o755,
+      ]] as const
+    ) {
+      const { report, alive } = await withBrowserPath(
+        "not-chromium",
+        text,
+        mode,
+      );
+      assert.equal(report.name, "BrowserError", String(report.message));
+      assert.match(
+        String(report.message),
+        /^CHROMIUM_PATH is \S+not-chromium, which is not a program that can run \(not executable, or neither a binary nor a script\): set CHROMIUM_PATH to a Chromium or Chrome binary, or unset it\.$/,
+      );
+      assert.ok(alive, "the process crashed after the error");
+    }
+  },
+);
+
+testIf(
+  "a CHROMIUM_PATH that hangs is given up after the 30 s start timeout, without puppeteer's advice",
+  [...subprocessNeeds, ...browserNeeds],
+  async () => {
+    const { report, alive } = await withBrowserPath(
+      "hanging-chromium",
+      "#!/bin/sh\nsleep 40\n",
+      0o755,
+    );
+    assert.equal(report.name, "BrowserError", String(report.message));
+    assert.match(
+      String(report.message),
+      /^The browser \S+hanging-chromium did not start within 30 s: it may not be Chromium or Chrome\. Set CHROMIUM_PATH to a Chromium or Chrome binary, or unset it; run it by hand to see why: /,
+    );
+    assert.doesNotMatch(String(report.message), /protocolTimeout/);
+    assert.ok(Number(report.seconds) < 40, `it took ${report.seconds} s`);
+    assert.ok(alive);
+  },
+);

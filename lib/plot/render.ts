@@ -131,6 +131,26 @@ function isFile(path: string): boolean {
 }
 
 /**
+ * Whether a file can be started: executable, and a binary (ELF) or a script
+ * (`#!`). Spawning anything else fails after puppeteer has given up on it,
+ * with an error no one catches, which ends the process (a notebook's kernel).
+ */
+function isProgram(path: string): boolean {
+  try {
+    const { mode } = Deno.statSync(path);
+    if (mode !== null && (mode & 0o111) === 0) return false;
+    using file = Deno.openSync(path);
+    const head = new Uint8Array(4);
+    const n = file.readSync(head) ?? 0;
+    return (n >= 2 && head[0] === 0x23 && head[1] === 0x21) || // "#!"
+      (n === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c &&
+        head[3] === 0x46); // "\x7fELF"
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The path of the first browser binary that exists and may run, or a
  * {@linkcode BrowserError} that says what to install or allow.
  */
@@ -143,7 +163,15 @@ function findBrowser(): string {
     const runnable = Deno.permissions.querySync({ name: "run", command: name })
       .state === "granted";
     const found = paths.filter((path) => canRead(path) && isFile(path));
-    const path = found.find((p) =>
+    const notPrograms = found.filter((path) => !isProgram(path));
+    if (given !== undefined && notPrograms.length > 0) {
+      throw new BrowserError(
+        `CHROMIUM_PATH is ${given}, which is not a program that can run ` +
+          "(not executable, or neither a binary nor a script): set " +
+          "CHROMIUM_PATH to a Chromium or Chrome binary, or unset it.",
+      );
+    }
+    const path = found.filter(isProgram).find((p) =>
       runnable ||
       Deno.permissions.querySync({ name: "run", command: p }).state ===
         "granted"
@@ -281,7 +309,11 @@ const NO_NETWORK = [
   "--block-new-web-contents",
 ];
 
-async function start(path: string, profile: string): Promise<Browser> {
+async function start(
+  path: string,
+  profile: string,
+  signal: AbortSignal,
+): Promise<Browser> {
   const { default: puppeteer } = await import("puppeteer-core");
   const launch = (sandbox: boolean) =>
     puppeteer.launch({
@@ -297,6 +329,7 @@ async function start(path: string, profile: string): Promise<Browser> {
       handleSIGHUP: false,
       timeout: START_TIMEOUT_MS,
       protocolTimeout: 2 * CALL_TIMEOUT_MS,
+      signal, // aborting kills the process it started
     });
   // As root, Chromium refuses to start with its sandbox: `--no-sandbox` is
   // required there, and only there.
@@ -325,8 +358,28 @@ async function launch(): Promise<Running> {
     );
   }
   let browser: Browser | undefined;
+  const abort = new AbortController();
+  const starting = start(path, profile, abort.signal);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    browser = await start(path, profile);
+    // puppeteer's own timeout does not cover a binary that starts and then
+    // says nothing on the pipe: it waited for its protocol timeout.
+    browser = await Promise.race([
+      starting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() =>
+          reject(
+            new BrowserError(
+              `The browser ${path} did not start within ` +
+                `${START_TIMEOUT_MS / 1000} s: it may not be Chromium or ` +
+                "Chrome. Set CHROMIUM_PATH to a Chromium or Chrome binary, " +
+                "or unset it; run it by hand to see why: " +
+                `\`${path} --headless --no-sandbox about:blank\`.`,
+            ),
+          ), START_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     // The browser keeps this process up while it starts; then only while a
     // call is under way (see `call`).
     const plotly = await lockedPage(browser);
@@ -362,11 +415,25 @@ async function launch(): Promise<Running> {
     process.prependListener("exit", running.onExit);
     return running;
   } catch (e) {
+    clearTimeout(timer);
+    // Aborting kills what puppeteer started, which Deno allows only with
+    // the permission to run anything (the Jupyter kernel has it); without
+    // it, the process is left to puppeteer's own protocol timeout.
+    if (Deno.permissions.querySync({ name: "run" }).state === "granted") {
+      abort.abort();
+    }
     await browser?.close().catch(() => browser?.process()?.kill("SIGKILL"));
+    // A start given up on may still end: then close what it started.
+    starting.then(
+      (late) => late.close().catch(() => late.process()?.kill("SIGKILL")),
+      () => {},
+    );
     owner.close();
     removeProfile(profile);
+    // puppeteer's advice ("Increase the 'protocolTimeout'...") is not ours.
+    const why = (e as Error).message.replace(/\.? ?Increase the .*$/s, "");
     throw e instanceof BrowserError ? e : new BrowserError(
-      `The browser ${path} did not start: ${(e as Error).message}. Run it by ` +
+      `The browser ${path} did not start: ${why}. Run it by ` +
         `hand to see why: \`${path} --headless --no-sandbox about:blank\`.`,
       { cause: e },
     );
