@@ -41,7 +41,9 @@ import { type Model, type Module, predict } from "./model.ts";
 import {
   type BasicOptim,
   calcGrad,
+  checkGradients,
   checkLearningRate,
+  checkOptimizer,
   checkParams,
   type OptFunc,
   SGD,
@@ -101,6 +103,7 @@ export function trainEpoch(
           `Interrupted: trainEpoch stopped before batch ${batch} of ` +
           `${dl.length}. The model keeps the weights of the ${batch} batches ` +
           "before it; run the cell again to train on from them.",
+        "trainEpoch",
       ),
   );
 }
@@ -114,13 +117,16 @@ function train(
   opt: BasicOptim,
   lossFunc: LossFunc,
   stopped: StopMessage,
+  caller: string,
 ): number {
+  checkOptimizer(model, opt, caller);
   let total = 0;
   let rows = 0;
   let batch = 0;
   for (const [xb, yb] of dl) {
     throwIfInterrupted(() => stopped(batch));
     const loss = calcGrad(xb, yb, model, lossFunc);
+    if (batch === 0) checkGradients(model, opt, caller);
     if (!Number.isFinite(loss)) {
       opt.zeroGrad();
       throw new TrainingError(
@@ -459,6 +465,7 @@ export class Learner {
           opt,
           this.lossFunc,
           stopped("training", this.dls.train.length),
+          "fit",
         );
       } catch (error) {
         if (!(error instanceof TrainingError)) throw error;

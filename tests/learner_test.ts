@@ -352,3 +352,74 @@ Deno.test("fitting a model whose parameters were disposed is an ArgumentError, n
   );
   assert.equal(tf.memory().numTensors, before);
 });
+
+function assertOptimizerRefused(fn: () => unknown, ...words: string[]) {
+  assert.throws(fn, (e: Error) => {
+    assert.ok(e instanceof ArgumentError, `expected an ArgumentError: ${e}`);
+    for (const word of words) {
+      assert.ok(e.message.includes(word), `"${e.message}" lacks "${word}"`);
+    }
+    assert.match(e.message, /new BasicOptim\(model\.params, lr\)/);
+    return true;
+  });
+}
+
+Deno.test("an optimizer of another model's parameters is refused, naming the parameter, before any step", () => {
+  const dls = loaders(2);
+  const model = new Linear(features, 1), other = new Linear(features, 1);
+  const before = tf.memory().numTensors;
+  const weights = Array.from(model.weight.dataSync());
+  assertOptimizerRefused(
+    () => trainEpoch(model, dls.train, new BasicOptim(other.params, 0.1)),
+    "trainEpoch's optimizer holds parameter 0",
+    `shape [${features},1]`,
+    "not one of the model's parameters",
+  );
+  assertOptimizerRefused(
+    () => trainEpoch(model, dls.train, new BasicOptim([model.weight], 0.1)),
+    "The model's parameter 1",
+    "is not in trainEpoch's optimizer",
+  );
+  assert.deepEqual(Array.from(model.weight.dataSync()), weights);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([...model.params, ...other.params]);
+});
+
+Deno.test("an optimizer holding disposed parameters is refused, naming the parameter", () => {
+  const dls = loaders(3);
+  const model = new Linear(features, 1), old = new Linear(features, 1);
+  const opt = new BasicOptim(old.params, 0.1);
+  tf.dispose([...old.params]);
+  assertOptimizerRefused(
+    () => trainEpoch(model, dls.train, opt),
+    "trainEpoch's optimizer holds parameter 0",
+    "which was disposed",
+  );
+  tf.dispose([...model.params]);
+});
+
+Deno.test("a function model whose optimizer holds parameters it does not use is refused after one batch, with no gradient left", () => {
+  const dls = loaders(4);
+  const weights = initParams([features, 1]), bias = initParams([1]);
+  const others = [initParams([features, 1]), initParams([1])];
+  const linear1 = (xb: tf.Tensor2D) =>
+    xb.matMul(weights).add(bias) as tf.Tensor2D;
+  const before = tf.memory().numTensors;
+  const kept = Array.from(others[0].dataSync());
+  assertOptimizerRefused(
+    () => trainEpoch(linear1, dls.train, new BasicOptim(others, 0.1)),
+    "trainEpoch's optimizer holds parameter 0",
+    "got no gradient from the loss",
+  );
+  assert.equal(gradOf(weights), null, "the model's gradients were zeroed");
+  assert.deepEqual(Array.from(others[0].dataSync()), kept);
+  assert.equal(tf.memory().numTensors, before);
+  // The optimizer of the model's own parameters trains.
+  const loss = trainEpoch(
+    linear1,
+    dls.train,
+    new BasicOptim([weights, bias], 0.1),
+  );
+  assert.ok(Number.isFinite(loss));
+  tf.dispose([weights, bias, ...others]);
+});
