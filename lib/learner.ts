@@ -28,7 +28,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "./fast/backend.ts";
-import { ArgumentError, TrainingError } from "./errors.ts";
+import { ArgumentError, DataError, TrainingError } from "./errors.ts";
 import { interruptible, throwIfInterrupted } from "./interrupt.ts";
 import type { DataLoader, DataLoaders, TensorDataset } from "./dataloader.ts";
 import {
@@ -62,6 +62,10 @@ import {
  * @throws {ArgumentError} When the optimizer's learning rate is not a finite
  * number above 0, or a parameter was disposed.
  * @throws {TrainingError} When a batch's loss is NaN or infinite.
+ * @throws {DataError} When that comes from inputs or targets that are NaN or
+ * infinite (naming the batch, row and column).
+ * @throws {ArgumentError} When the loader is empty, or the optimizer holds a
+ * parameter that is disposed or not the model's.
  * @throws {InterruptedError} When SIGINT (the notebook's Stop button) came:
  * it stops before the next batch, keeping the weights of the batches before.
  *
@@ -108,6 +112,44 @@ export function trainEpoch(
   );
 }
 
+/** Refuses a loader with no rows: its mean loss would be 0 / 0, NaN. */
+function refuseEmpty(
+  dl: DataLoader<TensorDataset>,
+  caller: string,
+  which: string,
+): void {
+  if (dl.dataset.length > 0) return;
+  throw new ArgumentError(
+    `${caller} got an empty ${which} set (its DataLoader holds 0 rows): ` +
+      "its loss and accuracy would be NaN. Build the DataLoader from a " +
+      "dataset with rows (for MNIST, check that the image folders are not " +
+      "empty).",
+  );
+}
+
+/** Refuses a batch whose inputs or targets hold NaN or infinite values. */
+function refuseNonFinite(
+  xb: tf.Tensor2D,
+  yb: tf.Tensor2D,
+  batch: number,
+  batches: number,
+  which: string,
+): void {
+  for (const [tensor, what] of [[xb, "inputs"], [yb, "targets"]] as const) {
+    const values = tensor.dataSync();
+    const index = values.findIndex((v) => !Number.isFinite(v));
+    if (index < 0) continue;
+    const columns = tensor.shape[1];
+    throw new DataError(
+      `The ${which} ${what} of batch ${batch} of ${batches} hold ` +
+        `${values[index]} (row ${Math.floor(index / columns)} of the ` +
+        `batch, column ${index % columns}): the loss cannot be computed. ` +
+        "Fix the data so that every value is a number (pixels from 0 to 1), " +
+        "then build the DataLoader again.",
+    );
+  }
+}
+
 /** What an interrupted loop says, given the batch it stopped before. */
 type StopMessage = (batch: number) => string;
 
@@ -120,6 +162,7 @@ function train(
   caller: string,
 ): number {
   checkOptimizer(model, opt, caller);
+  refuseEmpty(dl, caller, "training");
   let total = 0;
   let rows = 0;
   let batch = 0;
@@ -129,6 +172,9 @@ function train(
     if (batch === 0) checkGradients(model, opt, caller);
     if (!Number.isFinite(loss)) {
       opt.zeroGrad();
+      // Inputs or targets that are not numbers give such a loss at any
+      // learning rate: blame them, not the learning rate.
+      refuseNonFinite(xb, yb, batch, dl.length, "training");
       throw new TrainingError(
         `The loss became ${loss} at batch ${batch} of ${dl.length} ` +
           `(learning rate ${opt.lr}): the steps overshoot. Train a new ` +
@@ -153,19 +199,31 @@ function evaluate(
   dl: DataLoader<TensorDataset>,
   funcs: readonly MetricFunc[],
   stopped: StopMessage,
+  caller: string,
 ): number[] {
+  refuseEmpty(dl, caller, "validation");
   const totals = funcs.map(() => 0);
   let rows = 0;
   let batch = 0;
   for (const [xb, yb] of dl) {
     const at = batch++;
     throwIfInterrupted(() => stopped(at));
+    // A NaN input gives a NaN loss, but only a miss in the accuracy.
+    refuseNonFinite(xb, yb, at, dl.length, "validation");
     const scores = tf.tidy(() => {
       const predictions = predict(model, xb);
       return tf.stack(funcs.map((func) => func(predictions, yb)));
     });
     const values = scores.dataSync();
     scores.dispose();
+    if (!values.every(Number.isFinite)) {
+      throw new TrainingError(
+        `The validation scores became ${values.join(", ")} at batch ${at} ` +
+          `of ${dl.length}, on inputs that are all numbers: the model's ` +
+          "parameters are NaN or infinite. Train a new model, with a " +
+          "smaller learning rate.",
+      );
+    }
     for (let i = 0; i < totals.length; i++) {
       totals[i] += values[i] * xb.shape[0];
     }
@@ -208,6 +266,7 @@ export function validateEpoch(
         (batch) =>
           `Interrupted: validateEpoch stopped before batch ${batch} of ` +
           `${dl.length}, and returned nothing. The model was not changed.`,
+        "validateEpoch",
       );
       return Math.round(score * 1e4) / 1e4;
     },
@@ -478,6 +537,7 @@ export class Learner {
         this.dls.valid,
         [this.lossFunc, ...names.map((name) => this.metrics[name])],
         stopped("validation", this.dls.valid.length),
+        "fit",
       );
       const metrics = Object.fromEntries(names.map((n, i) => [n, scores[i]]));
       const seconds = (performance.now() - start) / 1000;

@@ -433,6 +433,15 @@ export function SGD(params: readonly Variable[], lr: number): BasicOptim {
   return new BasicOptim(params, lr);
 }
 
+/** Refuses a momentum that is not a number from 0 to below 1. */
+function checkBeta(beta: number): void {
+  if (typeof beta === "number" && beta >= 0 && beta < 1) return;
+  throw new ArgumentError(
+    `momentum's beta is the share of the previous step each step keeps: a ` +
+      `number from 0 up to (not including) 1, such as 0.9; got ${beta}.`,
+  );
+}
+
 /**
  * Gradient descent with momentum: each step follows a running sum of the
  * gradients, `v = beta · v + grad`, then `p -= lr · v`, so that steps keep
@@ -465,6 +474,7 @@ export class Momentum extends BasicOptim {
   /** An optimizer of `params` with learning rate `lr` and momentum `beta`. */
   constructor(params: readonly Variable[], lr: number, beta = 0.9) {
     super(params, lr);
+    checkBeta(beta);
     this.beta = beta;
   }
 
@@ -496,6 +506,8 @@ export class Momentum extends BasicOptim {
  * An optimizer factory for a `Learner`: gradient descent with momentum
  * `beta`.
  *
+ * @throws {ArgumentError} When `beta` is not a number from 0 to below 1.
+ *
  * @example
  * ```ts
  * import { momentum, type OptFunc } from "./optim.ts";
@@ -504,5 +516,6 @@ export class Momentum extends BasicOptim {
  * ```
  */
 export function momentum(beta = 0.9): OptFunc {
+  checkBeta(beta);
   return (params, lr) => new Momentum(params, lr, beta);
 }

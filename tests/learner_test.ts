@@ -11,7 +11,12 @@ import { batchAccuracy, mnistLoss, mseLoss } from "../lib/loss.ts";
 import { initParams, Linear, type Module } from "../lib/model.ts";
 import { BasicOptim, gradOf, SGD } from "../lib/optim.ts";
 import { randn, setSeed } from "../lib/random.ts";
-import { ArgumentError, LessonError, TrainingError } from "../lib/errors.ts";
+import {
+  ArgumentError,
+  DataError,
+  LessonError,
+  TrainingError,
+} from "../lib/errors.ts";
 
 const features = 8;
 
@@ -422,4 +427,69 @@ Deno.test("a function model whose optimizer holds parameters it does not use is 
   );
   assert.ok(Number.isFinite(loss));
   tf.dispose([weights, bias, ...others]);
+});
+
+Deno.test("an empty training or validation set is an ArgumentError, not NaN losses", async () => {
+  const empty = new TensorDataset(
+    tf.zeros([0, features]) as tf.Tensor2D,
+    tf.zeros([0, 1]) as tf.Tensor2D,
+  );
+  const full = loaders(5);
+  const none = new DataLoader(empty, { batchSize: 32 });
+  const model = new Linear(features, 1);
+  const refused = (which: string) => (e: Error) =>
+    e instanceof ArgumentError &&
+    e.message.includes(
+      `got an empty ${which} set (its DataLoader holds 0 rows)`,
+    );
+  assert.throws(
+    () => trainEpoch(model, none, new BasicOptim(model.params, 0.1)),
+    refused("training"),
+  );
+  assert.throws(() => validateEpoch(model, none), refused("validation"));
+  await assert.rejects(
+    new Learner({ train: none, valid: full.valid }, model).fit(1, 0.1, {}),
+    refused("training"),
+  );
+  await assert.rejects(
+    new Learner({ train: full.train, valid: none }, model).fit(1, 0.1, {}),
+    refused("validation"),
+  );
+  tf.dispose([...model.params]);
+});
+
+Deno.test("NaN in training or validation inputs is a DataError naming the batch, row and column, not the learning rate", async () => {
+  const x = Array.from(
+    { length: 64 },
+    (_, i) => Array.from({ length: features }, (_, j) => ((i * 7 + j) % 5) / 5),
+  );
+  const y = x.map((_, i) => [i % 2]);
+  x[37][5] = NaN;
+  const [xt, yt] = [tf.tensor2d(x), tf.tensor2d(y)];
+  const dirty = new TensorDataset(xt, yt);
+  tf.dispose([xt, yt]);
+  const dl = new DataLoader(dirty, { batchSize: 32 });
+  const model = new Linear(features, 1);
+  const named = (which: string) => (e: Error) => {
+    assert.ok(e instanceof DataError, `expected a DataError: ${e}`);
+    assert.equal(
+      e.message,
+      `The ${which} inputs of batch 1 of 2 hold NaN (row 5 of the batch, ` +
+        "column 5): the loss cannot be computed. Fix the data so that every " +
+        "value is a number (pixels from 0 to 1), then build the DataLoader " +
+        "again.",
+    );
+    return true;
+  };
+  assert.throws(
+    () => trainEpoch(model, dl, new BasicOptim(model.params, 0.1)),
+    named("training"),
+  );
+  assert.throws(() => validateEpoch(model, dl), named("validation"));
+  const clean2 = loaders(6);
+  await assert.rejects(
+    new Learner({ train: clean2.train, valid: dl }, model).fit(1, 0.1, {}),
+    named("validation"),
+  );
+  tf.dispose([...model.params]);
 });
