@@ -722,3 +722,55 @@ testIf(
     );
   },
 );
+
+testIf(
+  "a folder or an ftp:// URL as the source is a DataError saying what to give instead, not 'Try again' or a TypeError",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("sources");
+    const folder = await freshDest("a-folder");
+    await assertFailsCleanly(
+      dest,
+      () => untarData(URLs.MNIST_SAMPLE, { dest, source: folder }),
+      DataError,
+      `${folder} is a folder, not an archive: it must name the .tgz file ` +
+        "itself (check the source given to untarData).",
+    );
+    await assertFailsCleanly(
+      dest,
+      () =>
+        untarData(URLs.MNIST_SAMPLE, {
+          dest,
+          source: "ftp://127.0.0.1/mnist_sample.tgz",
+        }),
+      DataError,
+      "ftp://127.0.0.1/mnist_sample.tgz uses the scheme ftp:, which " +
+        "untarData cannot read: give it an http://, https:// or file:// " +
+        "URL, or a path",
+    );
+  },
+);
+
+testIf(
+  "a file added to an extracted folder is reported as added, by name, not as files deleted",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("added");
+    const source = await madeUpArchive("added", 30);
+    const url = "https://example.com/digits.tgz";
+    const folder = await untarData(url, { dest, source });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a newer mtime
+    await Deno.writeTextFile(`${folder}/1/notes.txt`, "my notes");
+    await assert.rejects(
+      () => untarData(url, { dest, source }),
+      (e) => {
+        hasWords(e, DataError, [
+          `${folder} holds files its archive did not: 1 holds 11 files where ` +
+          "the archive has 10 (the newest: 1/notes.txt). Move files you " +
+          "added out of the data set's folders",
+        ]);
+        return !(e as Error).message.includes("deleted");
+      },
+    );
+  },
+);
