@@ -774,3 +774,24 @@ testIf(
     );
   },
 );
+
+testIf(
+  "a file where the extracted folder goes is a DataError before anything is read, and is left as it was",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("file-there");
+    const source = await madeUpArchive("file-there", 30);
+    await Deno.writeTextFile(`${dest}/digits`, "mine");
+    await assert.rejects(
+      () => untarData("https://example.com/digits.tgz", { dest, source }),
+      (e) =>
+        hasWords(e, DataError, [
+          `${dest}digits exists but is not a folder (a file or a link): ` +
+          "untarData extracts the data set there. Move or delete it, then " +
+          "run untarData again; nothing was downloaded.",
+        ]),
+    );
+    assert.equal(await Deno.readTextFile(`${dest}/digits`), "mine");
+    assert.deepEqual(await listing(dest), ["digits"]);
+  },
+);

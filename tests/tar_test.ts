@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { DataError } from "../lib/errors.ts";
 import { extractTgz, listTgz } from "../lib/load/tar.ts";
-import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
+import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
 import { entry, header, paxRecord, tar } from "./_tar.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -345,5 +345,33 @@ testIf(
     );
     assert.deepEqual(await tree(root), []);
     await Deno.remove(root, { recursive: true });
+  },
+);
+
+testIf(
+  "a full disk while extracting is a DataError saying how much space the archive needs",
+  [permission({ name: "run", command: "deno" })],
+  async () => {
+    const output = await new Deno.Command("deno", {
+      args: [
+        "run",
+        "-A", // Deno lets only -A write a device such as /dev/full
+        "--quiet",
+        "tests/_full_disk_child.ts",
+      ],
+      cwd: new URL("../", import.meta.url),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout);
+    assert.ok(text.startsWith("{"), new TextDecoder().decode(output.stderr));
+    const report = JSON.parse(text);
+    assert.equal(report.name, "DataError", report.message);
+    assert.equal(
+      report.message,
+      "No space left on the disk while extracting full.tgz into /dev: the " +
+        "archive holds 1 file, 7 kB in all. Free that much space (or more), " +
+        "or extract it to another disk, then run again.",
+    );
   },
 );

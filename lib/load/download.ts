@@ -383,6 +383,18 @@ async function untar(url: string, options: UntarOptions): Promise<string> {
     return folder;
   }
 
+  const other = await Deno.lstat(folder).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  });
+  if (other !== undefined) { // there, and not a folder
+    throw new DataError(
+      `${folder} exists but is not a folder (a file or a link): untarData ` +
+        "extracts the data set there. Move or delete it, then run " +
+        "untarData again; nothing was downloaded.",
+    );
+  }
+
   // A manifest without its folder describes a folder deleted since.
   await Deno.remove(manifestPath(folder)).catch((e) => {
     if (e instanceof Deno.errors.NotFound) return;

@@ -436,6 +436,21 @@ async function extract(
   } finally {
     await room(0).catch(() => {}); // no write outlives the call
   }
-  await room(0); // rethrows a failed write
+  try {
+    await room(0); // rethrows a failed write
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ENOSPC") throw e;
+    throw new DataError(
+      `No space left on the disk while extracting ${options.name} into ` +
+        `${root}: the archive holds ${listing.files.toLocaleString("en-US")} ` +
+        `file${listing.files === 1 ? "" : "s"}, ${
+          listing.bytes < 1e6
+            ? `${Math.ceil(listing.bytes / 1e3)} kB`
+            : megabytes(listing.bytes)
+        } in all. Free that much space (or more), or extract it to another ` +
+        "disk, then run again.",
+      { cause: e },
+    );
+  }
   return listing;
 }
