@@ -53,6 +53,7 @@ import {
   extractedCounts,
   type FileCounts,
   manifestPath,
+  MNIST_SAMPLE_COUNTS,
   writeManifest,
 } from "./manifest.ts";
 import { DEFAULT_MAX_EXTRACT_BYTES, extractTgz } from "./tar.ts";
@@ -87,15 +88,7 @@ const checksums: ReadonlyMap<string, Checksum> = new Map([
  * counted), to check a folder extracted by hand.
  */
 const knownCounts: ReadonlyMap<string, FileCounts> = new Map([
-  [URLs.MNIST_SAMPLE, {
-    "": 1, // labels.csv
-    "train": 0,
-    "train/3": 6131,
-    "train/7": 6265,
-    "valid": 0,
-    "valid/3": 1010,
-    "valid/7": 1028,
-  }],
+  [URLs.MNIST_SAMPLE, MNIST_SAMPLE_COUNTS],
 ]);
 
 /** The environment variables that replace the source of an official archive. */

@@ -19,6 +19,21 @@ import { basename, dirname, join } from "node:path";
 import { DataError } from "../errors.ts";
 
 /**
+ * What the official MNIST_SAMPLE archive holds, folder by folder: the counts
+ * a folder named `mnist_sample` is checked against when it has no manifest
+ * (extracted by hand, say).
+ */
+export const MNIST_SAMPLE_COUNTS: FileCounts = {
+  "": 1, // labels.csv
+  "train": 0,
+  "train/3": 6131,
+  "train/7": 6265,
+  "valid": 0,
+  "valid/3": 1010,
+  "valid/7": 1028,
+};
+
+/**
  * How many files each folder holds (`""` for the folder itself), hidden files
  * not counted.
  *
