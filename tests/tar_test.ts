@@ -375,3 +375,32 @@ testIf(
     );
   },
 );
+
+Deno.test("an archive with more entries than maxEntries is refused before anything is written", async () => {
+  const empties = Array.from(
+    { length: 1001 },
+    (_, i) => entry({ name: `e/${i}` }, new Uint8Array(0)),
+  );
+  const gzip = new Uint8Array(gzipSync(tar(...empties)));
+  for (
+    const run of [
+      listTgz,
+      (g: Uint8Array, o: { name: string; maxEntries: number }) =>
+        extractTgz(g, "/nonexistent-never-written", o),
+    ]
+  ) {
+    await assert.rejects(
+      () => run(gzip, { name: "empties.tgz", maxEntries: 1000 }),
+      (e) =>
+        e instanceof DataError &&
+        e.message ===
+          "empties.tgz holds more than 1,000 entries (maxEntries): it was " +
+            "refused, and nothing was written. Use an archive from a source " +
+            "you trust.",
+    );
+  }
+  assert.equal(
+    (await listTgz(gzip, { name: "empties.tgz", maxEntries: 1001 })).files,
+    1001,
+  );
+});

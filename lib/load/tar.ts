@@ -48,6 +48,20 @@ import { interruptible, throwIfInterrupted } from "../interrupt.ts";
 export const DEFAULT_MAX_EXTRACT_BYTES = 256e6;
 
 /**
+ * The default cap on an archive's entries, files and folders: 100,000
+ * (MNIST_SAMPLE has 14,443). Empty files cost nothing to inflate, so the
+ * byte cap alone let an archive of 300,000 of them be written out in full.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_ENTRIES } from "./tar.ts";
+ *
+ * console.log(DEFAULT_MAX_ENTRIES); // 100000
+ * ```
+ */
+export const DEFAULT_MAX_ENTRIES = 100_000;
+
+/**
  * Options of {@linkcode listTgz} and {@linkcode extractTgz}.
  *
  * @example A lower cap for an archive of unknown origin
@@ -65,6 +79,11 @@ export interface TgzOptions {
    * included). Default: {@linkcode DEFAULT_MAX_EXTRACT_BYTES}, 256 MB.
    */
   readonly maxBytes?: number;
+  /**
+   * The most entries (files and folders) the archive may hold. Default:
+   * {@linkcode DEFAULT_MAX_ENTRIES}, 100,000.
+   */
+  readonly maxEntries?: number;
   /** What to tell the user to check when the archive is refused. */
   readonly hint?: string;
 }
@@ -207,6 +226,12 @@ async function* entries(
   sizes: { bytes: number },
 ): AsyncGenerator<Checked> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EXTRACT_BYTES;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  if (!(maxEntries > 0)) {
+    throw new ArgumentError(
+      `maxEntries must be a positive number of entries; got ${maxEntries}.`,
+    );
+  }
   if (!(maxBytes > 0)) {
     throw new ArgumentError(
       `maxBytes must be a positive number of bytes; got ${maxBytes}.`,
@@ -231,7 +256,14 @@ async function* entries(
         `${count}. What was extracted so far is incomplete (untarData ` +
         "removes it): run the cell again to extract the archive."
       );
-      count++;
+      if (++count > maxEntries) {
+        await body.cancel();
+        throw refused(
+          options,
+          `holds more than ${maxEntries.toLocaleString("en-US")} entries ` +
+            "(maxEntries)",
+        );
+      }
       const path = safePath(header.name, options);
       const type = kind(header, path, options);
       if (path === "") { // the archive's own "./"
