@@ -559,3 +559,27 @@ testIf(
     assert.ok(alive);
   },
 );
+
+testIf(
+  "a data/ that cannot be written does not stop charts: the browser's profile goes to the temporary folder",
+  subprocessNeeds,
+  async () => {
+    const output = await new Deno.Command("deno", {
+      args: [
+        "run",
+        "-P",
+        // data/ not writable; the temporary folder is.
+        "--allow-read=.,/usr/bin/chromium,/tmp",
+        "--allow-write=/tmp",
+        "tests/_browser_path_child.ts",
+      ],
+      cwd: new URL("../", import.meta.url),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+    const report = JSON.parse(lines[0]);
+    assert.equal(report.name, undefined, report.message);
+    assert.ok(lines.includes("alive"));
+  },
+);

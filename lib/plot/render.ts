@@ -44,7 +44,7 @@
 import { Buffer } from "node:buffer";
 import type { ChildProcess } from "node:child_process";
 import process from "node:process";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Frame, HTTPRequest, Page } from "puppeteer-core";
 import { ArgumentError, BrowserError, LessonError } from "../errors.ts";
@@ -336,26 +336,55 @@ async function start(
   return await launch(!await isRoot(profile));
 }
 
+/**
+ * A new profile folder, locked by this process: in `data` (after sweeping
+ * the folders of dead processes there), or in the system's temporary folder.
+ */
+async function profileIn(
+  data: string | undefined,
+): Promise<{ profile: string; owner: Deno.FsFile }> {
+  if (data !== undefined) {
+    await Deno.mkdir(data, { recursive: true });
+    await sweepProfiles(data);
+  }
+  const profile = await Deno.makeTempDir({ dir: data, prefix: ".browser-" });
+  try {
+    const owner = await Deno.open(join(profile, "owner.lock"), {
+      write: true,
+      create: true,
+    });
+    await owner.lock(true);
+    // In the temporary folder too, the folders of dead processes go.
+    if (data === undefined) {
+      await sweepProfiles(dirname(profile)).catch(() => {});
+    }
+    return { profile, owner };
+  } catch (e) {
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}
+
 async function launch(): Promise<Running> {
   const path = findBrowser();
   const data = fileURLToPath(new URL("../../data/", import.meta.url));
   let profile: string;
   let owner: Deno.FsFile;
   try {
-    await Deno.mkdir(data, { recursive: true });
-    await sweepProfiles(data);
-    profile = await Deno.makeTempDir({ dir: data, prefix: ".browser-" });
-    owner = await Deno.open(join(profile, "owner.lock"), {
-      write: true,
-      create: true,
-    });
-    await owner.lock(true);
+    ({ profile, owner } = await profileIn(data));
   } catch (e) {
-    throw new BrowserError(
-      `Could not make the browser's profile folder in ${data} ` +
-        `(${(e as Error).message}): allow Deno to write there.`,
-      { cause: e },
-    );
+    // A read-only data/ (nothing to download, say) need not stop charts:
+    // the system's temporary folder will do.
+    try {
+      ({ profile, owner } = await profileIn(undefined));
+    } catch {
+      throw new BrowserError(
+        `Could not make the browser's profile folder in ${data}, nor in ` +
+          `the temporary folder (${(e as Error).message}): allow Deno to ` +
+          "write in one of them.",
+        { cause: e },
+      );
+    }
   }
   let browser: Browser | undefined;
   const abort = new AbortController();
