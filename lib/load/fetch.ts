@@ -362,7 +362,13 @@ async function readAll(
       if (done > max) {
         throw tooBig(source, `sent ${what} bigger`, max);
       }
-      chunks.push(read.value);
+      // A chunk may be a small view of a larger buffer (Deno's fetch gives
+      // 8 kB of a 64 kB one): keeping the view would keep the whole buffer,
+      // eight times the data under the cap. Keep a copy of just the bytes.
+      const chunk = read.value;
+      chunks.push(
+        chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice(),
+      );
       onChunk?.(read.value, done);
     }
     if (stalled) {
