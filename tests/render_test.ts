@@ -583,3 +583,31 @@ testIf(
     assert.ok(lines.includes("alive"));
   },
 );
+
+testIf(
+  "a drawing that keeps the page busy ends after 30 s with a BrowserError, and the next one works",
+  browserNeeds,
+  async () => {
+    try {
+      const started = performance.now();
+      await assert.rejects(
+        renderHtml(
+          "<p>busy</p><script>const t = Date.now() + 45000; " +
+            "while (Date.now() < t) {}</script>",
+          { width: 100 },
+        ),
+        (e: Error) =>
+          e instanceof BrowserError &&
+          e.message ===
+            "Drawing HTML took more than 30 s in the browser and was given " +
+              "up (the browser is restarted at the next chart): a figure or " +
+              "HTML that keeps the page busy cannot be drawn; simplify it.",
+      );
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds < 40, `it took ${seconds} s`);
+      assert.ok((await renderHtml("<p>fine</p>", { width: 100 })).length > 0);
+    } finally {
+      await closeBrowser();
+    }
+  },
+);
