@@ -228,7 +228,7 @@ export function checkGradients(
   opt: BasicOptim,
   caller: string,
 ): void {
-  const index = opt.params.findIndex((p) => gradOf(p) === null);
+  const index = opt.params.findIndex((p) => p.trainable && gradOf(p) === null);
   if (index < 0) return;
   zeroGrad(trainableOf(model));
   opt.zeroGrad();
