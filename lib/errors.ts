@@ -118,3 +118,19 @@ export class ArgumentError extends LessonError {}
  * ```
  */
 export class TrainingError extends LessonError {}
+
+/**
+ * A long call (`fit`, `trainEpoch`, `validateEpoch`, extracting, rendering)
+ * stopped because SIGINT arrived: the notebook's Stop button, or Ctrl-C. The
+ * message says where it stopped; what was done before (the model's weights,
+ * the epochs recorded) is kept.
+ *
+ * @example
+ * ```ts
+ * import { InterruptedError, LessonError } from "./errors.ts";
+ *
+ * const e = new InterruptedError("fit stopped at epoch 2, batch 7 of 48");
+ * console.log(e instanceof LessonError, e.name); // true "InterruptedError"
+ * ```
+ */
+export class InterruptedError extends LessonError {}

@@ -28,7 +28,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "./fast/backend.ts";
-import { ArgumentError, TrainingError } from "./errors.ts";
+import { ArgumentError, DataError, TrainingError } from "./errors.ts";
+import { interruptible, throwIfInterrupted } from "./interrupt.ts";
 import type { DataLoader, DataLoaders, TensorDataset } from "./dataloader.ts";
 import {
   batchAccuracy,
@@ -40,7 +41,9 @@ import { type Model, type Module, predict } from "./model.ts";
 import {
   type BasicOptim,
   calcGrad,
+  checkGradients,
   checkLearningRate,
+  checkOptimizer,
   checkParams,
   type OptFunc,
   SGD,
@@ -59,6 +62,12 @@ import {
  * @throws {ArgumentError} When the optimizer's learning rate is not a finite
  * number above 0, or a parameter was disposed.
  * @throws {TrainingError} When a batch's loss is NaN or infinite.
+ * @throws {DataError} When that comes from inputs or targets that are NaN or
+ * infinite (naming the batch, row and column).
+ * @throws {ArgumentError} When the loader is empty, or the optimizer holds a
+ * parameter that is disposed or not the model's.
+ * @throws {InterruptedError} When SIGINT (the notebook's Stop button) came:
+ * it stops before the next batch, keeping the weights of the batches before.
  *
  * @example The lesson's hand-made linear model
  * ```ts
@@ -86,13 +95,86 @@ export function trainEpoch(
   lossFunc: LossFunc = mnistLoss,
 ): number {
   checkLearningRate(opt.lr, "trainEpoch");
+  return interruptible(
+    "trainEpoch",
+    () =>
+      train(
+        model,
+        dl,
+        opt,
+        lossFunc,
+        (batch) =>
+          `Interrupted: trainEpoch stopped before batch ${batch} of ` +
+          `${dl.length}. The model keeps the weights of the ${batch} batches ` +
+          "before it; run the cell again to train on from them.",
+        "trainEpoch",
+      ),
+  );
+}
+
+/** Refuses a loader with no rows: its mean loss would be 0 / 0, NaN. */
+function refuseEmpty(
+  dl: DataLoader<TensorDataset>,
+  caller: string,
+  which: string,
+): void {
+  if (dl.dataset.length > 0) return;
+  throw new ArgumentError(
+    `${caller} got an empty ${which} set (its DataLoader holds 0 rows): ` +
+      "its loss and accuracy would be NaN. Build the DataLoader from a " +
+      "dataset with rows (for MNIST, check that the image folders are not " +
+      "empty).",
+  );
+}
+
+/** Refuses a batch whose inputs or targets hold NaN or infinite values. */
+function refuseNonFinite(
+  xb: tf.Tensor2D,
+  yb: tf.Tensor2D,
+  batch: number,
+  batches: number,
+  which: string,
+): void {
+  for (const [tensor, what] of [[xb, "inputs"], [yb, "targets"]] as const) {
+    const values = tensor.dataSync();
+    const index = values.findIndex((v) => !Number.isFinite(v));
+    if (index < 0) continue;
+    const columns = tensor.shape[1];
+    throw new DataError(
+      `The ${which} ${what} of batch ${batch} of ${batches} hold ` +
+        `${values[index]} (row ${Math.floor(index / columns)} of the ` +
+        `batch, column ${index % columns}): the loss cannot be computed. ` +
+        "Fix the data so that every value is a number (pixels from 0 to 1), " +
+        "then build the DataLoader again.",
+    );
+  }
+}
+
+/** What an interrupted loop says, given the batch it stopped before. */
+type StopMessage = (batch: number) => string;
+
+function train(
+  model: Model,
+  dl: DataLoader<TensorDataset>,
+  opt: BasicOptim,
+  lossFunc: LossFunc,
+  stopped: StopMessage,
+  caller: string,
+): number {
+  checkOptimizer(model, opt, caller);
+  refuseEmpty(dl, caller, "training");
   let total = 0;
   let rows = 0;
   let batch = 0;
   for (const [xb, yb] of dl) {
+    throwIfInterrupted(() => stopped(batch));
     const loss = calcGrad(xb, yb, model, lossFunc);
+    if (batch === 0) checkGradients(model, opt, caller);
     if (!Number.isFinite(loss)) {
       opt.zeroGrad();
+      // Inputs or targets that are not numbers give such a loss at any
+      // learning rate: blame them, not the learning rate.
+      refuseNonFinite(xb, yb, batch, dl.length, "training");
       throw new TrainingError(
         `The loss became ${loss} at batch ${batch} of ${dl.length} ` +
           `(learning rate ${opt.lr}): the steps overshoot. Train a new ` +
@@ -116,16 +198,32 @@ function evaluate(
   model: Model,
   dl: DataLoader<TensorDataset>,
   funcs: readonly MetricFunc[],
+  stopped: StopMessage,
+  caller: string,
 ): number[] {
+  refuseEmpty(dl, caller, "validation");
   const totals = funcs.map(() => 0);
   let rows = 0;
+  let batch = 0;
   for (const [xb, yb] of dl) {
+    const at = batch++;
+    throwIfInterrupted(() => stopped(at));
+    // A NaN input gives a NaN loss, but only a miss in the accuracy.
+    refuseNonFinite(xb, yb, at, dl.length, "validation");
     const scores = tf.tidy(() => {
       const predictions = predict(model, xb);
       return tf.stack(funcs.map((func) => func(predictions, yb)));
     });
     const values = scores.dataSync();
     scores.dispose();
+    if (!values.every(Number.isFinite)) {
+      throw new TrainingError(
+        `The validation scores became ${values.join(", ")} at batch ${at} ` +
+          `of ${dl.length}, on inputs that are all numbers: the model's ` +
+          "parameters are NaN or infinite. Train a new model, with a " +
+          "smaller learning rate.",
+      );
+    }
     for (let i = 0; i < totals.length; i++) {
       totals[i] += values[i] * xb.shape[0];
     }
@@ -158,7 +256,21 @@ export function validateEpoch(
   dl: DataLoader<TensorDataset>,
   metric: MetricFunc = batchAccuracy,
 ): number {
-  return Math.round(evaluate(model, dl, [metric])[0] * 1e4) / 1e4;
+  return interruptible(
+    "validateEpoch",
+    () => {
+      const [score] = evaluate(
+        model,
+        dl,
+        [metric],
+        (batch) =>
+          `Interrupted: validateEpoch stopped before batch ${batch} of ` +
+          `${dl.length}, and returned nothing. The model was not changed.`,
+        "validateEpoch",
+      );
+      return Math.round(score * 1e4) / 1e4;
+    },
+  );
 }
 
 /**
@@ -366,6 +478,9 @@ export class Learner {
    * 1, `lr` is not a finite number above 0, or a parameter was disposed.
    * @throws {TrainingError} When a batch's loss becomes NaN or infinite: the
    * records of the epochs before it stay in {@linkcode Learner.recorder}.
+   * @throws {InterruptedError} When SIGINT (the notebook's Stop button) came:
+   * fit stops before the next batch; the model keeps its weights and
+   * {@linkcode Learner.recorder} the finished epochs.
    */
   async fit(
     epochs: number,
@@ -384,6 +499,11 @@ export class Learner {
     checkParams(this.model.params, "fit");
     this.opt ??= this.optFunc(this.model.params, lr);
     this.opt.lr = lr;
+    return await interruptible("fit", () => this.#fit(epochs, options));
+  }
+
+  async #fit(epochs: number, options: FitOptions): Promise<EpochRecord[]> {
+    const opt = this.opt!;
     const names = Object.keys(this.metrics);
     await options.onBegin?.(epochs, names);
     const records: EpochRecord[] = [];
@@ -391,13 +511,20 @@ export class Learner {
     let lastYield = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       const start = performance.now();
+      const stopped = (what: string, of: number) => (batch: number) =>
+        `Interrupted: fit stopped in epoch ${epoch} of ${epochs}, before ` +
+        `${what} batch ${batch} of ${of}. The model keeps the weights of ` +
+        `its last step, and learn.recorder the ${epoch} epochs finished ` +
+        "before; call fit again to train on from them.";
       let trainLoss: number;
       try {
-        trainLoss = trainEpoch(
+        trainLoss = train(
           this.model,
           this.dls.train,
-          this.opt,
+          opt,
           this.lossFunc,
+          stopped("training", this.dls.train.length),
+          "fit",
         );
       } catch (error) {
         if (!(error instanceof TrainingError)) throw error;
@@ -405,10 +532,13 @@ export class Learner {
           cause: error,
         });
       }
-      const [validLoss, ...scores] = evaluate(this.model, this.dls.valid, [
-        this.lossFunc,
-        ...names.map((name) => this.metrics[name]),
-      ]);
+      const [validLoss, ...scores] = evaluate(
+        this.model,
+        this.dls.valid,
+        [this.lossFunc, ...names.map((name) => this.metrics[name])],
+        stopped("validation", this.dls.valid.length),
+        "fit",
+      );
       const metrics = Object.fromEntries(names.map((n, i) => [n, scores[i]]));
       const seconds = (performance.now() - start) / 1000;
       const record = { epoch, trainLoss, validLoss, metrics, seconds };

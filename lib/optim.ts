@@ -135,6 +135,112 @@ export function checkParams(params: readonly Variable[], caller: string): void {
   }
 }
 
+function describe(p: Variable, index: number): string {
+  return `parameter ${index} (${p.name}, shape [${p.shape}])`;
+}
+
+const remedy = "Make the optimizer from the parameters of the model you " +
+  "train: new BasicOptim(model.params, lr), or for the lesson's functions " +
+  "new BasicOptim([weights, bias], lr).";
+
+/**
+ * Refuses an optimizer that cannot train `model`: one holding a disposed
+ * parameter, or (for a model with `params`) a parameter that is not the
+ * model's, or missing one of the model's. Such an optimizer trains nothing
+ * and never zeroes the model's gradients, and the loss stays where it was.
+ *
+ * @throws {ArgumentError} Naming the parameter, and how to make the optimizer.
+ *
+ * @example
+ * ```ts
+ * import { Linear } from "./model.ts";
+ * import { BasicOptim, checkOptimizer } from "./optim.ts";
+ *
+ * const model = new Linear(2, 1), other = new Linear(2, 1);
+ * checkOptimizer(model, new BasicOptim(model.params, 0.1), "trainEpoch"); // fine
+ * try {
+ *   checkOptimizer(model, new BasicOptim(other.params, 0.1), "trainEpoch");
+ * } catch (e) {
+ *   console.log((e as Error).name); // "ArgumentError"
+ * }
+ * ```
+ */
+export function checkOptimizer(
+  model: Model,
+  opt: BasicOptim,
+  caller: string,
+): void {
+  const disposed = opt.params.findIndex((p) => p.isDisposed);
+  if (disposed >= 0) {
+    throw new ArgumentError(
+      `${caller}'s optimizer holds ${
+        describe(opt.params[disposed], disposed)
+      }, which was disposed: it would train nothing. ${remedy}`,
+    );
+  }
+  if (typeof model === "function") return; // checked after the first batch
+  const own = new Set(model.params);
+  const foreign = opt.params.findIndex((p) => !own.has(p));
+  if (foreign >= 0) {
+    throw new ArgumentError(
+      `${caller}'s optimizer holds ${
+        describe(opt.params[foreign], foreign)
+      }, which is not one of the model's parameters: stepping it would ` +
+        `not change the model. ${remedy}`,
+    );
+  }
+  const held = new Set(opt.params);
+  const missing = model.params.findIndex((p) => p.trainable && !held.has(p));
+  if (missing >= 0) {
+    throw new ArgumentError(
+      `The model's ${
+        describe(model.params[missing], missing)
+      } is not in ${caller}'s optimizer: it would never be trained, and its ` +
+        `gradient never zeroed. ${remedy}`,
+    );
+  }
+}
+
+/**
+ * After a batch's gradients: refuses an optimizer with a parameter that got
+ * no gradient (the model does not compute with it), zeroing the gradients
+ * first. Catches, for the lesson's function models, what
+ * {@linkcode checkOptimizer} cannot see before training.
+ *
+ * @throws {ArgumentError} Naming the parameter.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Linear } from "./model.ts";
+ * import { BasicOptim, calcGrad, checkGradients } from "./optim.ts";
+ *
+ * const model = new Linear(2, 1);
+ * const opt = new BasicOptim(model.params, 0.1);
+ * const [xb, yb] = [tf.tensor2d([[1, 2]]), tf.tensor2d([[1]])];
+ * calcGrad(xb, yb, model);
+ * checkGradients(model, opt, "trainEpoch"); // fine: every parameter has one
+ * opt.zeroGrad();
+ * ```
+ */
+export function checkGradients(
+  model: Model,
+  opt: BasicOptim,
+  caller: string,
+): void {
+  const index = opt.params.findIndex((p) => p.trainable && gradOf(p) === null);
+  if (index < 0) return;
+  zeroGrad(trainableOf(model));
+  opt.zeroGrad();
+  throw new ArgumentError(
+    `${caller}'s optimizer holds ${
+      describe(opt.params[index], index)
+    }, which got no gradient from the loss: the model does not compute with ` +
+      `it, so it would never change (and the model's own gradients would ` +
+      `pile up, never zeroed). ${remedy}`,
+  );
+}
+
 /**
  * Refuses a learning rate that is not a finite number above 0.
  *
@@ -327,6 +433,15 @@ export function SGD(params: readonly Variable[], lr: number): BasicOptim {
   return new BasicOptim(params, lr);
 }
 
+/** Refuses a momentum that is not a number from 0 to below 1. */
+function checkBeta(beta: number): void {
+  if (typeof beta === "number" && beta >= 0 && beta < 1) return;
+  throw new ArgumentError(
+    `momentum's beta is the share of the previous step each step keeps: a ` +
+      `number from 0 up to (not including) 1, such as 0.9; got ${beta}.`,
+  );
+}
+
 /**
  * Gradient descent with momentum: each step follows a running sum of the
  * gradients, `v = beta · v + grad`, then `p -= lr · v`, so that steps keep
@@ -359,6 +474,7 @@ export class Momentum extends BasicOptim {
   /** An optimizer of `params` with learning rate `lr` and momentum `beta`. */
   constructor(params: readonly Variable[], lr: number, beta = 0.9) {
     super(params, lr);
+    checkBeta(beta);
     this.beta = beta;
   }
 
@@ -390,6 +506,8 @@ export class Momentum extends BasicOptim {
  * An optimizer factory for a `Learner`: gradient descent with momentum
  * `beta`.
  *
+ * @throws {ArgumentError} When `beta` is not a number from 0 to below 1.
+ *
  * @example
  * ```ts
  * import { momentum, type OptFunc } from "./optim.ts";
@@ -398,5 +516,6 @@ export class Momentum extends BasicOptim {
  * ```
  */
 export function momentum(beta = 0.9): OptFunc {
+  checkBeta(beta);
   return (params, lr) => new Momentum(params, lr, beta);
 }

@@ -16,8 +16,8 @@ export interface Need {
   readonly fix?: string;
 }
 
-const permissionFix = "run `deno task test` (or `deno test -P`), which " +
-  "grants the permissions listed in deno.json";
+const permissionFix = "run `deno task test` (or `deno test -P=test`), " +
+  "which grants the `test` permissions listed in deno.json";
 
 function describe(desc: Deno.PermissionDescriptor): string {
   const detail = "path" in desc

@@ -722,3 +722,148 @@ testIf(
     );
   },
 );
+
+testIf(
+  "a folder or an ftp:// URL as the source is a DataError saying what to give instead, not 'Try again' or a TypeError",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("sources");
+    const folder = await freshDest("a-folder");
+    await assertFailsCleanly(
+      dest,
+      () => untarData(URLs.MNIST_SAMPLE, { dest, source: folder }),
+      DataError,
+      `${folder} is a folder, not an archive: it must name the .tgz file ` +
+        "itself (check the source given to untarData).",
+    );
+    await assertFailsCleanly(
+      dest,
+      () =>
+        untarData(URLs.MNIST_SAMPLE, {
+          dest,
+          source: "ftp://127.0.0.1/mnist_sample.tgz",
+        }),
+      DataError,
+      "ftp://127.0.0.1/mnist_sample.tgz uses the scheme ftp:, which " +
+        "untarData cannot read: give it an http://, https:// or file:// " +
+        "URL, or a path",
+    );
+  },
+);
+
+testIf(
+  "a file added to an extracted folder is reported as added, by name, not as files deleted",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("added");
+    const source = await madeUpArchive("added", 30);
+    const url = "https://example.com/digits.tgz";
+    const folder = await untarData(url, { dest, source });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a newer mtime
+    await Deno.writeTextFile(`${folder}/1/notes.txt`, "my notes");
+    await assert.rejects(
+      () => untarData(url, { dest, source }),
+      (e) => {
+        hasWords(e, DataError, [
+          `${folder} holds files its archive did not: 1 holds 11 files where ` +
+          "the archive has 10 (the newest: 1/notes.txt). Move files you " +
+          "added out of the data set's folders",
+        ]);
+        return !(e as Error).message.includes("deleted");
+      },
+    );
+  },
+);
+
+testIf(
+  "a file where the extracted folder goes is a DataError before anything is read, and is left as it was",
+  scratchAccess,
+  async () => {
+    const dest = await freshDest("file-there");
+    const source = await madeUpArchive("file-there", 30);
+    await Deno.writeTextFile(`${dest}/digits`, "mine");
+    await assert.rejects(
+      () => untarData("https://example.com/digits.tgz", { dest, source }),
+      (e) =>
+        hasWords(e, DataError, [
+          `${dest}digits exists but is not a folder (a file or a link): ` +
+          "untarData extracts the data set there. Move or delete it, then " +
+          "run untarData again; nothing was downloaded.",
+        ]),
+    );
+    assert.equal(await Deno.readTextFile(`${dest}/digits`), "mine");
+    assert.deepEqual(await listing(dest), ["digits"]);
+  },
+);
+
+// An endless body, from another process: Deno's fetch hands a real socket's
+// bytes over as 8 kB views of 64 kB buffers (a server in the same process
+// does not show it).
+const ENDLESS_SERVER = `
+import http.server, socketserver
+class Endless(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(404 if self.path.endswith(".sha256") else 200)
+        self.end_headers()
+        chunk = bytes(65536)
+        try:
+            while not self.path.endswith(".sha256"):
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+    def log_message(self, *args):
+        pass
+with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Endless) as server:
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+`;
+
+testIf(
+  "an endless body is stopped at the cap without holding many times the cap in memory",
+  [
+    ...scratchAccess,
+    net,
+    permission({ name: "run", command: "deno" }),
+    permission({ name: "run", command: "/usr/bin/python3" }),
+  ],
+  async () => {
+    const dest = await freshDest("endless");
+    const server = new Deno.Command("/usr/bin/python3", {
+      args: ["-c", ENDLESS_SERVER],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    try {
+      const reader = server.stdout.pipeThrough(new TextDecoderStream())
+        .getReader();
+      const port = Number((await reader.read()).value?.trim());
+      reader.releaseLock();
+      const output = await new Deno.Command("deno", {
+        args: [
+          "run",
+          "-P",
+          "--quiet",
+          "tests/_endless_child.ts",
+          dest,
+          `http://127.0.0.1:${port}/endless.tgz`,
+        ],
+        cwd: new URL("../", import.meta.url),
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(output.stdout);
+      assert.ok(text.startsWith("{"), new TextDecoder().decode(output.stderr));
+      const report = JSON.parse(text);
+      assert.equal(report.name, "DownloadError", report.message);
+      assert.match(report.message, /bigger than 64\.0 MB, the cap/);
+      // Measured: about 450 MB when each 8 kB view kept its 64 kB buffer,
+      // about 190 MB with copies (64 MB of data, the runtime, garbage).
+      assert.ok(report.peakMB < 320, `${report.peakMB} MB at the peak`);
+      assert.deepEqual(await listing(dest), []);
+    } finally {
+      server.kill("SIGKILL");
+      await server.status;
+      await server.stdout.cancel().catch(() => {});
+    }
+  },
+);

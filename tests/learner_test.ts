@@ -11,7 +11,12 @@ import { batchAccuracy, mnistLoss, mseLoss } from "../lib/loss.ts";
 import { initParams, Linear, type Module } from "../lib/model.ts";
 import { BasicOptim, gradOf, SGD } from "../lib/optim.ts";
 import { randn, setSeed } from "../lib/random.ts";
-import { ArgumentError, LessonError, TrainingError } from "../lib/errors.ts";
+import {
+  ArgumentError,
+  DataError,
+  LessonError,
+  TrainingError,
+} from "../lib/errors.ts";
 
 const features = 8;
 
@@ -351,4 +356,140 @@ Deno.test("fitting a model whose parameters were disposed is an ArgumentError, n
     named,
   );
   assert.equal(tf.memory().numTensors, before);
+});
+
+function assertOptimizerRefused(fn: () => unknown, ...words: string[]) {
+  assert.throws(fn, (e: Error) => {
+    assert.ok(e instanceof ArgumentError, `expected an ArgumentError: ${e}`);
+    for (const word of words) {
+      assert.ok(e.message.includes(word), `"${e.message}" lacks "${word}"`);
+    }
+    assert.match(e.message, /new BasicOptim\(model\.params, lr\)/);
+    return true;
+  });
+}
+
+Deno.test("an optimizer of another model's parameters is refused, naming the parameter, before any step", () => {
+  const dls = loaders(2);
+  const model = new Linear(features, 1), other = new Linear(features, 1);
+  const before = tf.memory().numTensors;
+  const weights = Array.from(model.weight.dataSync());
+  assertOptimizerRefused(
+    () => trainEpoch(model, dls.train, new BasicOptim(other.params, 0.1)),
+    "trainEpoch's optimizer holds parameter 0",
+    `shape [${features},1]`,
+    "not one of the model's parameters",
+  );
+  assertOptimizerRefused(
+    () => trainEpoch(model, dls.train, new BasicOptim([model.weight], 0.1)),
+    "The model's parameter 1",
+    "is not in trainEpoch's optimizer",
+  );
+  assert.deepEqual(Array.from(model.weight.dataSync()), weights);
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([...model.params, ...other.params]);
+});
+
+Deno.test("an optimizer holding disposed parameters is refused, naming the parameter", () => {
+  const dls = loaders(3);
+  const model = new Linear(features, 1), old = new Linear(features, 1);
+  const opt = new BasicOptim(old.params, 0.1);
+  tf.dispose([...old.params]);
+  assertOptimizerRefused(
+    () => trainEpoch(model, dls.train, opt),
+    "trainEpoch's optimizer holds parameter 0",
+    "which was disposed",
+  );
+  tf.dispose([...model.params]);
+});
+
+Deno.test("a function model whose optimizer holds parameters it does not use is refused after one batch, with no gradient left", () => {
+  const dls = loaders(4);
+  const weights = initParams([features, 1]), bias = initParams([1]);
+  const others = [initParams([features, 1]), initParams([1])];
+  const linear1 = (xb: tf.Tensor2D) =>
+    xb.matMul(weights).add(bias) as tf.Tensor2D;
+  const before = tf.memory().numTensors;
+  const kept = Array.from(others[0].dataSync());
+  assertOptimizerRefused(
+    () => trainEpoch(linear1, dls.train, new BasicOptim(others, 0.1)),
+    "trainEpoch's optimizer holds parameter 0",
+    "got no gradient from the loss",
+  );
+  assert.equal(gradOf(weights), null, "the model's gradients were zeroed");
+  assert.deepEqual(Array.from(others[0].dataSync()), kept);
+  assert.equal(tf.memory().numTensors, before);
+  // The optimizer of the model's own parameters trains.
+  const loss = trainEpoch(
+    linear1,
+    dls.train,
+    new BasicOptim([weights, bias], 0.1),
+  );
+  assert.ok(Number.isFinite(loss));
+  tf.dispose([weights, bias, ...others]);
+});
+
+Deno.test("an empty training or validation set is an ArgumentError, not NaN losses", async () => {
+  const empty = new TensorDataset(
+    tf.zeros([0, features]) as tf.Tensor2D,
+    tf.zeros([0, 1]) as tf.Tensor2D,
+  );
+  const full = loaders(5);
+  const none = new DataLoader(empty, { batchSize: 32 });
+  const model = new Linear(features, 1);
+  const refused = (which: string) => (e: Error) =>
+    e instanceof ArgumentError &&
+    e.message.includes(
+      `got an empty ${which} set (its DataLoader holds 0 rows)`,
+    );
+  assert.throws(
+    () => trainEpoch(model, none, new BasicOptim(model.params, 0.1)),
+    refused("training"),
+  );
+  assert.throws(() => validateEpoch(model, none), refused("validation"));
+  await assert.rejects(
+    new Learner({ train: none, valid: full.valid }, model).fit(1, 0.1, {}),
+    refused("training"),
+  );
+  await assert.rejects(
+    new Learner({ train: full.train, valid: none }, model).fit(1, 0.1, {}),
+    refused("validation"),
+  );
+  tf.dispose([...model.params]);
+});
+
+Deno.test("NaN in training or validation inputs is a DataError naming the batch, row and column, not the learning rate", async () => {
+  const x = Array.from(
+    { length: 64 },
+    (_, i) => Array.from({ length: features }, (_, j) => ((i * 7 + j) % 5) / 5),
+  );
+  const y = x.map((_, i) => [i % 2]);
+  x[37][5] = NaN;
+  const [xt, yt] = [tf.tensor2d(x), tf.tensor2d(y)];
+  const dirty = new TensorDataset(xt, yt);
+  tf.dispose([xt, yt]);
+  const dl = new DataLoader(dirty, { batchSize: 32 });
+  const model = new Linear(features, 1);
+  const named = (which: string) => (e: Error) => {
+    assert.ok(e instanceof DataError, `expected a DataError: ${e}`);
+    assert.equal(
+      e.message,
+      `The ${which} inputs of batch 1 of 2 hold NaN (row 5 of the batch, ` +
+        "column 5): the loss cannot be computed. Fix the data so that every " +
+        "value is a number (pixels from 0 to 1), then build the DataLoader " +
+        "again.",
+    );
+    return true;
+  };
+  assert.throws(
+    () => trainEpoch(model, dl, new BasicOptim(model.params, 0.1)),
+    named("training"),
+  );
+  assert.throws(() => validateEpoch(model, dl), named("validation"));
+  const clean2 = loaders(6);
+  await assert.rejects(
+    new Learner({ train: clean2.train, valid: dl }, model).fit(1, 0.1, {}),
+    named("validation"),
+  );
+  tf.dispose([...model.params]);
 });

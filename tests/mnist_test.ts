@@ -414,3 +414,30 @@ testIf(
     await Deno.remove(archiveFolder, { recursive: true });
   },
 );
+
+testIf(
+  "a folder named mnist_sample without a manifest (extracted by hand) is checked against the official counts",
+  scratchAccess,
+  async () => {
+    const root = await folderWith("by-hand/mnist_sample", {
+      "train/3/1.png": digit(30, 1),
+      "train/7/1.png": digit(70, 1),
+      "valid/3/1.png": digit(30, 9),
+      "valid/7/1.png": digit(70, 9),
+    });
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      () => loadMnistSample(root),
+      (e) =>
+        e instanceof DataError &&
+        e.message.startsWith(
+          `${root}/train/3 holds 1 images where the archive had 6,131: ` +
+            "files were deleted from it",
+        ),
+    );
+    assert.equal(tf.memory().numTensors, before);
+    await Deno.remove(fileURLToPath(new URL("by-hand/", scratch)), {
+      recursive: true,
+    });
+  },
+);

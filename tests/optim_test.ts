@@ -5,12 +5,13 @@ import {
   calcGrad,
   gradOf,
   Momentum,
+  momentum,
   SGD,
   zeroGrad,
 } from "../lib/optim.ts";
 import { initParams, Linear, relu, Sequential } from "../lib/model.ts";
 import { mnistLoss, mseLoss } from "../lib/loss.ts";
-import { LessonError } from "../lib/errors.ts";
+import { ArgumentError, LessonError } from "../lib/errors.ts";
 import { randn, setSeed } from "../lib/random.ts";
 import { assertClose } from "./_assert.ts";
 
@@ -267,4 +268,19 @@ Deno.test("Momentum steps follow the running sum of gradients, and dispose frees
   opt.dispose();
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([w, gradient, xb]);
+});
+
+Deno.test("a momentum that is not a number from 0 to below 1 is an ArgumentError, at once", () => {
+  const model = new Linear(2, 1);
+  for (const beta of [NaN, -5, 1, 1.5, Infinity]) {
+    const named = (e: Error) =>
+      e instanceof ArgumentError &&
+      e.message ===
+        "momentum's beta is the share of the previous step each step keeps: " +
+          `a number from 0 up to (not including) 1, such as 0.9; got ${beta}.`;
+    assert.throws(() => momentum(beta), named);
+    assert.throws(() => new Momentum(model.params, 0.1, beta), named);
+  }
+  assert.equal(new Momentum(model.params, 0.1, 0).beta, 0);
+  tf.dispose([...model.params]);
 });

@@ -338,6 +338,40 @@ Deno.test("a 20000×20000 PNG is refused from its header, before anything is inf
   }
 });
 
+Deno.test("a 28×28 PNG whose data inflate to 256 MB is stopped at the size its header allows", () => {
+  // 256 MB of zeros deflate to about 250 kB: a decompression bomb.
+  const bomb = new Uint8Array(256 * 1024 * 1024);
+  for (const [colorType, allowed] of [[0, "812"], [2, "2,380"]] as const) {
+    const file = png({ width: 28, height: 28, colorType, scanlines: bomb });
+    assertDataError(
+      () => decodePng(file, "train/3/bomb.png"),
+      "train/3/bomb.png",
+      `more than the ${allowed} bytes its header (28×28) allows`,
+      "inflating was stopped there",
+      "data/mnist_sample",
+    );
+  }
+});
+
+Deno.test("the inflating limit lets every interlaced or colour image of any size through", () => {
+  for (const [w, h] of [[1, 1], [3, 5], [1, 20], [20, 1], [28, 28]]) {
+    for (const channels of [1, 3, 4] as const) {
+      for (const depth of [8, 16] as const) {
+        const data = depth === 8
+          ? new Uint8Array(w * h * channels).fill(200)
+          : new Uint16Array(w * h * channels).fill(51400);
+        for (const interlace of ["null", "Adam7"] as const) {
+          const file = encode({ width: w, height: h, data, depth, channels }, {
+            interlace,
+          });
+          const image = decodePng(file, `${w}x${h}.png`);
+          assert.equal(image.pixels.length, w * h);
+        }
+      }
+    }
+  }
+});
+
 Deno.test("maxPixels sets the largest image decodePng decodes", () => {
   const file = encodePng(testImage(30, 30), 30, 30);
   assertDataError(

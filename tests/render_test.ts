@@ -4,7 +4,7 @@ import { Buffer } from "node:buffer";
 import { decode, encode } from "fast-png";
 import { linePlot, plotFunction, weightMap } from "../lib/plot/figures.ts";
 import { decodePng, encodePng } from "../lib/load/png.ts";
-import { ArgumentError } from "../lib/errors.ts";
+import { ArgumentError, BrowserError } from "../lib/errors.ts";
 import {
   closeBrowser,
   renderHtml,
@@ -391,6 +391,223 @@ testIf(
       assert.deepEqual({ code, signal }, { code: 0, signal: null });
       assert.deepEqual(await browserGone(profile), []);
       assert.ok(!profiles().includes(profile), "its folder is removed at exit");
+    }
+  },
+);
+
+/** A loopback server that counts what reaches it, WebSockets included. */
+function loopback(): {
+  readonly port: number;
+  readonly hits: string[];
+  close(): Promise<void>;
+} {
+  const hits: string[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      hits.push(new URL(request.url).pathname);
+      if (request.headers.get("upgrade") === "websocket") {
+        return Deno.upgradeWebSocket(request).response;
+      }
+      return new Response("reached");
+    },
+  );
+  return { port: server.addr.port, hits, close: () => server.shutdown() };
+}
+
+testIf(
+  "the HTML page reaches nothing on the network, loopback included: no WebSocket, prefetch, fetch, EventSource or beacon",
+  [...browserNeeds, permission({ name: "net", host: "127.0.0.1" })],
+  async () => {
+    const server = loopback();
+    const at = `127.0.0.1:${server.port}`;
+    try {
+      await renderHtml(
+        `<p>x</p><link rel="prefetch" href="http://${at}/prefetch">` +
+          `<link rel="stylesheet" href="http://${at}/css">` +
+          `<script>new WebSocket("ws://${at}/ws");` +
+          `fetch("http://${at}/fetch").catch(() => {});` +
+          `new EventSource("http://${at}/events");` +
+          `navigator.sendBeacon("http://${at}/beacon", "x");</script>`,
+        { width: 100 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.deepEqual(server.hits, []);
+    } finally {
+      await closeBrowser();
+      await server.close();
+    }
+  },
+);
+
+testIf(
+  "window.open, <meta refresh> and a form submit are a BrowserError naming the URL, at once and not a protocol timeout",
+  [...browserNeeds, permission({ name: "net", host: "127.0.0.1" })],
+  async () => {
+    const server = loopback();
+    const at = `http://127.0.0.1:${server.port}`;
+    try {
+      for (
+        const [html, url] of [
+          [`<script>window.open("${at}/open")</script>`, `${at}/open`],
+          [`<meta http-equiv="refresh" content="0;url=${at}/r">`, `${at}/r`],
+          [
+            `<form action="${at}/f"></form>` +
+            "<script>document.forms[0].submit()</script>",
+            `${at}/f?`,
+          ],
+        ]
+      ) {
+        const started = performance.now();
+        await assert.rejects(renderHtml(`<p>x</p>${html}`), (e: Error) => {
+          assert.ok(e instanceof BrowserError, String(e));
+          assert.equal(
+            e.message,
+            `The HTML to draw tried to open ${url}: renderHtml draws static ` +
+              "HTML, and its page may load nothing from the network nor " +
+              "open another. Remove the <meta refresh>, form or script " +
+              "(window.open, location) that navigates.",
+          );
+          return true;
+        });
+        assert.ok(performance.now() - started < 15_000, "not a timeout");
+      }
+      // The next drawing works.
+      assert.ok((await renderHtml("<p>fine</p>", { width: 100 })).length > 0);
+      assert.deepEqual(server.hits, []);
+    } finally {
+      await closeBrowser();
+      await server.close();
+    }
+  },
+);
+
+/** Runs `_browser_path_child.ts` with CHROMIUM_PATH set to a file made here. */
+async function withBrowserPath(
+  name: string,
+  text: string,
+  mode: number,
+): Promise<{ report: Record<string, unknown>; alive: boolean }> {
+  const scratch = new URL("./.scratch/", import.meta.url);
+  Deno.mkdirSync(scratch, { recursive: true });
+  const path = fileURLToPath(new URL(name, scratch));
+  Deno.writeTextFileSync(path, text, { mode });
+  Deno.chmodSync(path, mode);
+  try {
+    const output = await new Deno.Command("deno", {
+      args: [
+        "run",
+        "-P",
+        `--allow-run=${path}`,
+        "tests/_browser_path_child.ts",
+      ],
+      cwd: new URL("../", import.meta.url),
+      env: { CHROMIUM_PATH: path },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+    const json = lines.find((line) => line.startsWith("{"));
+    assert.ok(json, new TextDecoder().decode(output.stderr));
+    return { report: JSON.parse(json), alive: lines.includes("alive") };
+  } finally {
+    Deno.removeSync(path);
+  }
+}
+
+testIf(
+  "a CHROMIUM_PATH that is not a program is a BrowserError saying so, and the process lives on",
+  [...subprocessNeeds, ...browserNeeds],
+  async () => {
+    for (
+      const [text, mode] of [["not a program\n", 0o644], [
+        "text\n",
+        0o755,
+      ]] as const
+    ) {
+      const { report, alive } = await withBrowserPath(
+        "not-chromium",
+        text,
+        mode,
+      );
+      assert.equal(report.name, "BrowserError", String(report.message));
+      assert.match(
+        String(report.message),
+        /^CHROMIUM_PATH is \S+not-chromium, which is not a program that can run \(not executable, or neither a binary nor a script\): set CHROMIUM_PATH to a Chromium or Chrome binary, or unset it\.$/,
+      );
+      assert.ok(alive, "the process crashed after the error");
+    }
+  },
+);
+
+testIf(
+  "a CHROMIUM_PATH that hangs is given up after the 30 s start timeout, without puppeteer's advice",
+  [...subprocessNeeds, ...browserNeeds],
+  async () => {
+    const { report, alive } = await withBrowserPath(
+      "hanging-chromium",
+      "#!/bin/sh\nsleep 40\n",
+      0o755,
+    );
+    assert.equal(report.name, "BrowserError", String(report.message));
+    assert.match(
+      String(report.message),
+      /^The browser \S+hanging-chromium did not start within 30 s: it may not be Chromium or Chrome\. Set CHROMIUM_PATH to a Chromium or Chrome binary, or unset it; run it by hand to see why: /,
+    );
+    assert.doesNotMatch(String(report.message), /protocolTimeout/);
+    assert.ok(Number(report.seconds) < 40, `it took ${report.seconds} s`);
+    assert.ok(alive);
+  },
+);
+
+testIf(
+  "a data/ that cannot be written does not stop charts: the browser's profile goes to the temporary folder",
+  subprocessNeeds,
+  async () => {
+    const output = await new Deno.Command("deno", {
+      args: [
+        "run",
+        "-P",
+        // data/ not writable; the temporary folder is.
+        "--allow-read=.,/usr/bin/chromium,/tmp",
+        "--allow-write=/tmp",
+        "tests/_browser_path_child.ts",
+      ],
+      cwd: new URL("../", import.meta.url),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+    const report = JSON.parse(lines[0]);
+    assert.equal(report.name, undefined, report.message);
+    assert.ok(lines.includes("alive"));
+  },
+);
+
+testIf(
+  "a drawing that keeps the page busy ends after 30 s with a BrowserError, and the next one works",
+  browserNeeds,
+  async () => {
+    try {
+      const started = performance.now();
+      await assert.rejects(
+        renderHtml(
+          "<p>busy</p><script>const t = Date.now() + 45000; " +
+            "while (Date.now() < t) {}</script>",
+          { width: 100 },
+        ),
+        (e: Error) =>
+          e instanceof BrowserError &&
+          e.message ===
+            "Drawing HTML took more than 30 s in the browser and was given " +
+              "up (the browser is restarted at the next chart): a figure or " +
+              "HTML that keeps the page busy cannot be drawn; simplify it.",
+      );
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds < 40, `it took ${seconds} s`);
+      assert.ok((await renderHtml("<p>fine</p>", { width: 100 })).length > 0);
+    } finally {
+      await closeBrowser();
     }
   },
 );

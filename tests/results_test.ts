@@ -112,6 +112,16 @@ Deno.test("the results table shows every model as HTML and as text", () => {
   );
 });
 
+Deno.test("a results table with no results is a DataError that says which notebooks to run", () => {
+  assert.throws(() => resultsTable([]), (e: Error) => {
+    assert.ok(e instanceof DataError, `expected a DataError, got ${e}`);
+    assert.match(e.message, /no results to show/);
+    assert.match(e.message, /data\/results\.json is missing or empty/);
+    assert.match(e.message, /Run notebooks 02 to 07 first/);
+    return true;
+  });
+});
+
 Deno.test("the results table escapes HTML in model names", () => {
   const table = resultsTable([{ ...linear, model: "a<b & c" }]);
   const html = table[Symbol.for("Jupyter.display")]()["text/html"];

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { DataError } from "../lib/errors.ts";
 import { extractTgz, listTgz } from "../lib/load/tar.ts";
-import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
+import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
 import { entry, header, paxRecord, tar } from "./_tar.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -347,3 +347,60 @@ testIf(
     await Deno.remove(root, { recursive: true });
   },
 );
+
+testIf(
+  "a full disk while extracting is a DataError saying how much space the archive needs",
+  [permission({ name: "run", command: "deno" })],
+  async () => {
+    const output = await new Deno.Command("deno", {
+      args: [
+        "run",
+        "-A", // Deno lets only -A write a device such as /dev/full
+        "--quiet",
+        "tests/_full_disk_child.ts",
+      ],
+      cwd: new URL("../", import.meta.url),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout);
+    assert.ok(text.startsWith("{"), new TextDecoder().decode(output.stderr));
+    const report = JSON.parse(text);
+    assert.equal(report.name, "DataError", report.message);
+    assert.equal(
+      report.message,
+      "No space left on the disk while extracting full.tgz into /dev: the " +
+        "archive holds 1 file, 7 kB in all. Free that much space (or more), " +
+        "or extract it to another disk, then run again.",
+    );
+  },
+);
+
+Deno.test("an archive with more entries than maxEntries is refused before anything is written", async () => {
+  const empties = Array.from(
+    { length: 1001 },
+    (_, i) => entry({ name: `e/${i}` }, new Uint8Array(0)),
+  );
+  const gzip = new Uint8Array(gzipSync(tar(...empties)));
+  for (
+    const run of [
+      listTgz,
+      (g: Uint8Array, o: { name: string; maxEntries: number }) =>
+        extractTgz(g, "/nonexistent-never-written", o),
+    ]
+  ) {
+    await assert.rejects(
+      () => run(gzip, { name: "empties.tgz", maxEntries: 1000 }),
+      (e) =>
+        e instanceof DataError &&
+        e.message ===
+          "empties.tgz holds more than 1,000 entries (maxEntries): it was " +
+            "refused, and nothing was written. Use an archive from a source " +
+            "you trust.",
+    );
+  }
+  assert.equal(
+    (await listTgz(gzip, { name: "empties.tgz", maxEntries: 1001 })).files,
+    1001,
+  );
+});

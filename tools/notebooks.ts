@@ -99,12 +99,47 @@ export function allNotebooks(): string[] {
 export function scratchCopy(prefix: string): URL {
   const scratch = new URL("tests/.scratch/", root);
   Deno.mkdirSync(scratch, { recursive: true });
+  sweepScratch(scratch);
   const dir = Deno.makeTempDirSync({ dir: scratch.pathname, prefix });
   const copy = new URL(`file://${dir}/`);
+  // Held until this process ends: a copy whose lock is free was left by a
+  // run that was killed, and the next run removes it.
+  const owner = Deno.openSync(new URL("owner.lock", copy), {
+    write: true,
+    create: true,
+  });
+  owner.lockSync(true);
+  owners.push(owner);
   for (const folder of ["lib", "notebooks"]) {
     cpSync(new URL(folder, root), new URL(folder, copy), { recursive: true });
   }
   return copy;
+}
+
+const owners: Deno.FsFile[] = [];
+
+/**
+ * Removes the scratch copies (`check-*`, `run-*`) of runs that were killed:
+ * those whose `owner.lock` no live process holds, or, without one, older than
+ * a minute (a copy being made).
+ */
+export function sweepScratch(scratch: URL): void {
+  for (const entry of Deno.readDirSync(scratch)) {
+    if (!entry.isDirectory || !/^(check|run)-/.test(entry.name)) continue;
+    const dir = new URL(`${entry.name}/`, scratch);
+    let stale: boolean;
+    try {
+      using lock = Deno.openSync(new URL("owner.lock", dir), {
+        read: true,
+        write: true,
+      });
+      stale = lock.tryLockSync(true);
+    } catch {
+      const mtime = Deno.statSync(dir).mtime?.getTime() ?? Date.now();
+      stale = Date.now() - mtime > 60_000;
+    }
+    if (stale) Deno.removeSync(dir, { recursive: true });
+  }
 }
 
 /** Executes a notebook (path relative to `base`) with nbclient into `out`. */
@@ -235,6 +270,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   } finally {
     Deno.removeSync(copy, { recursive: true });
+    for (const owner of owners.splice(0)) owner.close();
   }
   const runs = notebooks.length * (options.live ? options.runs : 1);
   console.log(

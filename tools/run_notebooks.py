@@ -84,7 +84,17 @@ def main():
     failed = 0
     for path in args.notebooks:
         began = time.monotonic()
-        nb = nbformat.read(path, as_version=4)
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as error:  # JSON, nbformat's schema, the file
+            reason = str(error).strip().splitlines()[0] if str(error).strip() \
+                else type(error).__name__
+            print(f"FAILED {path}: it is not a readable notebook "
+                  f"({type(error).__name__}: {reason}). Fix its JSON (look for "
+                  "merge conflict markers), or restore it with "
+                  f"`git checkout -- {path}`.", flush=True)
+            failed += 1
+            continue
         client = FencedClient(
             nb, timeout=args.timeout, kernel_name="deno-mnist-basics",
             record_timing=False,

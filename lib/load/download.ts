@@ -53,9 +53,11 @@ import {
   extractedCounts,
   type FileCounts,
   manifestPath,
+  MNIST_SAMPLE_COUNTS,
   writeManifest,
 } from "./manifest.ts";
 import { DEFAULT_MAX_EXTRACT_BYTES, extractTgz } from "./tar.ts";
+import { interruptible } from "../interrupt.ts";
 
 /**
  * Where the lesson's data sets are published.
@@ -88,15 +90,7 @@ const checksums: ReadonlyMap<string, Checksum> = new Map([
  * counted), to check a folder extracted by hand.
  */
 const knownCounts: ReadonlyMap<string, FileCounts> = new Map([
-  [URLs.MNIST_SAMPLE, {
-    "": 1, // labels.csv
-    "train": 0,
-    "train/3": 6131,
-    "train/7": 6265,
-    "valid": 0,
-    "valid/3": 1010,
-    "valid/7": 1028,
-  }],
+  [URLs.MNIST_SAMPLE, MNIST_SAMPLE_COUNTS],
 ]);
 
 /** The environment variables that replace the source of an official archive. */
@@ -348,6 +342,8 @@ function notWritable(dest: string, e: unknown): DataError {
  * destination cannot be written; or the existing folder is incomplete.
  * Nothing is left behind on failure.
  * @throws {ArgumentError} A timeout or cap is not a positive number.
+ * @throws {InterruptedError} SIGINT (the notebook's Stop button) came while
+ * it downloaded or extracted: nothing partial is kept.
  *
  * @example The lesson's data set, with a progress callback
  * ```ts
@@ -359,10 +355,14 @@ function notWritable(dest: string, e: unknown): DataError {
  * console.log(path);
  * ```
  */
-export async function untarData(
+export function untarData(
   url: string,
   options: UntarOptions = {},
 ): Promise<string> {
+  return interruptible("untarData", () => untar(url, options));
+}
+
+async function untar(url: string, options: UntarOptions): Promise<string> {
   const limit = limits(options);
   const dest = options.dest ?? new URL("../../data/", import.meta.url);
   const destPath = dest instanceof URL ? fileURLToPath(dest) : dest;
@@ -376,6 +376,18 @@ export async function untarData(
       : "untarData";
     if (expected !== undefined) await checkComplete(folder, expected, call);
     return folder;
+  }
+
+  const other = await Deno.lstat(folder).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  });
+  if (other !== undefined) { // there, and not a folder
+    throw new DataError(
+      `${folder} exists but is not a folder (a file or a link): untarData ` +
+        "extracts the data set there. Move or delete it, then run " +
+        "untarData again; nothing was downloaded.",
+    );
   }
 
   // A manifest without its folder describes a folder deleted since.

@@ -18,6 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import { DataError, DownloadError } from "../errors.ts";
+import { throwIfInterrupted } from "../interrupt.ts";
 
 /**
  * The expected checksum of an archive.
@@ -176,7 +177,8 @@ async function publishedChecksumImpl(
     text = new TextDecoder().decode(bytes);
   } else {
     try {
-      text = await Deno.readTextFile(isUrl(from) ? new URL(from) : from);
+      local(source); // refuses other schemes before reading
+      text = await Deno.readTextFile(local(from));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return undefined;
       throw e;
@@ -226,6 +228,21 @@ export function publishedChecksum(
   return publishedChecksumImpl(source, limits);
 }
 
+/**
+ * A local source as Deno reads it: a path, or a `file://` URL. Any other
+ * scheme (`ftp://`, ...) is refused here, rather than by Deno's own
+ * "Must be a file URL".
+ */
+function local(source: string): string | URL {
+  if (!isUrl(source)) return source;
+  if (/^file:\/\//i.test(source)) return new URL(source);
+  throw new DataError(
+    `${source} uses the scheme ${new URL(source).protocol}, which untarData ` +
+      "cannot read: give it an http://, https:// or file:// URL, or a path " +
+      "(check the source given to untarData, or MNIST_SAMPLE_URL).",
+  );
+}
+
 /** The bytes of a URL or local file, and their size if known in advance. */
 async function open(
   { location: source, hint }: Source,
@@ -249,7 +266,7 @@ async function open(
   }
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(isUrl(source) ? new URL(source) : source);
+    file = await Deno.open(local(source));
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     throw new DataError(
@@ -257,7 +274,23 @@ async function open(
       { cause: e },
     );
   }
-  return { stream: file.readable, total: (await file.stat()).size };
+  const stat = await file.stat();
+  if (!stat.isFile) {
+    file.close();
+    const what = stat.isDirectory
+      ? "a folder"
+      : "not a file (a device, a pipe or a socket)";
+    throw new DataError(
+      `${source} is ${what}, not an archive: it must name the .tgz file ` +
+        `itself (${hint}).`,
+    );
+  }
+  // A size of 0 may be a file whose size the system does not know (those
+  // of /proc): then the length is what reading gives.
+  return {
+    stream: file.readable,
+    total: stat.size > 0 ? stat.size : undefined,
+  };
 }
 
 function capitalized(text: string): string {
@@ -319,12 +352,23 @@ async function readAll(
       }
       if (stalled) break;
       if (read.done) break;
+      throwIfInterrupted(() =>
+        `Interrupted: downloading ${source} stopped after ` +
+        `${megabytes(done)}, and nothing partial was kept. Run the cell ` +
+        "again to download it."
+      );
       watch();
       done += read.value.length;
       if (done > max) {
         throw tooBig(source, `sent ${what} bigger`, max);
       }
-      chunks.push(read.value);
+      // A chunk may be a small view of a larger buffer (Deno's fetch gives
+      // 8 kB of a 64 kB one): keeping the view would keep the whole buffer,
+      // eight times the data under the cap. Keep a copy of just the bytes.
+      const chunk = read.value;
+      chunks.push(
+        chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice(),
+      );
       onChunk?.(read.value, done);
     }
     if (stalled) {

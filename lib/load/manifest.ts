@@ -19,6 +19,21 @@ import { basename, dirname, join } from "node:path";
 import { DataError } from "../errors.ts";
 
 /**
+ * What the official MNIST_SAMPLE archive holds, folder by folder: the counts
+ * a folder named `mnist_sample` is checked against when it has no manifest
+ * (extracted by hand, say).
+ */
+export const MNIST_SAMPLE_COUNTS: FileCounts = {
+  "": 1, // labels.csv
+  "train": 0,
+  "train/3": 6131,
+  "train/7": 6265,
+  "valid": 0,
+  "valid/3": 1010,
+  "valid/7": 1028,
+};
+
+/**
  * How many files each folder holds (`""` for the folder itself), hidden files
  * not counted.
  *
@@ -86,17 +101,18 @@ export async function extractedCounts(
 }
 
 /** How many files (not hidden) `folder` holds directly, or undefined if it is missing. */
-async function countFiles(folder: string): Promise<number | undefined> {
-  let count = 0;
+/** The names of the visible files of a folder, or undefined when it is missing. */
+async function filesOf(folder: string): Promise<string[] | undefined> {
+  const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(folder)) {
-      if (entry.isFile && !entry.name.startsWith(".")) count++;
+      if (entry.isFile && !entry.name.startsWith(".")) names.push(entry.name);
     }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
-  return count;
+  return names;
 }
 
 /**
@@ -118,22 +134,48 @@ export async function checkComplete(
   call: string,
 ): Promise<void> {
   const problems: string[] = [];
+  let fewer = false;
+  const added: string[] = [];
   for (const [sub, count] of Object.entries(expected)) {
-    const found = await countFiles(join(folder, sub));
+    const names = await filesOf(join(folder, sub));
     const name = sub === "" ? "the folder itself" : sub;
-    if (found === undefined) {
+    if (names === undefined) {
       problems.push(`${name} is missing`);
-    } else if (found !== count) {
+      fewer = true;
+    } else if (names.length !== count) {
       problems.push(
-        `${name} holds ${found.toLocaleString("en-US")} files where the ` +
-          `archive has ${count.toLocaleString("en-US")}`,
+        `${name} holds ${names.length.toLocaleString("en-US")} files where ` +
+          `the archive has ${count.toLocaleString("en-US")}`,
       );
+      if (names.length < count) fewer = true;
+      else {
+        // The newest files are the likeliest additions.
+        const stats = await Promise.all(
+          names.map(async (n) => ({
+            n,
+            t: (await Deno.stat(join(folder, sub, n))).mtime?.getTime() ?? 0,
+          })),
+        );
+        added.push(
+          ...stats.sort((a, b) => b.t - a.t).slice(0, names.length - count)
+            .map(({ n }) => join(sub, n)),
+        );
+      }
     }
   }
   if (problems.length === 0) return;
+  const listed = `${problems.slice(0, 3).join("; ")}` +
+    `${problems.length > 3 ? "; ..." : ""}`;
+  if (!fewer) {
+    throw new DataError(
+      `${folder} holds files its archive did not: ${listed} (the newest: ` +
+        `${added.slice(0, 3).join(", ")}${added.length > 3 ? ", ..." : ""}). ` +
+        "Move files you added out of the data set's folders, or delete the " +
+        `folder ${folder} and run ${call} again, which extracts it anew.`,
+    );
+  }
   throw new DataError(
-    `${folder} is incomplete: ${problems.slice(0, 3).join("; ")}` +
-      `${problems.length > 3 ? "; ..." : ""}. Files were deleted from it, or ` +
+    `${folder} is incomplete: ${listed}. Files were deleted from it, or ` +
       `its extraction was interrupted. Delete the folder ${folder} and run ` +
       `${call} again, which extracts it anew.`,
   );

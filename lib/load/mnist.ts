@@ -28,10 +28,10 @@ import * as tf from "@tensorflow/tfjs";
 import "../fast/backend.ts";
 import type { Tensor, Tensor2D } from "../fast/backend.ts";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DataError } from "../errors.ts";
 import { unitFloats } from "../fast/routines.ts";
-import { extractedCounts } from "./manifest.ts";
+import { extractedCounts, MNIST_SAMPLE_COUNTS } from "./manifest.ts";
 import { decodePng, type GrayImage, pngSize } from "./png.ts";
 
 /**
@@ -377,7 +377,8 @@ async function loadSplit(
  * When the folder was extracted by `untarData`, each digit folder's count of
  * images is checked against the archive's (from the manifest `untarData`
  * writes beside the folder), so a folder that lost files is reported rather
- * than trained on.
+ * than trained on; a folder named `mnist_sample` without a manifest
+ * (extracted by hand) is checked against the official archive's counts.
  *
  * @throws {DataError} A folder is missing, empty or incomplete, or an image
  * is not a 28×28 PNG.
@@ -393,7 +394,10 @@ async function loadSplit(
  * ```
  */
 export async function loadMnistSample(path: string): Promise<MnistSample> {
-  const expected = await extractedCounts(path);
+  // A folder extracted by hand has no manifest: if it is MNIST_SAMPLE by
+  // name, the official counts stand in for it.
+  const expected = await extractedCounts(path) ??
+    (basename(path) === "mnist_sample" ? MNIST_SAMPLE_COUNTS : undefined);
   const train = await loadSplit(path, "train", expected);
   try {
     return { train, valid: await loadSplit(path, "valid", expected) };

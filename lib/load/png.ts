@@ -19,7 +19,8 @@
  *
  * Every PNG's size is read from its header first: an image of more than
  * `maxPixels` pixels (16,777,216 by default, 4096 × 4096) is refused before
- * anything is inflated.
+ * anything is inflated, and inflating stops at the size that header allows
+ * (a small file can hide gigabytes of zeros).
  *
  * @example Read a digit, write it back
  * ```ts
@@ -207,18 +208,13 @@ export function decodePng(
   }
   if (width === 0 || height === 0) throw damaged(name, "it has no IHDR chunk");
   if (depth !== 8 || colorType !== 0 || interlace !== 0) {
+    // fast-png inflates without a limit: check the data fit the header first.
+    const limit = inflatedLimit(width, height, depth, colorType, interlace);
+    inflateAtMost(idat, limit, width, height, name);
     return decodeOther(bytes, name);
   }
 
-  let raw: Uint8Array;
-  try {
-    raw = inflateSync(idat.length === 1 ? idat[0] : concat(idat));
-  } catch (e) {
-    throw damaged(
-      name,
-      `its image data do not inflate (${(e as Error).message})`,
-    );
-  }
+  const raw = inflateAtMost(idat, height * (width + 1), width, height, name);
   if (raw.length !== height * (width + 1)) {
     throw damaged(
       name,
@@ -226,6 +222,59 @@ export function decodePng(
     );
   }
   return { width, height, pixels: unfilter(raw, width, height, name) };
+}
+
+/**
+ * Inflates the image data, stopping at `limit` bytes (one byte more is
+ * allowed, so that data longer than the header allows are seen as such).
+ * Without the limit, a small file whose header says 28×28 could inflate to
+ * gigabytes before its size were checked.
+ */
+function inflateAtMost(
+  idat: readonly Uint8Array[],
+  limit: number,
+  width: number,
+  height: number,
+  name: string,
+): Uint8Array {
+  try {
+    return inflateSync(idat.length === 1 ? idat[0] : concat(idat), {
+      maxOutputLength: limit + 1,
+    });
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw damaged(
+        name,
+        `its image data inflate to more than the ${
+          limit.toLocaleString("en-US")
+        } ` +
+          `bytes its header (${width}×${height}) allows; inflating was stopped there`,
+      );
+    }
+    throw damaged(
+      name,
+      `its image data do not inflate (${(e as Error).message})`,
+    );
+  }
+}
+
+/**
+ * The most bytes the image data of a PNG with this header may inflate to:
+ * each row is a filter byte and its samples; an interlaced image has up to
+ * seven passes, each with its own rows (so at most 15 rows per 8, with a
+ * filter byte each, plus one row per pass of rounding).
+ */
+function inflatedLimit(
+  width: number,
+  height: number,
+  depth: number,
+  colorType: number,
+  interlace: number,
+): number {
+  const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colorType] ?? 4;
+  const rowBytes = Math.ceil((width * channels * Math.max(depth, 1)) / 8);
+  if (interlace === 0) return height * (rowBytes + 1);
+  return (2 * height + 7) * (rowBytes + 1);
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -32,7 +32,8 @@
  */
 import { createTarDecoder, type TarHeader } from "modern-tar";
 import { join } from "node:path";
-import { ArgumentError, DataError } from "../errors.ts";
+import { ArgumentError, DataError, LessonError } from "../errors.ts";
+import { interruptible, throwIfInterrupted } from "../interrupt.ts";
 
 /**
  * The default cap on an archive's inflated size: 256 MB.
@@ -45,6 +46,20 @@ import { ArgumentError, DataError } from "../errors.ts";
  * ```
  */
 export const DEFAULT_MAX_EXTRACT_BYTES = 256e6;
+
+/**
+ * The default cap on an archive's entries, files and folders: 100,000
+ * (MNIST_SAMPLE has 14,443). Empty files cost nothing to inflate, so the
+ * byte cap alone let an archive of 300,000 of them be written out in full.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_ENTRIES } from "./tar.ts";
+ *
+ * console.log(DEFAULT_MAX_ENTRIES); // 100000
+ * ```
+ */
+export const DEFAULT_MAX_ENTRIES = 100_000;
 
 /**
  * Options of {@linkcode listTgz} and {@linkcode extractTgz}.
@@ -64,6 +79,11 @@ export interface TgzOptions {
    * included). Default: {@linkcode DEFAULT_MAX_EXTRACT_BYTES}, 256 MB.
    */
   readonly maxBytes?: number;
+  /**
+   * The most entries (files and folders) the archive may hold. Default:
+   * {@linkcode DEFAULT_MAX_ENTRIES}, 100,000.
+   */
+  readonly maxEntries?: number;
   /** What to tell the user to check when the archive is refused. */
   readonly hint?: string;
 }
@@ -206,6 +226,12 @@ async function* entries(
   sizes: { bytes: number },
 ): AsyncGenerator<Checked> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EXTRACT_BYTES;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  if (!(maxEntries > 0)) {
+    throw new ArgumentError(
+      `maxEntries must be a positive number of entries; got ${maxEntries}.`,
+    );
+  }
   if (!(maxBytes > 0)) {
     throw new ArgumentError(
       `maxBytes must be a positive number of bytes; got ${maxBytes}.`,
@@ -222,8 +248,22 @@ async function* entries(
   const files = new Set<string>();
   const folders = new Map<string, string>(); // folder → an entry inside it
   const decoded = counted.pipeThrough(createTarDecoder({ strict: true }));
+  let count = 0;
   try {
     for await (const { header, body } of decoded) {
+      throwIfInterrupted(() =>
+        `Interrupted: reading ${options.name} stopped at its entry ` +
+        `${count}. What was extracted so far is incomplete (untarData ` +
+        "removes it): run the cell again to extract the archive."
+      );
+      if (++count > maxEntries) {
+        await body.cancel();
+        throw refused(
+          options,
+          `holds more than ${maxEntries.toLocaleString("en-US")} entries ` +
+            "(maxEntries)",
+        );
+      }
       const path = safePath(header.name, options);
       const type = kind(header, path, options);
       if (path === "") { // the archive's own "./"
@@ -244,7 +284,7 @@ async function* entries(
       yield { path, type, body };
     }
   } catch (e) {
-    if (e instanceof DataError || e instanceof ArgumentError) throw e;
+    if (e instanceof LessonError) throw e;
     // modern-tar's own errors: a wrong header checksum, a truncated tar.
     throw new DataError(
       `${options.name} is damaged or truncated (tar: ${
@@ -309,7 +349,14 @@ function clash(file: string, inside: string, options: TgzOptions): DataError {
  * console.log((await listTgz(await Deno.readFile(name), { name })).files); // 14435
  * ```
  */
-export async function listTgz(
+export function listTgz(
+  gzip: Uint8Array,
+  options: TgzOptions,
+): Promise<TgzListing> {
+  return interruptible("listTgz", () => list(gzip, options));
+}
+
+async function list(
   gzip: Uint8Array,
   options: TgzOptions,
 ): Promise<TgzListing> {
@@ -362,7 +409,17 @@ const WRITES_IN_FLIGHT = 64;
  * });
  * ```
  */
-export async function extractTgz(
+export function extractTgz(
+  gzip: Uint8Array,
+  root: string,
+  options: TgzOptions & {
+    readonly onFile?: (done: number, total: number) => void;
+  },
+): Promise<TgzListing> {
+  return interruptible("extractTgz", () => extract(gzip, root, options));
+}
+
+async function extract(
   gzip: Uint8Array,
   root: string,
   options: TgzOptions & {
@@ -411,6 +468,21 @@ export async function extractTgz(
   } finally {
     await room(0).catch(() => {}); // no write outlives the call
   }
-  await room(0); // rethrows a failed write
+  try {
+    await room(0); // rethrows a failed write
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ENOSPC") throw e;
+    throw new DataError(
+      `No space left on the disk while extracting ${options.name} into ` +
+        `${root}: the archive holds ${listing.files.toLocaleString("en-US")} ` +
+        `file${listing.files === 1 ? "" : "s"}, ${
+          listing.bytes < 1e6
+            ? `${Math.ceil(listing.bytes / 1e3)} kB`
+            : megabytes(listing.bytes)
+        } in all. Free that much space (or more), or extract it to another ` +
+        "disk, then run again.",
+      { cause: e },
+    );
+  }
   return listing;
 }

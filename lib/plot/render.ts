@@ -44,10 +44,11 @@
 import { Buffer } from "node:buffer";
 import type { ChildProcess } from "node:child_process";
 import process from "node:process";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, HTTPRequest, Page } from "puppeteer-core";
-import { ArgumentError, BrowserError } from "../errors.ts";
+import type { Browser, Frame, HTTPRequest, Page } from "puppeteer-core";
+import { ArgumentError, BrowserError, LessonError } from "../errors.ts";
+import { interruptible, whenInterrupted } from "../interrupt.ts";
 import { envVar } from "../load/env.ts";
 import type { Figure } from "./figures.ts";
 
@@ -81,7 +82,8 @@ const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/snap/bin";
 
 /** How long the browser may take to start, and a call to answer. */
 const START_TIMEOUT_MS = 30_000;
-const CALL_TIMEOUT_MS = 60_000;
+/** The longest a render may take; puppeteer's own protocol timeout is above. */
+const CALL_TIMEOUT_MS = 30_000;
 
 /** The URLs a page may load: everything else is aborted. */
 function allowed(url: string): boolean {
@@ -129,6 +131,26 @@ function isFile(path: string): boolean {
 }
 
 /**
+ * Whether a file can be started: executable, and a binary (ELF) or a script
+ * (`#!`). Spawning anything else fails after puppeteer has given up on it,
+ * with an error no one catches, which ends the process (a notebook's kernel).
+ */
+function isProgram(path: string): boolean {
+  try {
+    const { mode } = Deno.statSync(path);
+    if (mode !== null && (mode & 0o111) === 0) return false;
+    using file = Deno.openSync(path);
+    const head = new Uint8Array(4);
+    const n = file.readSync(head) ?? 0;
+    return (n >= 2 && head[0] === 0x23 && head[1] === 0x21) || // "#!"
+      (n === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c &&
+        head[3] === 0x46); // "\x7fELF"
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The path of the first browser binary that exists and may run, or a
  * {@linkcode BrowserError} that says what to install or allow.
  */
@@ -141,7 +163,15 @@ function findBrowser(): string {
     const runnable = Deno.permissions.querySync({ name: "run", command: name })
       .state === "granted";
     const found = paths.filter((path) => canRead(path) && isFile(path));
-    const path = found.find((p) =>
+    const notPrograms = found.filter((path) => !isProgram(path));
+    if (given !== undefined && notPrograms.length > 0) {
+      throw new BrowserError(
+        `CHROMIUM_PATH is ${given}, which is not a program that can run ` +
+          "(not executable, or neither a binary nor a script): set " +
+          "CHROMIUM_PATH to a Chromium or Chrome binary, or unset it.",
+      );
+    }
+    const path = found.filter(isProgram).find((p) =>
       runnable ||
       Deno.permissions.querySync({ name: "run", command: p }).state ===
         "granted"
@@ -231,6 +261,29 @@ async function lockedPage(browser: Browser): Promise<Page> {
   return page;
 }
 
+/**
+ * The page that draws HTML: a locked page where `window.open` opens nothing
+ * but notes the URL, which `renderHtml` then refuses (a popup hung the call
+ * for a minute; `--block-new-web-contents` blocks it too).
+ */
+async function htmlPage(browser: Browser): Promise<Page> {
+  const page = await lockedPage(browser);
+  const freeze = () => {
+    Object.defineProperty(globalThis, "open", {
+      value: (url?: string | URL) => {
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).openedUrl ??= String(url ?? "about:blank");
+        return null;
+      },
+      writable: false,
+      configurable: false,
+    });
+  };
+  await page.evaluateOnNewDocument(freeze);
+  await page.evaluate(freeze); // the page's first document, about:blank
+  return page;
+}
+
 /** Makes the browser's process and pipes keep this process up, or not. */
 function hold(process: ChildProcess | null, on: boolean): void {
   if (process === null) return;
@@ -241,12 +294,31 @@ function hold(process: ChildProcess | null, on: boolean): void {
   }
 }
 
-async function start(path: string, profile: string): Promise<Browser> {
+/**
+ * Chromium's flags that keep its pages off the network, loopback included:
+ * request interception (see `lockedPage`) sees no WebSocket, prefetch or
+ * beacon, so every connection is also sent to a proxy that is not there
+ * (`<-loopback>` removes the implicit exception for 127.0.0.1 and
+ * localhost), and no host name resolves.
+ */
+const NO_NETWORK = [
+  "--proxy-server=http://0.0.0.0:1",
+  "--proxy-bypass-list=<-loopback>",
+  "--host-resolver-rules=MAP * ~NOTFOUND",
+  "--disable-background-networking",
+  "--block-new-web-contents",
+];
+
+async function start(
+  path: string,
+  profile: string,
+  signal: AbortSignal,
+): Promise<Browser> {
   const { default: puppeteer } = await import("puppeteer-core");
   const launch = (sandbox: boolean) =>
     puppeteer.launch({
       executablePath: path,
-      args: sandbox ? [] : ["--no-sandbox"],
+      args: [...NO_NETWORK, ...(sandbox ? [] : ["--no-sandbox"])],
       headless: true,
       pipe: true, // no debugging port: only this process can drive it
       userDataDir: profile,
@@ -256,11 +328,41 @@ async function start(path: string, profile: string): Promise<Browser> {
       handleSIGTERM: false,
       handleSIGHUP: false,
       timeout: START_TIMEOUT_MS,
-      protocolTimeout: CALL_TIMEOUT_MS,
+      protocolTimeout: 2 * CALL_TIMEOUT_MS,
+      signal, // aborting kills the process it started
     });
   // As root, Chromium refuses to start with its sandbox: `--no-sandbox` is
   // required there, and only there.
   return await launch(!await isRoot(profile));
+}
+
+/**
+ * A new profile folder, locked by this process: in `data` (after sweeping
+ * the folders of dead processes there), or in the system's temporary folder.
+ */
+async function profileIn(
+  data: string | undefined,
+): Promise<{ profile: string; owner: Deno.FsFile }> {
+  if (data !== undefined) {
+    await Deno.mkdir(data, { recursive: true });
+    await sweepProfiles(data);
+  }
+  const profile = await Deno.makeTempDir({ dir: data, prefix: ".browser-" });
+  try {
+    const owner = await Deno.open(join(profile, "owner.lock"), {
+      write: true,
+      create: true,
+    });
+    await owner.lock(true);
+    // In the temporary folder too, the folders of dead processes go.
+    if (data === undefined) {
+      await sweepProfiles(dirname(profile)).catch(() => {});
+    }
+    return { profile, owner };
+  } catch (e) {
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    throw e;
+  }
 }
 
 async function launch(): Promise<Running> {
@@ -269,24 +371,44 @@ async function launch(): Promise<Running> {
   let profile: string;
   let owner: Deno.FsFile;
   try {
-    await Deno.mkdir(data, { recursive: true });
-    await sweepProfiles(data);
-    profile = await Deno.makeTempDir({ dir: data, prefix: ".browser-" });
-    owner = await Deno.open(join(profile, "owner.lock"), {
-      write: true,
-      create: true,
-    });
-    await owner.lock(true);
+    ({ profile, owner } = await profileIn(data));
   } catch (e) {
-    throw new BrowserError(
-      `Could not make the browser's profile folder in ${data} ` +
-        `(${(e as Error).message}): allow Deno to write there.`,
-      { cause: e },
-    );
+    // A read-only data/ (nothing to download, say) need not stop charts:
+    // the system's temporary folder will do.
+    try {
+      ({ profile, owner } = await profileIn(undefined));
+    } catch {
+      throw new BrowserError(
+        `Could not make the browser's profile folder in ${data}, nor in ` +
+          `the temporary folder (${(e as Error).message}): allow Deno to ` +
+          "write in one of them.",
+        { cause: e },
+      );
+    }
   }
   let browser: Browser | undefined;
+  const abort = new AbortController();
+  const starting = start(path, profile, abort.signal);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    browser = await start(path, profile);
+    // puppeteer's own timeout does not cover a binary that starts and then
+    // says nothing on the pipe: it waited for its protocol timeout.
+    browser = await Promise.race([
+      starting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() =>
+          reject(
+            new BrowserError(
+              `The browser ${path} did not start within ` +
+                `${START_TIMEOUT_MS / 1000} s: it may not be Chromium or ` +
+                "Chrome. Set CHROMIUM_PATH to a Chromium or Chrome binary, " +
+                "or unset it; run it by hand to see why: " +
+                `\`${path} --headless --no-sandbox about:blank\`.`,
+            ),
+          ), START_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     // The browser keeps this process up while it starts; then only while a
     // call is under way (see `call`).
     const plotly = await lockedPage(browser);
@@ -322,11 +444,25 @@ async function launch(): Promise<Running> {
     process.prependListener("exit", running.onExit);
     return running;
   } catch (e) {
+    clearTimeout(timer);
+    // Aborting kills what puppeteer started, which Deno allows only with
+    // the permission to run anything (the Jupyter kernel has it); without
+    // it, the process is left to puppeteer's own protocol timeout.
+    if (Deno.permissions.querySync({ name: "run" }).state === "granted") {
+      abort.abort();
+    }
     await browser?.close().catch(() => browser?.process()?.kill("SIGKILL"));
+    // A start given up on may still end: then close what it started.
+    starting.then(
+      (late) => late.close().catch(() => late.process()?.kill("SIGKILL")),
+      () => {},
+    );
     owner.close();
     removeProfile(profile);
+    // puppeteer's advice ("Increase the 'protocolTimeout'...") is not ours.
+    const why = (e as Error).message.replace(/\.? ?Increase the .*$/s, "");
     throw e instanceof BrowserError ? e : new BrowserError(
-      `The browser ${path} did not start: ${(e as Error).message}. Run it by ` +
+      `The browser ${path} did not start: ${why}. Run it by ` +
         `hand to see why: \`${path} --headless --no-sandbox about:blank\`.`,
       { cause: e },
     );
@@ -372,20 +508,48 @@ async function browser(): Promise<Running> {
 }
 
 /** Runs a call in the browser, keeping this process up meanwhile. */
-async function call<T>(
+function call<T>(
   what: string,
   fn: (running: Running) => Promise<T>,
 ): Promise<T> {
-  const running = await browser();
-  if (running.busy++ === 0) hold(running.browser.process(), true);
-  try {
-    return await fn(running);
-  } catch (e) {
-    if (e instanceof BrowserError) throw e;
-    throw new BrowserError(`${what} failed in the browser: ${e}`, { cause: e });
-  } finally {
-    if (--running.busy === 0) hold(running.browser.process(), false);
-  }
+  return interruptible(what, async () => {
+    // SIGINT ends the wait (the browser is kept for the next chart).
+    const watch = whenInterrupted(() =>
+      `Interrupted: ${what} stopped while the browser was drawing; no ` +
+      "image was made. Run the cell again to draw it."
+    );
+    try {
+      const running = await Promise.race([browser(), watch.promise]);
+      if (running.busy++ === 0) hold(running.browser.process(), true);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() =>
+          reject(
+            new BrowserError(
+              `${what} took more than ${CALL_TIMEOUT_MS / 1000} s in the ` +
+                "browser and was given up (the browser is restarted at the " +
+                "next chart): a figure or HTML that keeps the page busy " +
+                "cannot be drawn; simplify it.",
+            ),
+          ), CALL_TIMEOUT_MS);
+      });
+      try {
+        return await Promise.race([fn(running), watch.promise, late]);
+      } catch (e) {
+        // A page that is hung or gone elsewhere: start afresh next time.
+        running.gone = true;
+        if (e instanceof LessonError) throw e;
+        throw new BrowserError(`${what} failed in the browser: ${e}`, {
+          cause: e,
+        });
+      } finally {
+        clearTimeout(timer);
+        if (--running.busy === 0) hold(running.browser.process(), false);
+      }
+    } finally {
+      watch.stop();
+    }
+  });
 }
 
 function size(value: number, name: string): number {
@@ -404,6 +568,8 @@ function size(value: number, name: string): number {
  * @throws {BrowserError} when no browser can start (and again, at once, at
  * every later call, until {@linkcode closeBrowser}), or plotly.js fails.
  * @throws {ArgumentError} when the size is not a whole number of pixels.
+ * @throws {InterruptedError} when SIGINT (the notebook's Stop button) came
+ * while it waited for the browser.
  *
  * @example A 400×300 image of a line
  * ```ts
@@ -444,6 +610,8 @@ export async function renderPng(
  *
  * @throws {BrowserError} when no browser can start, or drawing fails.
  * @throws {ArgumentError} when the width is not a whole number of pixels.
+ * @throws {InterruptedError} when SIGINT (the notebook's Stop button) came
+ * while it waited for the browser.
  *
  * @example A caption above a one-pixel image
  * ```ts
@@ -461,16 +629,48 @@ export async function renderHtml(
   const width = size(options.width ?? 2000, "width");
   return await call("Drawing HTML", (running) => {
     const draw = async () => {
-      const page = await (running.html ??= lockedPage(running.browser));
-      await page.setViewport({ width, height: 100, deviceScaleFactor: 1 });
-      await page.setContent(
-        `<!doctype html><html><body style="margin:0;background:#fff">` +
-          `<div id="root" style="display:inline-block">${html}</div>` +
-          `</body></html>`,
-        { waitUntil: "load" },
-      );
-      const root = await page.$("#root");
-      return new Uint8Array(await root!.screenshot({ type: "png" }));
+      const page = await (running.html ??= htmlPage(running.browser));
+      let left: string | undefined; // where the page navigated to, if it did
+      const navigated = (frame: Frame) => {
+        if (frame === page.mainFrame() && !allowed(frame.url())) {
+          left ??= frame.url();
+        }
+      };
+      const refuse = () =>
+        new BrowserError(
+          `The HTML to draw tried to open ${left}: renderHtml draws ` +
+            "static HTML, and its page may load nothing from the network " +
+            "nor open another. Remove the <meta refresh>, form or script " +
+            "(window.open, location) that navigates.",
+        );
+      const requested = (request: HTTPRequest) => {
+        if (request.isNavigationRequest() && !allowed(request.url())) {
+          left ??= request.url();
+        }
+      };
+      page.on("request", requested);
+      page.on("framenavigated", navigated);
+      try {
+        await page.setViewport({ width, height: 100, deviceScaleFactor: 1 });
+        await page.setContent(
+          `<!doctype html><html><body style="margin:0;background:#fff">` +
+            `<div id="root" style="display:inline-block">${html}</div>` +
+            `</body></html>`,
+          { waitUntil: "load" },
+        );
+        const root = await page.$("#root");
+        if (left !== undefined || root === null) throw refuse();
+        const png = new Uint8Array(await root.screenshot({ type: "png" }));
+        // deno-lint-ignore no-explicit-any
+        left ??= await page.evaluate(() => (globalThis as any).openedUrl);
+        if (left !== undefined) throw refuse();
+        return png;
+      } catch (e) {
+        throw left === undefined ? e : refuse();
+      } finally {
+        page.off("framenavigated", navigated);
+        page.off("request", requested);
+      }
     };
     const drawn = running.htmlQueue.then(draw);
     running.htmlQueue = drawn.catch(() => {});

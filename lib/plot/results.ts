@@ -195,6 +195,10 @@ export interface Displayable {
  * A table of results for a notebook (HTML, which GitHub shows too) or a
  * terminal (text): notebook, model, parameters, accuracy.
  *
+ * @throws {DataError} when `results` is empty: an empty table would be
+ * saved as if it were the answer (run the notebooks that record results
+ * first).
+ *
  * @example
  * ```ts
  * import { resultsTable } from "./results.ts";
@@ -203,6 +207,14 @@ export interface Displayable {
  * ```
  */
 export function resultsTable(results: readonly ModelResult[]): Displayable {
+  if (results.length === 0) {
+    throw new DataError(
+      "There are no results to show: none were recorded yet (data/results.json " +
+        "is missing or empty). Run notebooks 02 to 07 first (each saves its " +
+        "models' accuracy there; `deno task notebooks` runs them in order), " +
+        "then this cell again.",
+    );
+  }
   const table = tableBundle(
     ["notebook", "model", "parameters", "accuracy"],
     results.map((r) => [

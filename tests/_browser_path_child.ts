@@ -1,0 +1,27 @@
+/**
+ * A child process for `render_test.ts`: draws a chart with whatever
+ * `CHROMIUM_PATH` it was given, prints how that ended as one JSON line, then
+ * `alive` a second later (a crash in between would leave it out), and exits.
+ *
+ * `CHROMIUM_PATH=… deno run -P --allow-run=… tests/_browser_path_child.ts`
+ *
+ * @module
+ */
+import { linePlot } from "../lib/plot/figures.ts";
+import { renderPng } from "../lib/plot/render.ts";
+
+const started = performance.now();
+let error: unknown;
+try {
+  await renderPng(linePlot({ y: [1, 2] }), { width: 100, height: 100 });
+} catch (e) {
+  error = e;
+}
+console.log(JSON.stringify({
+  name: (error as Error)?.name,
+  message: (error as Error)?.message,
+  seconds: (performance.now() - started) / 1000,
+}));
+await new Promise((resolve) => setTimeout(resolve, 1000));
+console.log("alive");
+Deno.exit(0); // a browser start given up on may still be pending
