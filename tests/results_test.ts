@@ -117,7 +117,7 @@ Deno.test("a results table with no results is a DataError that says which notebo
     assert.ok(e instanceof DataError, `expected a DataError, got ${e}`);
     assert.match(e.message, /no results to show/);
     assert.match(e.message, /data\/results\.json is missing or empty/);
-    assert.match(e.message, /Run notebooks 02 to 07 first/);
+    assert.match(e.message, /Run notebooks 02 to 09 first/);
     return true;
   });
 });

@@ -210,7 +210,7 @@ export function resultsTable(results: readonly ModelResult[]): Displayable {
   if (results.length === 0) {
     throw new DataError(
       "There are no results to show: none were recorded yet (data/results.json " +
-        "is missing or empty). Run notebooks 02 to 07 first (each saves its " +
+        "is missing or empty). Run notebooks 02 to 09 first (each saves its " +
         "models' accuracy there; `deno task notebooks` runs them in order), " +
         "then this cell again.",
     );
