@@ -24,6 +24,7 @@
  */
 
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { cleared, freePort, waitForServer } from "./live.ts";
 import { allNotebooks, scratchCopy } from "./notebooks.ts";
 import {
   codeCells,
@@ -254,40 +255,6 @@ async function checkSliders(tab: Page): Promise<string[]> {
     }
   }
   return problems;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-async function waitForServer(url: string, server: Deno.ChildProcess) {
-  let exited = false;
-  server.status.then(() => exited = true);
-  for (let i = 0; i < 240 && !exited; i++) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`the JupyterLab server did not answer at ${url}`);
-}
-
-/** A notebook file with every output cleared, as a learner opens it fresh. */
-function cleared(path: URL): string {
-  const nb = JSON.parse(Deno.readTextFileSync(path));
-  for (const cell of nb.cells) {
-    if (cell.cell_type !== "code") continue;
-    cell.outputs = [];
-    cell.execution_count = null;
-  }
-  return JSON.stringify(nb);
 }
 
 /**

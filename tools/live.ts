@@ -47,14 +47,22 @@ interface ClassicNotebook {
 // The functions given to the page below run there, where only its globals
 // exist: each reaches the notebook through `globalThis` itself.
 
-function freePort(): number {
+/** A free port on 127.0.0.1, for a server started next. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
 }
 
-async function waitForServer(url: string, server: Deno.ChildProcess) {
+/**
+ * Waits until a Jupyter server answers at `url` (up to 2 minutes); throws if
+ * it exits or never answers.
+ */
+export async function waitForServer(
+  url: string,
+  server: Deno.ChildProcess,
+): Promise<void> {
   let exited = false;
   server.status.then(() => exited = true);
   for (let i = 0; i < 240 && !exited; i++) {
@@ -67,11 +75,11 @@ async function waitForServer(url: string, server: Deno.ChildProcess) {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`the Notebook server did not answer at ${url}`);
+  throw new Error(`the Jupyter server did not answer at ${url}`);
 }
 
 /** A notebook file with every output cleared, as a learner opens it fresh. */
-function cleared(path: URL): string {
+export function cleared(path: URL): string {
   const nb = JSON.parse(Deno.readTextFileSync(path));
   for (const cell of nb.cells) {
     if (cell.cell_type !== "code") continue;
