@@ -23,23 +23,11 @@
  * @module
  */
 
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { cleared, freePort, waitForServer } from "./live.ts";
+import type { Page } from "puppeteer-core";
+import { type ClientDriver, runInClient } from "./client.ts";
 import { allNotebooks, scratchCopy } from "./notebooks.ts";
-import {
-  codeCells,
-  differences,
-  type Notebook,
-  problemsIn,
-  readNotebook,
-} from "./outputs.ts";
-import {
-  ensureKernel,
-  ensureTools,
-  root,
-  RUN_ENV,
-  writeKernelspec,
-} from "./setup.ts";
+import { codeCells, type Notebook } from "./outputs.ts";
+import { ensureKernel, ensureTools, root } from "./setup.ts";
 
 /** Where the virtual environment with JupyterLab lives (git-ignored). */
 export const labVenv: URL = new URL(".jupyter/lab-venv/", root);
@@ -403,136 +391,58 @@ export async function runLab(
   notebooks: readonly string[],
   options: LabOptions,
 ): Promise<number> {
-  const jupyterPath = writeKernelspec(new URL("jupyter/", copy), options.deno);
-  const port = freePort();
-  const token = crypto.randomUUID();
-  const log = await Deno.open(new URL("server.log", copy), {
-    write: true,
-    create: true,
-  });
   const client = CLIENTS[options.client];
-  const server = new Deno.Command(new URL(client.server, labVenv), {
-    args: [
+  let charts = 0, drawn = 0;
+  const driver: ClientDriver = {
+    server: new URL(client.server, labVenv),
+    serverArgs: (port, token, folder) => [
       "--no-browser",
       "--ip=127.0.0.1",
       `--port=${port}`,
       "--port-retries=0",
       `--IdentityProvider.token=${token}`,
-      `--ServerApp.root_dir=${copy.pathname}`,
+      `--ServerApp.root_dir=${folder.pathname}`,
       client.expose,
       "--allow-root",
     ],
     env: {
-      ...RUN_ENV,
-      JUPYTER_PATH: jupyterPath,
-      JUPYTER_CONFIG_DIR: new URL("jupyter-config/", copy).pathname,
-      JUPYTER_RUNTIME_DIR: new URL("jupyter-runtime/", copy).pathname,
       JUPYTER_DATA_DIR: new URL("jupyter-data/", copy).pathname,
       JUPYTERLAB_SETTINGS_DIR: writeSettings(new URL("lab-settings/", copy)),
       JUPYTERLAB_WORKSPACES_DIR: new URL("lab-workspaces/", copy).pathname,
     },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const logged = server.stderr.pipeTo(log.writable);
-  const base = `http://127.0.0.1:${port}`;
-  let browser: Browser | undefined;
-  let failed = 0, lost = 0, cellsRun = 0, charts = 0, drawn = 0, ignored = 0;
-  const began = performance.now();
-  try {
-    await waitForServer(`${base}/api/status?token=${token}`, server);
-    browser = await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      pipe: true,
-      userDataDir: new URL("chromium-profile/", copy).pathname,
-      env: { HOME: new URL("chromium-profile/", copy).pathname },
-      args: [
-        ...(Deno.uid() === 0 ? ["--no-sandbox"] : []),
-        "--window-size=1280,1000",
-      ],
-      defaultViewport: { width: 1280, height: 1000 },
-    });
-    const tab = await browser.newPage();
-    const consoleErrors: string[] = [];
-    tab.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
-    });
-    tab.on("pageerror", (error) => consoleErrors.push(String(error)));
-    tab.on("dialog", (dialog) => dialog.accept());
-    for (let run = 1; run <= options.runs; run++) {
-      for (const path of notebooks) {
-        const name = path.split("/").pop()!;
-        const saved = readNotebook(new URL(path, root));
-        Deno.writeTextFileSync(
-          new URL(path, copy),
-          cleared(new URL(path, root)),
-        );
-        consoleErrors.length = 0;
-        const started = performance.now();
-        const fresh = await runAll(
-          tab,
-          `${base}/${client.page(path)}token=${token}`,
-        );
-        const found = differences(saved, fresh);
-        const problems = problemsIn(fresh).filter((p) =>
-          !p.includes("has no output")
-        );
-        const expected = plotlyOutputs(fresh);
-        const shown = await drawnCharts(tab);
-        charts += expected;
-        drawn += shown;
-        if (shown !== expected) {
-          problems.push(
-            `${expected} plotly outputs, but ${shown} drawn as live charts`,
-          );
-        }
-        problems.push(...await checkSliders(tab));
-        if (options.screenshots) {
-          await tab.screenshot({
-            path: `${options.screenshots}/${name.replace(".ipynb", ".png")}`,
-          });
-        }
-        const known = consoleErrors.filter((e) =>
-          client.knownErrors.some((pattern) => pattern.test(e))
-        );
-        ignored += known.length;
+    page: (base, path, token) => `${base}/${client.page(path)}token=${token}`,
+    runAll,
+    afterRun: async (tab, path, fresh) => {
+      const problems: string[] = [];
+      const expected = plotlyOutputs(fresh);
+      const shown = await drawnCharts(tab);
+      charts += expected;
+      drawn += shown;
+      if (shown !== expected) {
         problems.push(
-          ...consoleErrors.filter((e) => !known.includes(e))
-            .map((e) => `console error: ${e}`),
+          `${expected} plotly outputs, but ${shown} drawn as live charts`,
         );
-        const here = found.reduce((sum, d) => sum + d.lost, 0);
-        lost += here;
-        cellsRun += codeCells(fresh).length;
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        if (found.length + problems.length > 0) {
-          failed++;
-          console.log(
-            `FAILED run ${run} ${path} (${seconds} s; ${here} lost):\n  ` +
-              [...problems, ...found.map((d) => d.message)].join("\n  "),
-          );
-        } else {
-          console.log(
-            `ok run ${run} ${path}: matches, ${shown} live charts (${seconds} s)`,
-          );
-        }
-        await closeNotebook(tab);
       }
-    }
-  } finally {
-    await browser?.close();
-    server.kill("SIGTERM");
-    await server.status;
-    await logged.catch(() => {});
-  }
+      problems.push(...await checkSliders(tab));
+      if (options.screenshots) {
+        const name = path.split("/").pop()!.replace(".ipynb", ".png");
+        await tab.screenshot({ path: `${options.screenshots}/${name}` });
+      }
+      await closeNotebook(tab);
+      return { problems, note: `${shown} live charts` };
+    },
+    knownConsoleErrors: client.knownErrors,
+    viewport: { width: 1280, height: 1000 },
+  };
+  const tally = await runInClient(driver, chromium, copy, notebooks, options);
   console.log(
-    `${options.client}: ${options.runs} run(s), ${cellsRun} code cells, ${lost} lost ` +
-      `outputs, ${drawn} of ${charts} charts drawn live, ${failed} ` +
-      `notebook run(s) with a problem, ${ignored} known console error(s) ` +
-      `of the client itself ` +
-      `(${((performance.now() - began) / 1000).toFixed(0)} s)`,
+    `${options.client}: ${options.runs} run(s), ${tally.cellsRun} code cells, ` +
+      `${tally.lost} lost outputs, ${drawn} of ${charts} charts drawn live, ` +
+      `${tally.failed} notebook run(s) with a problem, ${tally.knownErrors} ` +
+      `known console error(s) of the client itself ` +
+      `(${tally.seconds.toFixed(0)} s)`,
   );
-  return failed;
+  return tally.failed;
 }
 
 /** `deno task lab`: returns the exit code. */

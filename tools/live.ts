@@ -3,29 +3,18 @@
  * (`jupyter-notebook`) on loopback, and "Run All" in a page of the system's
  * Chromium, driven by `puppeteer-core` over a pipe. Each code cell's outputs
  * are then read from the page and compared with the saved ones (the masks of
- * `outputs.ts`); an output the page never showed counts as lost.
+ * `outputs.ts`); an output the page never showed counts as lost
+ * (`client.ts`, shared with `lab.ts`).
  *
  * `deno task notebooks --live [--runs N] [--deno PATH]` runs it.
  *
  * @module
  */
 
-import puppeteer, { type Page } from "puppeteer-core";
-import {
-  codeCells,
-  differences,
-  type Notebook,
-  problemsIn,
-  readNotebook,
-} from "./outputs.ts";
-import {
-  PINNED_DENO,
-  pinnedKernel,
-  root,
-  RUN_ENV,
-  type Tools,
-  writeKernelspec,
-} from "./setup.ts";
+import type { Page } from "puppeteer-core";
+import { type ClientDriver, runInClient } from "./client.ts";
+import type { Notebook } from "./outputs.ts";
+import { PINNED_DENO, pinnedKernel, type Tools } from "./setup.ts";
 
 /** What a page of the classic Notebook offers (only what is used here). */
 interface ClassicCell {
@@ -46,48 +35,6 @@ interface ClassicNotebook {
 }
 // The functions given to the page below run there, where only its globals
 // exist: each reaches the notebook through `globalThis` itself.
-
-/** A free port on 127.0.0.1, for a server started next. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/**
- * Waits until a Jupyter server answers at `url` (up to 2 minutes); throws if
- * it exits or never answers.
- */
-export async function waitForServer(
-  url: string,
-  server: Deno.ChildProcess,
-): Promise<void> {
-  let exited = false;
-  server.status.then(() => exited = true);
-  for (let i = 0; i < 240 && !exited; i++) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`the Jupyter server did not answer at ${url}`);
-}
-
-/** A notebook file with every output cleared, as a learner opens it fresh. */
-export function cleared(path: URL): string {
-  const nb = JSON.parse(Deno.readTextFileSync(path));
-  for (const cell of nb.cells) {
-    if (cell.cell_type !== "code") continue;
-    cell.outputs = [];
-    cell.execution_count = null;
-  }
-  return JSON.stringify(nb);
-}
 
 async function runAll(tab: Page, url: string): Promise<Notebook> {
   await tab.goto(url, { waitUntil: "domcontentloaded" });
@@ -141,6 +88,24 @@ async function denoVersion(deno: string): Promise<string> {
   return new TextDecoder().decode(stdout).split(" ").slice(0, 2).join(" ");
 }
 
+/** The classic Notebook, as {@linkcode runInClient} drives it. */
+function classic(server: string): ClientDriver {
+  return {
+    server,
+    serverArgs: (port, token, folder) => [
+      "--no-browser",
+      "--ip=127.0.0.1",
+      `--port=${port}`,
+      "--port-retries=0",
+      `--NotebookApp.token=${token}`,
+      `--notebook-dir=${folder.pathname}`,
+      "--allow-root",
+    ],
+    page: (base, path, token) => `${base}/notebooks/${path}?token=${token}`,
+    runAll,
+  };
+}
+
 /**
  * Runs `notebooks` (paths relative to the project) `options.runs` times in a
  * live client, from the scratch copy `copy`; prints each difference and a
@@ -153,94 +118,18 @@ export async function runLive(
   notebooks: readonly string[],
   options: { readonly runs: number; readonly deno: string },
 ): Promise<number> {
-  const jupyterPath = writeKernelspec(new URL("jupyter/", copy), options.deno);
-  const port = freePort();
-  const token = crypto.randomUUID();
-  const log = await Deno.open(new URL("server.log", copy), {
-    write: true,
-    create: true,
-  });
-  const server = new Deno.Command(tools.notebookServer, {
-    args: [
-      "--no-browser",
-      "--ip=127.0.0.1",
-      `--port=${port}`,
-      "--port-retries=0",
-      `--NotebookApp.token=${token}`,
-      `--notebook-dir=${copy.pathname}`,
-      "--allow-root",
-    ],
-    env: {
-      ...RUN_ENV,
-      JUPYTER_PATH: jupyterPath,
-      JUPYTER_CONFIG_DIR: new URL("jupyter-config/", copy).pathname,
-      JUPYTER_RUNTIME_DIR: new URL("jupyter-runtime/", copy).pathname,
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const logged = server.stderr.pipeTo(log.writable);
-  const base = `http://127.0.0.1:${port}`;
-  let browser;
-  let failed = 0, lost = 0, cellsRun = 0;
-  const began = performance.now();
-  try {
-    await waitForServer(`${base}/api/status?token=${token}`, server);
-    browser = await puppeteer.launch({
-      executablePath: tools.chromium,
-      headless: true,
-      pipe: true,
-      // In the scratch copy: removed with it, and no write outside it.
-      userDataDir: new URL("chromium-profile/", copy).pathname,
-      // Given, so that puppeteer need not read the whole environment.
-      env: { HOME: new URL("chromium-profile/", copy).pathname },
-      // Chromium's sandbox refuses to start as root.
-      args: Deno.uid() === 0 ? ["--no-sandbox"] : [],
-    });
-    const tab = await browser.newPage();
-    tab.on("dialog", (dialog) => dialog.accept()); // "leave this page?"
-    for (let run = 1; run <= options.runs; run++) {
-      for (const path of notebooks) {
-        const saved = readNotebook(new URL(path, root));
-        Deno.writeTextFileSync(
-          new URL(path, copy),
-          cleared(new URL(path, root)),
-        );
-        const started = performance.now();
-        const fresh = await runAll(
-          tab,
-          `${base}/notebooks/${path}?token=${token}`,
-        );
-        const found = differences(saved, fresh);
-        const problems = problemsIn(fresh).filter((p) =>
-          !p.includes("has no output")
-        );
-        const here = found.reduce((sum, d) => sum + d.lost, 0);
-        lost += here;
-        cellsRun += codeCells(fresh).length;
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        if (found.length + problems.length > 0) {
-          failed++;
-          console.log(
-            `FAILED run ${run} ${path} (${seconds} s; ${here} lost):\n  ` +
-              [...problems, ...found.map((d) => d.message)].join("\n  "),
-          );
-        } else {
-          console.log(`ok run ${run} ${path}: matches (${seconds} s)`);
-        }
-      }
-    }
-  } finally {
-    await browser?.close();
-    server.kill("SIGTERM");
-    await server.status;
-    await logged.catch(() => {});
-  }
+  const tally = await runInClient(
+    classic(tools.notebookServer),
+    tools.chromium,
+    copy,
+    notebooks,
+    options,
+  );
   const version = await denoVersion(options.deno);
   console.log(
-    `live: ${version}: ${options.runs} run(s), ${cellsRun} code cells, ` +
-      `${lost} lost outputs, ${failed} notebook run(s) differed ` +
-      `(${((performance.now() - began) / 1000).toFixed(0)} s)`,
+    `live: ${version}: ${options.runs} run(s), ${tally.cellsRun} code cells, ` +
+      `${tally.lost} lost outputs, ${tally.failed} notebook run(s) differed ` +
+      `(${tally.seconds.toFixed(0)} s)`,
   );
-  return failed;
+  return tally.failed;
 }
