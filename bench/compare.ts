@@ -56,6 +56,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
+import { parseFlags } from "../tools/flags.ts";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, useBackend } from "../lib/fast/backend.ts";
 import type { Tensor, Tensor2D } from "../lib/fast/backend.ts";
@@ -110,6 +111,21 @@ const TOLERANCE: Record<Stage, number> = {
   ten_simple_net_10: 0.01,
 };
 
+/** The command line: `--ablate`, `--runs N`, `--stages a,b`, `--cpu N`, `--python PATH`. */
+const flags = (() => {
+  const { values, positionals } = parseFlags(Deno.args, {
+    ablate: { type: "boolean", default: false },
+    runs: { type: "string" },
+    stages: { type: "string" },
+    cpu: { type: "string" },
+    python: { type: "string" },
+  });
+  if (positionals.length > 0) {
+    throw new Error(`the bench takes flags only; got ${positionals[0]}.`);
+  }
+  return values;
+})();
+
 /**
  * The Python that runs the reference: `--python PATH`, else the virtual
  * environment with PyPI's PyTorch (`.jupyter/torch-venv/`, README "Speed,
@@ -119,10 +135,8 @@ const TORCH_VENV = new URL(
   "../.jupyter/torch-venv/bin/python",
   import.meta.url,
 );
-const PYTHON = option(
-  "python",
-  existsSync(TORCH_VENV) ? TORCH_VENV.pathname : "/usr/bin/python3",
-);
+const PYTHON = flags.python ??
+  (existsSync(TORCH_VENV) ? TORCH_VENV.pathname : "/usr/bin/python3");
 const FOLDERS = ["train/3", "train/7", "valid/3", "valid/7"];
 
 /** One run of a stage, on either side. */
@@ -722,18 +736,12 @@ async function ablate(runs: number, names: readonly string[]): Promise<void> {
   console.log(JSON.stringify({ runs, times, cpuTimes, accuracies }));
 }
 
-/** The value after `--name` on the command line, or `fallback`. */
-function option(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at >= 0 && at + 1 < Deno.args.length ? Deno.args[at + 1] : fallback;
-}
-
-if (Deno.args.includes("--ablate")) {
-  const runs = Number(option("runs", "5"));
+if (flags.ablate) {
+  const runs = Number(flags.runs ?? "5");
   if (!Number.isInteger(runs) || runs < 1) {
     throw new Error(`--runs needs a whole number of at least 1; got ${runs}.`);
   }
-  const stages = option("stages", Object.keys(ABLATION_STAGES).join(","));
+  const stages = flags.stages ?? Object.keys(ABLATION_STAGES).join(",");
   await ablate(runs, stages.split(","));
   Deno.exit(0);
 }
@@ -747,7 +755,10 @@ const loadAverage = () =>
 const loadBefore = loadAverage();
 // `--cpu N` pins both sides to CPU N (each then runs alone on it, the
 // other side waiting for its turn); by default the system places them.
-const pinnedCpu = option("cpu", "") === "" ? null : Number(option("cpu", ""));
+const pinnedCpu = flags.cpu ? Number(flags.cpu) : null;
+if (pinnedCpu !== null && !(Number.isInteger(pinnedCpu) && pinnedCpu >= 0)) {
+  throw new Error(`--cpu takes a CPU's number, 0 or more; got ${flags.cpu}.`);
+}
 if (pinnedCpu !== null) {
   const pinned = await new Deno.Command("taskset", {
     args: ["-a", "-cp", String(pinnedCpu), String(Deno.pid)],
@@ -757,9 +768,7 @@ if (pinnedCpu !== null) {
     throw new Error(`taskset could not pin to CPU ${pinnedCpu}.`);
   }
 }
-const selected = option("stages", "") === ""
-  ? STAGES
-  : option("stages", "").split(",") as Stage[];
+const selected = flags.stages ? flags.stages.split(",") as Stage[] : STAGES;
 for (const stage of selected) {
   if (!STAGES.includes(stage)) {
     throw new Error(`--stages takes names among ${STAGES}; got ${stage}.`);

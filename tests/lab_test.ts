@@ -5,7 +5,7 @@
  * whose package carries JupyterLab's renderer for plotly outputs).
  */
 import assert from "node:assert/strict";
-import { requirements } from "../tools/lab.ts";
+import { parseLabArgs, requirements } from "../tools/lab.ts";
 import { permission, testIf } from "./_support.ts";
 
 testIf(
@@ -28,3 +28,34 @@ testIf(
     assert.ok(versions.has("plotly"), "plotly (the renderer) is missing");
   },
 );
+
+Deno.test("the lab run takes --runs, --notebook7, --screenshots and notebooks", () => {
+  assert.deepEqual(parseLabArgs([]), {
+    runs: 1,
+    client: "lab",
+    screenshots: false,
+    notebooks: [],
+  });
+  assert.deepEqual(
+    parseLabArgs([
+      "--runs",
+      "3",
+      "--notebook7",
+      "notebooks/01_pixels.ipynb",
+      "--screenshots",
+    ]),
+    {
+      runs: 3,
+      client: "notebook",
+      screenshots: true,
+      notebooks: ["notebooks/01_pixels.ipynb"],
+    },
+  );
+});
+
+Deno.test("the lab run refuses flags it does not know and bad run counts", () => {
+  assert.throws(() => parseLabArgs(["--notebook"]), /unknown flag --notebook/);
+  assert.throws(() => parseLabArgs(["--runs", "0"]), /--runs/);
+  assert.throws(() => parseLabArgs(["--runs", "two"]), /--runs/);
+  assert.throws(() => parseLabArgs(["--runs"]), /--runs/);
+});

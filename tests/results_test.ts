@@ -100,6 +100,23 @@ testIf(
   },
 );
 
+testIf(
+  "a lock file left by a kernel that died does not hold up the next save",
+  scratchAccess,
+  () => {
+    fresh();
+    // The system released the dead kernel's lock; only its file remains.
+    Deno.writeTextFileSync(new URL("results.json.lock", file), "");
+    saveResult(linear, file);
+    assert.deepEqual(loadResults(file), [linear]);
+    assert.deepEqual(
+      Deno.readDirSync(new URL("results/", scratchRoot)).toArray()
+        .map((entry) => entry.name),
+      ["results.json"],
+    );
+  },
+);
+
 Deno.test("the results table shows every model as HTML and as text", () => {
   const table = resultsTable([baseline, linear]);
   const bundle = table[Symbol.for("Jupyter.display")]();

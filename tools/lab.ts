@@ -25,6 +25,7 @@
 
 import type { Page } from "puppeteer-core";
 import { type ClientDriver, runInClient } from "./client.ts";
+import { parseFlags } from "./flags.ts";
 import { allNotebooks, scratchCopy } from "./notebooks.ts";
 import { codeCells, type Notebook } from "./outputs.ts";
 import { ensureKernel, ensureTools, root } from "./setup.ts";
@@ -445,28 +446,57 @@ export async function runLab(
   return tally.failed;
 }
 
+/** What `deno task lab`'s command line asks for. */
+export interface LabArgs {
+  /** How many times to run the notebooks (`--runs N`, 1 by default). */
+  readonly runs: number;
+  /** The client: JupyterLab, or Notebook 7 with `--notebook7`. */
+  readonly client: Client;
+  /** Whether to save a picture of each notebook's page (`--screenshots`). */
+  readonly screenshots: boolean;
+  /** Notebook paths relative to the project; all of them when empty. */
+  readonly notebooks: readonly string[];
+}
+
+/**
+ * Parses `deno task lab`'s command line; throws on an unknown flag or a run
+ * count that is not a whole number of at least 1.
+ */
+export function parseLabArgs(args: readonly string[]): LabArgs {
+  const { values, positionals } = parseFlags(args, {
+    runs: { type: "string", default: "1" },
+    notebook7: { type: "boolean", default: false },
+    screenshots: { type: "boolean", default: false },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error("--runs takes a whole number of runs, 1 or more");
+  }
+  return {
+    runs,
+    client: values.notebook7 ? "notebook" : "lab",
+    screenshots: values.screenshots,
+    notebooks: positionals,
+  };
+}
+
 /** `deno task lab`: returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
-  let runs = 1;
-  let screenshots: string | undefined;
-  let client: Client = "lab";
-  const chosen: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--runs") runs = Number(args[++i]);
-    else if (args[i] === "--notebook7") client = "notebook";
-    else if (args[i] === "--screenshots") {
-      screenshots = new URL(".jupyter/lab-screenshots/", root).pathname;
-      Deno.mkdirSync(screenshots, { recursive: true });
-    } else if (args[i].startsWith("--")) {
-      throw new Error(`unknown flag ${args[i]}`);
-    } else chosen.push(args[i]);
+  const { runs, client, ...chosen } = parseLabArgs(args);
+  const screenshots = chosen.screenshots
+    ? new URL(".jupyter/lab-screenshots/", root).pathname
+    : undefined;
+  if (screenshots !== undefined) {
+    Deno.mkdirSync(screenshots, { recursive: true });
   }
   const tools = await ensureTools();
   if (tools === undefined) return 1;
   const deno = await ensureKernel();
   if (deno === undefined) return 1;
   if (await ensureLab(tools.python) === undefined) return 1;
-  const notebooks = chosen.length > 0 ? chosen : allNotebooks();
+  const notebooks = chosen.notebooks.length > 0
+    ? chosen.notebooks
+    : allNotebooks();
   const copy = scratchCopy("lab-");
   try {
     const failed = await runLab(tools.chromium, copy, notebooks, {

@@ -28,6 +28,7 @@
  */
 
 import { cpSync } from "node:fs";
+import { parseFlags } from "./flags.ts";
 import { differences, problemsIn, readNotebook } from "./outputs.ts";
 import {
   ensureKernel,
@@ -59,27 +60,33 @@ export interface Options {
 
 /** Parses the command line; throws on an unknown flag. */
 export function parseArgs(args: readonly string[]): Options {
-  let check = false, live = false, runs = 1;
-  let jobs = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1));
-  let deno: string | undefined;
-  const notebooks: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--check") check = true;
-    else if (arg === "--live") live = true;
-    else if (arg === "--runs") runs = Number(args[++i]);
-    else if (arg === "--jobs") jobs = Number(args[++i]);
-    else if (arg === "--deno") deno = args[++i];
-    else if (arg.startsWith("--")) throw new Error(`unknown flag ${arg}`);
-    else notebooks.push(arg);
-  }
+  const { values, positionals } = parseFlags(args, {
+    check: { type: "boolean", default: false },
+    live: { type: "boolean", default: false },
+    runs: { type: "string", default: "1" },
+    jobs: {
+      type: "string",
+      default: String(
+        Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+      ),
+    },
+    deno: { type: "string" },
+  });
+  const runs = Number(values.runs), jobs = Number(values.jobs);
   if (!Number.isInteger(runs) || runs < 1) {
     throw new Error("--runs takes a whole number of runs, 1 or more");
   }
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new Error("--jobs takes a whole number of notebooks, 1 or more");
   }
-  return { check: check || live, live, runs, jobs, deno, notebooks };
+  return {
+    check: values.check || values.live,
+    live: values.live,
+    runs,
+    jobs,
+    deno: values.deno,
+    notebooks: positionals,
+  };
 }
 
 /** The notebooks of `notebooks/`, in order, relative to the project. */

@@ -40,6 +40,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { megabytes } from "../bytes.ts";
 import { ArgumentError, DataError } from "../errors.ts";
 import { envVar } from "./env.ts";
 import {
@@ -182,7 +183,9 @@ const STEPS = {
 } as const;
 
 function amount(unit: Progress["unit"], n: number): string {
-  return unit === "bytes" ? (n / 1e6).toFixed(1) : n.toLocaleString("en-US");
+  return unit === "bytes"
+    ? megabytes(n, { unit: false })
+    : n.toLocaleString("en-US");
 }
 
 /**

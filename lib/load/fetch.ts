@@ -17,6 +17,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { megabytes } from "../bytes.ts";
 import { DataError, DownloadError } from "../errors.ts";
 import { throwIfInterrupted } from "../interrupt.ts";
 
@@ -98,10 +99,6 @@ export interface Source {
 
 function seconds(ms: number): string {
   return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** An HTTP response, or a `DownloadError` when none comes within the time. */

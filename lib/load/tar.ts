@@ -32,6 +32,7 @@
  */
 import { createTarDecoder, type TarHeader } from "modern-tar";
 import { join } from "node:path";
+import { megabytes } from "../bytes.ts";
 import { ArgumentError, DataError, LessonError } from "../errors.ts";
 import { interruptible, throwIfInterrupted } from "../interrupt.ts";
 
@@ -122,10 +123,6 @@ interface Checked {
   readonly body: ReadableStream<Uint8Array>;
 }
 
-function megabytes(bytes: number): string {
-  return `${Math.round(bytes / 1e6)} MB`;
-}
-
 function refused(options: TgzOptions, what: string): DataError {
   return new DataError(
     `${options.name} ${what}: it was refused, and nothing was written. ` +
@@ -202,9 +199,10 @@ function inflate(
       total += read.value.length;
       if (total > maxBytes) {
         await reader.cancel();
+        const cap = megabytes(maxBytes, { digits: 0 });
         controller.error(
           new DataError(
-            `${options.name} inflates to more than ${megabytes(maxBytes)}, ` +
+            `${options.name} inflates to more than ${cap}, ` +
               "the cap on an archive's extracted size: it was stopped there " +
               "(a damaged archive or a gzip bomb). If the archive is " +
               "genuinely that big, raise maxExtractBytes in untarData's " +
@@ -478,7 +476,7 @@ async function extract(
         `file${listing.files === 1 ? "" : "s"}, ${
           listing.bytes < 1e6
             ? `${Math.ceil(listing.bytes / 1e3)} kB`
-            : megabytes(listing.bytes)
+            : megabytes(listing.bytes, { digits: 0 })
         } in all. Free that much space (or more), or extract it to another ` +
         "disk, then run again.",
       { cause: e },

@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { megabytes } from "../bytes.ts";
 import {
   epochCells,
   epochColumns,
@@ -109,7 +110,7 @@ function textBar(done: number, total: number): string {
 
 /** An amount in its unit: bytes in MB, anything else counted. */
 function amount(n: number, unit: string | undefined): string {
-  if (unit === "bytes") return `${(n / 1e6).toFixed(1)} MB`;
+  if (unit === "bytes") return megabytes(n);
   const count = n.toLocaleString("en-US");
   return unit === undefined ? count : `${count} ${unit}`;
 }
@@ -121,7 +122,7 @@ function describe({ task, done, total, unit, text }: TaskProgress): string {
     return `${task} ${amount(done, unit)}`;
   }
   const of = unit === "bytes"
-    ? `${(done / 1e6).toFixed(1)} / ${amount(total, unit)}`
+    ? `${megabytes(done, { unit: false })} / ${amount(total, unit)}`
     : `${amount(done, undefined)} / ${amount(total, unit)}`;
   return `${task} ${of}`;
 }

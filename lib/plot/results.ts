@@ -140,36 +140,49 @@ function cannotSave(file: URL, e: unknown): DataError {
   );
 }
 
-/** How long a lock may be held before it counts as left by a dead kernel. */
-const STALE_LOCK_MS = 10_000;
-
 /**
- * Runs `update` while holding `<file>.lock`, a file created only if absent:
- * notebooks run side by side (`deno task notebooks`) may save at the same
- * moment, and each save reads, changes and rewrites the whole file.
+ * Runs `update` while holding an exclusive {@linkcode Deno.FsFile.lock} on
+ * `<file>.lock`: notebooks run side by side (`deno task notebooks`) may save
+ * at the same moment, and each save reads, changes and rewrites the whole
+ * file. The system releases the lock when the file is closed, and when a
+ * kernel dies holding it, so no stale lock outlives its owner.
+ *
+ * The lock file is removed before it is closed, so that none is left in
+ * `data/`; a process that was waiting on the removed file then finds another
+ * (or no) file at that path, and tries again on the current one.
  */
 function withLock(file: URL, update: () => void): void {
-  const lock = new URL(`${file.pathname}.lock`, file);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const path = `${file.pathname}.lock`;
   for (;;) {
+    let lock: Deno.FsFile;
     try {
-      Deno.openSync(lock, { write: true, createNew: true }).close();
-      break;
+      lock = Deno.openSync(path, { write: true, create: true });
     } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw cannotSave(file, e);
+      throw cannotSave(file, e);
     }
     try {
-      const age = Date.now() - (Deno.statSync(lock).mtime?.getTime() ?? 0);
-      if (age > STALE_LOCK_MS) Deno.removeSync(lock);
-    } catch {
-      // released meanwhile
+      lock.lockSync(true);
+      if (!isCurrent(lock, path)) continue; // removed by its last holder
+      try {
+        update();
+      } finally {
+        Deno.removeSync(path);
+      }
+      return;
+    } finally {
+      lock.close();
     }
-    Atomics.wait(pause, 0, 0, 5); // 5 ms
   }
+}
+
+/** Whether the open file `lock` is still the one found at `path`. */
+function isCurrent(lock: Deno.FsFile, path: string): boolean {
   try {
-    update();
-  } finally {
-    Deno.removeSync(lock);
+    const held = lock.statSync(), found = Deno.statSync(path);
+    return held.dev === found.dev && held.ino === found.ino;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
   }
 }
 
