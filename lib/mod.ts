@@ -21,8 +21,9 @@
  * - **`fast/`**: the backend and the speed pieces that make the lesson's plain
  *   code fast on it. Nothing here is exported from this module: the notebooks
  *   never need it.
- * - **the base** (`errors.ts`, `interrupt.ts`, `random.ts`, `tensors.ts`):
- *   the error classes, stopping a long call, seeded randomness, tensor types.
+ * - **the base** (`bytes.ts`, `errors.ts`, `interrupt.ts`, `random.ts`,
+ *   `tensors.ts`): sizes in megabytes, the error classes, stopping a long
+ *   call, seeded randomness, tensor types.
  *
  * Imports go down, never up: this module may import every layer; `plot/`
  * may import the lesson, `load/` and the base; the lesson, `load/` and

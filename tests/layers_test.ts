@@ -17,6 +17,7 @@ type Layer = "face" | "plot" | "lesson" | "load" | "fast" | "base";
  * file at the top is the lesson, except `mod.ts`, the face.
  */
 const BASE: readonly string[] = [
+  "bytes.ts",
   "errors.ts",
   "interrupt.ts",
   "random.ts",
