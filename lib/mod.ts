@@ -21,9 +21,9 @@
  * - **`fast/`**: the backend and the speed pieces that make the lesson's plain
  *   code fast on it. Nothing here is exported from this module: the notebooks
  *   never need it.
- * - **the base** (`bytes.ts`, `errors.ts`, `interrupt.ts`, `random.ts`,
- *   `tensors.ts`): sizes in megabytes, the error classes, stopping a long
- *   call, seeded randomness, tensor types.
+ * - **the base** (`bytes.ts`, `env.ts`, `errors.ts`, `interrupt.ts`,
+ *   `random.ts`, `tensors.ts`): sizes in megabytes, environment variables,
+ *   the error classes, stopping a long call, seeded randomness, tensor types.
  *
  * Imports go down, never up: this module may import every layer; `plot/`
  * may import the lesson, `load/` and the base; the lesson, `load/` and
@@ -31,9 +31,8 @@
  * only itself. Today's exceptions are doors to `fast/`: eight lesson files,
  * `plot/figures.ts` and `plot/images.ts` import one module of `fast/` each
  * (mostly `fast/backend.ts`, to start the backend), `load/mnist.ts` imports
- * two, and `fast/backend.ts` reads its environment variable through
- * `load/env.ts`. `tests/layers_test.ts` checks every import of `lib/` against
- * these rules and lists each exception.
+ * two. `tests/layers_test.ts` checks every import of `lib/` against these
+ * rules and lists each exception.
  *
  * This module exports what the notebooks and the README use, and the types
  * their signatures need, in four groups: the lesson, the data, the pictures

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { envVar } from "../lib/load/env.ts";
+import { envVar } from "../lib/env.ts";
 
 /** A precondition of a test: whether it holds, and what to do when it does not. */
 export interface Need {

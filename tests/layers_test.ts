@@ -18,6 +18,7 @@ type Layer = "face" | "plot" | "lesson" | "load" | "fast" | "base";
  */
 const BASE: readonly string[] = [
   "bytes.ts",
+  "env.ts",
   "errors.ts",
   "interrupt.ts",
   "random.ts",
@@ -55,8 +56,6 @@ const KNOWN_EXCEPTIONS: readonly string[] = [
   // Charts of tensors starting the backend.
   "plot/figures.ts -> fast/backend.ts",
   "plot/images.ts -> fast/backend.ts",
-  // The backend reading TFJS_BACKEND through load/env.ts.
-  "fast/backend.ts -> load/env.ts",
 ];
 
 const LIB = fileURLToPath(new URL("../lib/", import.meta.url));

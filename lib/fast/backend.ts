@@ -29,7 +29,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { ArgumentError } from "../errors.ts";
-import { envVar } from "../load/env.ts";
+import { envVar } from "../env.ts";
 import "./speed.ts";
 
 export type { Tensor, Tensor2D, Variable } from "../tensors.ts";

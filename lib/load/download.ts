@@ -42,7 +42,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { megabytes } from "../bytes.ts";
 import { ArgumentError, DataError } from "../errors.ts";
-import { envVar } from "./env.ts";
+import { envVar } from "../env.ts";
 import {
   type Checksum,
   fetchArchive,

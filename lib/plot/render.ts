@@ -49,7 +49,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Frame, HTTPRequest, Page } from "puppeteer-core";
 import { ArgumentError, BrowserError, LessonError } from "../errors.ts";
 import { interruptible, whenInterrupted } from "../interrupt.ts";
-import { envVar } from "../load/env.ts";
+import { envVar } from "../env.ts";
 import type { Figure } from "./figures.ts";
 
 /**

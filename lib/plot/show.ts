@@ -34,7 +34,7 @@
 import { Buffer } from "node:buffer";
 import type { Figure } from "./figures.ts";
 import { ArgumentError, BrowserError } from "../errors.ts";
-import { envVar } from "../load/env.ts";
+import { envVar } from "../env.ts";
 import { type RenderOptions, renderPng, warmUp } from "./render.ts";
 
 /**
