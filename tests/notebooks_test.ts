@@ -10,31 +10,16 @@
  * holds changes nothing, and nothing in the project is written.
  */
 import assert from "node:assert/strict";
-import {
-  type Need,
-  permission,
-  scratchAccess,
-  scratchRoot,
-  testIf,
-} from "./_support.ts";
+import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
+import { canRunPython, debianTools } from "./_jupyter.ts";
 import { main } from "../tools/notebooks.ts";
-import { findTools, missingPackages, root } from "../tools/setup.ts";
+import { root } from "../tools/setup.ts";
 
-const canRun = permission({ name: "run", command: "/usr/bin/python3" });
 const canRead = permission({ name: "read", path: root });
-
-async function jupyterAndChromium(): Promise<Need> {
-  const missing = canRun.met ? missingPackages(await findTools()) : [];
-  return {
-    met: missing.length === 0,
-    why: `Debian's ${missing.join(", ")}`,
-    fix: "run `deno task test`, which installs them (as root) or says how",
-  };
-}
 
 testIf(
   "every notebook runs from a scratch copy and prints what it has saved",
-  [canRun, canRead, ...scratchAccess, await jupyterAndChromium()],
+  [canRunPython, canRead, ...scratchAccess, await debianTools()],
   async () => {
     Deno.mkdirSync(scratchRoot, { recursive: true });
     const names = () => [...Deno.readDirSync(scratchRoot)].map((e) => e.name);

@@ -3,29 +3,12 @@
  * read: one line naming the notebook and what to do, not Python's traceback.
  */
 import assert from "node:assert/strict";
-import {
-  type Need,
-  permission,
-  scratchAccess,
-  scratchRoot,
-  testIf,
-} from "./_support.ts";
-import { findTools, missingPackages } from "../tools/setup.ts";
-
-const canRun = permission({ name: "run", command: "/usr/bin/python3" });
-
-async function nbclient(): Promise<Need> {
-  const missing = canRun.met ? missingPackages(await findTools()) : [];
-  return {
-    met: missing.length === 0,
-    why: `Debian's ${missing.join(", ")}`,
-    fix: "run `deno task test`, which installs them (as root) or says how",
-  };
-}
+import { scratchAccess, scratchRoot, testIf } from "./_support.ts";
+import { canRunPython, debianTools } from "./_jupyter.ts";
 
 testIf(
   "a notebook that is not valid JSON fails in one line naming it and saying what to do",
-  [canRun, ...scratchAccess, await nbclient()],
+  [canRunPython, ...scratchAccess, await debianTools()],
   async () => {
     const dir = new URL("runner/", scratchRoot);
     Deno.mkdirSync(new URL("out/", dir), { recursive: true });
