@@ -38,12 +38,11 @@ export const requirements: URL = new URL("tools/requirements-lab.txt", root);
 const PLOTLY = "application/vnd.plotly.v1+json";
 
 /**
- * JupyterLab's `jupyter-lab` in the project's virtual environment, created
- * and filled from {@linkcode requirements} when it is missing or its
- * packages differ; undefined (with a line saying why) when that fails.
+ * Makes sure the project's virtual environment holds JupyterLab and Notebook
+ * 7: creates and fills it from {@linkcode requirements} when it is missing or
+ * its packages differ. False (with a line saying why) when that fails.
  */
-export async function ensureLab(python: string): Promise<string | undefined> {
-  const lab = new URL("bin/jupyter-lab", labVenv).pathname;
+export async function ensureLab(python: string): Promise<boolean> {
   const stamp = new URL("requirements.txt", labVenv);
   const wanted = Deno.readTextFileSync(requirements);
   let have = "";
@@ -52,7 +51,7 @@ export async function ensureLab(python: string): Promise<string | undefined> {
   } catch {
     // not installed yet
   }
-  if (have === wanted) return lab;
+  if (have === wanted) return true;
   const log = new URL(".jupyter/lab-venv.log", root).pathname;
   console.log(
     `Installing JupyterLab into .jupyter/lab-venv/ (${
@@ -89,7 +88,7 @@ export async function ensureLab(python: string): Promise<string | undefined> {
         `${python} -m venv failed (see ${log}); on Debian or Ubuntu: ` +
           "sudo apt-get install python3-venv",
       );
-      return undefined;
+      return false;
     }
     const pip = new URL("bin/pip", labVenv).pathname;
     if (
@@ -104,13 +103,13 @@ export async function ensureLab(python: string): Promise<string | undefined> {
       console.log(
         `pip could not install ${requirements.pathname} (see ${log})`,
       );
-      return undefined;
+      return false;
     }
   } finally {
     out.close();
   }
   Deno.writeTextFileSync(stamp, wanted);
-  return lab;
+  return true;
 }
 
 /** What JupyterLab's page offers with `expose_app_in_browser` (only what is used). */
@@ -493,7 +492,7 @@ export async function main(args: readonly string[]): Promise<number> {
   if (tools === undefined) return 1;
   const deno = await ensureKernel();
   if (deno === undefined) return 1;
-  if (await ensureLab(tools.python) === undefined) return 1;
+  if (!await ensureLab(tools.python)) return 1;
   const notebooks = chosen.notebooks.length > 0
     ? chosen.notebooks
     : allNotebooks();
