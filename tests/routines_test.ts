@@ -2,10 +2,13 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import "../lib/fast/backend.ts";
 import {
+  convFilterGradient,
   gatherLevels,
   multiply,
+  RELAXED_SIMD,
   UNIT_LEVELS,
   unitFloats,
+  useRelaxedSimd,
   weightGradient,
 } from "../lib/fast/routines.ts";
 import { ShapeError } from "../lib/errors.ts";
@@ -119,6 +122,85 @@ testIf(
   },
 );
 
+Deno.test("relaxed SIMD is found supported in this Deno (2.8 and later), and chosen only when wanted", () => {
+  assert.equal(RELAXED_SIMD, true, "Deno 2.8 and 2.9 run f32x4.relaxed_madd");
+  assert.equal(useRelaxedSimd(false), false);
+  assert.equal(useRelaxedSimd(true), RELAXED_SIMD);
+});
+
+/** A routine's output with the relaxed build and with the plain one. */
+function bothBuilds(compute: () => tf.Tensor): [Float32Array, Float32Array] {
+  try {
+    return [true, false].map((relaxed) => {
+      useRelaxedSimd(relaxed);
+      const out = compute();
+      const values = out.dataSync() as Float32Array;
+      out.dispose();
+      return values;
+    }) as [Float32Array, Float32Array];
+  } finally {
+    useRelaxedSimd(true);
+  }
+}
+
+/** How many of two arrays' floats differ in their bits. */
+function bitsDiffering(a: Float32Array, b: Float32Array): number {
+  const [u, v] = [a, b].map((f) =>
+    new Uint32Array(f.buffer, f.byteOffset, f.length)
+  );
+  return u.filter((bits, i) => bits !== v[i]).length;
+}
+
+testIf(
+  "the relaxed build (fused multiply-adds) computes what the plain one does, up to the last bits",
+  [onWasm],
+  () => {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(matrix(64, 784, 0.81, 11));
+    const w = tf.tensor2d(matrix(784, 30, 0, 12));
+    const dy = tf.tensor2d(matrix(64, 30, 0, 13));
+    const x1 = tf.tensor2d(matrix(64, 784, 0, 14));
+    const w1 = tf.tensor2d(matrix(784, 1, 0, 15));
+    const dy1 = tf.tensor2d(matrix(64, 1, 0, 16));
+    const images = tf.tensor4d(matrix(8, 14 * 14 * 2, 0.5, 17).flat(), [
+      8,
+      14,
+      14,
+      2,
+    ]);
+    const dyImages = tf.tensor4d(matrix(8, 7 * 7 * 20, 0, 18).flat(), [
+      8,
+      7,
+      7,
+      20,
+    ]);
+    const windows = { kernel: 3, kernelWidth: 3, stride: 2, top: 1, left: 1 };
+    // Sparse and dense products and weights' gradients, filters' gradient.
+    const cases: (() => tf.Tensor)[] = [
+      () => run(multiply, x, w),
+      () => run(weightGradient, x, dy),
+      () => run(multiply, x1, w1),
+      () => run(weightGradient, x1, dy1),
+      () =>
+        tf.engine().makeTensorFromTensorInfo(
+          convFilterGradient(tf.backend(), images, dyImages, windows),
+        ),
+    ];
+    let differing = 0;
+    for (const compute of cases) {
+      const [relaxed, plain] = bothBuilds(compute);
+      assertClose(relaxed, plain, 1e-5);
+      differing += bitsDiffering(relaxed, plain);
+    }
+    // A fused multiply-add rounds once: some sums must come out otherwise,
+    // which shows the relaxed build ran (the dense weights' gradient is the
+    // same in both builds: it multiplies and adds apart).
+    assert.ok(differing > 0, "no float differs: was the relaxed build used?");
+    tf.dispose([x, w, dy, x1, w1, dy1, images, dyImages]);
+    assert.equal(tf.memory().numTensors, before);
+  },
+);
+
 testIf(
   "lib/fast/simd_wasm.ts was compiled from the lib/fast/simd.c of this commit",
   [permission({ name: "read", path: new URL("../lib", import.meta.url) })],
@@ -135,7 +217,7 @@ testIf(
       hex,
       SIMD_SOURCE_SHA256,
       "lib/fast/simd.c changed since lib/fast/simd_wasm.ts was built: run " +
-        "`deno task simd` (needs apt-get install -y clang lld)",
+        "`deno task simd` (needs apt-get install -y clang-19 lld-19 llvm-19)",
     );
   },
 );

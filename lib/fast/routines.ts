@@ -32,7 +32,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { ShapeError } from "../errors.ts";
-import { SIMD_WASM_BASE64 } from "./simd_wasm.ts";
+import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "./simd_wasm.ts";
 
 /**
  * What the routines use of `@tensorflow/tfjs-backend-wasm` 4.22's backend:
@@ -172,6 +172,10 @@ interface Nonzeros {
 /** The routines in the memory of one backend. */
 interface Instance {
   readonly backend: WasmBackend;
+  /**
+   * The routines in use: the relaxed build while it is supported and
+   * wanted ({@linkcode useRelaxedSimd}), else the plain one.
+   */
   readonly simd: Simd;
   /**
    * The last batches listed, oldest first: a product lists its batch, its
@@ -185,21 +189,81 @@ interface Instance {
   levelTable: number | null;
 }
 
-const compiled = new WebAssembly.Module(
-  Uint8Array.from(atob(SIMD_WASM_BASE64), (c) => c.charCodeAt(0)),
+const moduleOf = (base64: string) =>
+  new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+
+/**
+ * A module of one function doing `f32x4.relaxed_madd` on three zero vectors:
+ * it validates where the WebAssembly engine knows relaxed SIMD's final
+ * opcodes (V8 in Deno 2.8 and 2.9 does; it refused clang 14's old ones).
+ */
+const RELAXED_PROBE = Uint8Array.of(
+  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+  ...[0x01, 0x04, 0x01, 0x60, 0x00, 0x00], // types: () -> ()
+  ...[0x03, 0x02, 0x01, 0x00], // one function of that type
+  ...[0x0a, 0x3e, 0x01, 0x3c, 0x00], // its code: 60 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...Array(16).fill(0)]), // v128.const 0
+  ...[0xfd, 0x85, 0x02, 0x1a, 0x0b], // f32x4.relaxed_madd, drop, end
 );
+
+/**
+ * Whether this WebAssembly engine runs relaxed SIMD, checked once at load by
+ * validating a module of one `f32x4.relaxed_madd`. Where it does not, the
+ * routines always run their plain SIMD build.
+ *
+ * @example
+ * ```ts
+ * import { RELAXED_SIMD } from "./routines.ts";
+ *
+ * console.log(RELAXED_SIMD); // true in Deno 2.8 and later
+ * ```
+ */
+export const RELAXED_SIMD: boolean = WebAssembly.validate(RELAXED_PROBE);
+
+const compiled = moduleOf(SIMD_WASM_BASE64);
+const compiledRelaxed = RELAXED_SIMD
+  ? moduleOf(RELAXED_SIMD_WASM_BASE64)
+  : null;
 const instances = new WeakMap<WasmBackend, Instance>();
+let relaxedWanted = true;
+
+/**
+ * Chooses the build of the routines for the whole process: with `on`, the
+ * relaxed SIMD build (fused multiply-adds, which round once where the plain
+ * build rounds twice: sums may differ in their last bits) where the engine
+ * supports it ({@linkcode RELAXED_SIMD}); otherwise the plain SIMD build.
+ * Returns whether the relaxed build is now in use. `speed.ts` calls it for
+ * the piece `relaxedSimd`.
+ *
+ * @example The plain build, then back
+ * ```ts
+ * import { useRelaxedSimd } from "./routines.ts";
+ *
+ * console.log(useRelaxedSimd(false)); // false
+ * useRelaxedSimd(true);
+ * ```
+ */
+export function useRelaxedSimd(on: boolean): boolean {
+  relaxedWanted = on;
+  return on && compiledRelaxed !== null;
+}
 
 function instanceOf(backend: tf.KernelBackend): Instance {
   const wasm = backend as WasmBackend;
   let instance = instances.get(wasm);
   if (instance === undefined) {
-    const exports = new WebAssembly.Instance(compiled, {
-      env: { memory: wasm.wasm.asm.memory },
-    }).exports;
+    const imports = { env: { memory: wasm.wasm.asm.memory } };
+    const plain = new WebAssembly.Instance(compiled, imports)
+      .exports as unknown as Simd;
+    const relaxed = compiledRelaxed === null
+      ? plain
+      : new WebAssembly.Instance(compiledRelaxed, imports)
+        .exports as unknown as Simd;
     instance = {
       backend: wasm,
-      simd: exports as unknown as Simd,
+      get simd() {
+        return relaxedWanted ? relaxed : plain;
+      },
       nonzeros: [],
       zeros: { at: 0, count: 0 },
       levelTable: null,

@@ -22,6 +22,16 @@
  */
 #include <wasm_simd128.h>
 
+/* a·b + c for four floats. Built with -mrelaxed-simd (the second module of
+ * `deno task simd`), one fused multiply-add, f32x4.relaxed_madd, which may
+ * round once instead of twice (the last bits of a sum may differ); otherwise
+ * a multiplication and an addition, as the plain build always computes. */
+#ifdef __wasm_relaxed_simd__
+#define MADD(a, b, c) wasm_f32x4_relaxed_madd((a), (b), (c))
+#else
+#define MADD(a, b, c) wasm_f32x4_add((c), wasm_f32x4_mul((a), (b)))
+#endif
+
 /* Columns are handled in tiles of at most 32: 8 SIMD registers of 4 floats. */
 #define TILE 32
 
@@ -75,10 +85,8 @@ static float dot(const float *a, const float *b, int k) {
   v128_t even = wasm_f32x4_splat(0.0f), odd = wasm_f32x4_splat(0.0f);
   int p = 0;
   for (; p + 8 <= k; p += 8) {
-    even = wasm_f32x4_add(even, wasm_f32x4_mul(wasm_v128_load(a + p),
-                                               wasm_v128_load(b + p)));
-    odd = wasm_f32x4_add(odd, wasm_f32x4_mul(wasm_v128_load(a + p + 4),
-                                             wasm_v128_load(b + p + 4)));
+    even = MADD(wasm_v128_load(a + p), wasm_v128_load(b + p), even);
+    odd = MADD(wasm_v128_load(a + p + 4), wasm_v128_load(b + p + 4), odd);
   }
   float s = lanes_sum(wasm_f32x4_add(even, odd));
   for (; p < k; p++) s += a[p] * b[p];
@@ -99,10 +107,10 @@ void linear_forward_dense(const float *x, const float *w, const float *b,
     int p = 0;
     for (; p + 4 <= k; p += 4) {
       v128_t wp = wasm_v128_load(w + p);
-      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(r0 + p), wp));
-      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(r1 + p), wp));
-      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(r2 + p), wp));
-      s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(r3 + p), wp));
+      s0 = MADD(wasm_v128_load(r0 + p), wp, s0);
+      s1 = MADD(wasm_v128_load(r1 + p), wp, s1);
+      s2 = MADD(wasm_v128_load(r2 + p), wp, s2);
+      s3 = MADD(wasm_v128_load(r3 + p), wp, s3);
     }
     float t0 = lanes_sum(s0), t1 = lanes_sum(s1), t2 = lanes_sum(s2),
           t3 = lanes_sum(s3);
@@ -152,8 +160,7 @@ __attribute__((always_inline)) static inline void forward_sparse_tiles(
 #pragma clang loop unroll(full)
         for (int q = 0; q < 8; q++) {
           if (q < nv) {
-            sum[q] = wasm_f32x4_add(sum[q],
-                                    wasm_f32x4_mul(sv, wasm_v128_load(row + 4 * q)));
+            sum[q] = MADD(sv, wasm_v128_load(row + 4 * q), sum[q]);
           }
         }
       }
@@ -235,9 +242,7 @@ __attribute__((always_inline)) static inline void weight_grad_sparse_tiles(
 #pragma clang loop unroll(full)
         for (int q = 0; q < 8; q++) {
           if (q < nv) {
-            wasm_v128_store(g + 4 * q,
-                            wasm_f32x4_add(wasm_v128_load(g + 4 * q),
-                                           wasm_f32x4_mul(v, d[q])));
+            wasm_v128_store(g + 4 * q, MADD(v, d[q], wasm_v128_load(g + 4 * q)));
           }
         }
       }
@@ -318,7 +323,7 @@ static inline void filter_block(const float *xi, const float *di, float *g,
 #pragma clang loop unroll(full)
       for (int r = 0; r < 4; r++) {
         if (r < regs) {
-          s[r] = wasm_f32x4_add(s[r], wasm_f32x4_mul(vv, wasm_v128_load(d + 4 * r)));
+          s[r] = MADD(vv, wasm_v128_load(d + 4 * r), s[r]);
         }
       }
     }

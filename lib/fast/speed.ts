@@ -45,7 +45,8 @@
  * replacement calls the kernel or gradient it replaced, so TensorFlow.js
  * computes exactly as without this module. The pieces `mnistLossGradient`
  * and `grayLevels` change nothing in TensorFlow.js: `mnist_loss.ts` and
- * `rows.ts` read them.
+ * `rows.ts` read them. Nor does `relaxedSimd`: it chooses which build of the
+ * routines runs (`routines.ts`, {@linkcode useRelaxedSimd}).
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -69,6 +70,7 @@ import {
   multiply,
   sliceBlock,
   stepGradient,
+  useRelaxedSimd,
   type WasmBackend,
   weightGradient,
 } from "./routines.ts";
@@ -91,6 +93,7 @@ import {
  *   stepGradients: false,
  *   mnistLossGradient: false,
  *   grayLevels: false,
+ *   relaxedSimd: false,
  * };
  * ```
  */
@@ -115,6 +118,11 @@ export interface FastPieces {
   readonly mnistLossGradient: boolean;
   /** A `TensorDataset`'s images kept as gray levels, batched by a routine. */
   readonly grayLevels: boolean;
+  /**
+   * The routines' relaxed SIMD build (fused multiply-adds), where the engine
+   * supports it; the plain SIMD build otherwise or when off.
+   */
+  readonly relaxedSimd: boolean;
 }
 
 let pieces: FastPieces = {
@@ -128,6 +136,7 @@ let pieces: FastPieces = {
   stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
+  relaxedSimd: true,
 };
 
 /**
@@ -142,14 +151,17 @@ let pieces: FastPieces = {
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
  * setFast({ biasAdd: false, stepGradients: false, grayLevels: false });
+ * setFast({ relaxedSimd: false });
  * setFast({ routines: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
+ * setFast({ relaxedSimd: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
   pieces = { ...pieces, ...changes };
+  useRelaxedSimd(pieces.relaxedSimd);
 }
 
 /**
@@ -170,10 +182,12 @@ export function withoutSpeedPieces<T>(fn: () => T): T {
   pieces = Object.fromEntries(
     Object.keys(pieces).map((name) => [name, false]),
   ) as unknown as FastPieces;
+  useRelaxedSimd(false);
   try {
     return fn();
   } finally {
     pieces = saved;
+    useRelaxedSimd(pieces.relaxedSimd);
   }
 }
 
