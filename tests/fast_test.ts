@@ -190,6 +190,8 @@ function matrix(rows: number, columns: number, zeros: number, seed: number) {
   );
 }
 
+/** The pieces as the library sets them (relaxedSimd and secondCore off). */
+const defaults: FastPieces = fastPieces();
 const allOn: FastPieces = {
   routines: true,
   transposeWeights: true,
@@ -202,6 +204,7 @@ const allOn: FastPieces = {
   mnistLossGradient: true,
   grayLevels: true,
   relaxedSimd: true,
+  secondCore: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -215,6 +218,7 @@ const allOff: FastPieces = {
   mnistLossGradient: false,
   grayLevels: false,
   relaxedSimd: false,
+  secondCore: false,
 };
 const settings: FastPieces[] = [
   allOn,
@@ -230,6 +234,7 @@ const settings: FastPieces[] = [
   { ...allOn, mnistLossGradient: false },
   { ...allOn, grayLevels: false },
   { ...allOn, relaxedSimd: false },
+  { ...allOn, secondCore: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {
@@ -250,7 +255,7 @@ Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide 
       tf.dispose([value, ...Object.values(grads)]);
       return out;
     });
-    setFast(allOn);
+    setFast(defaults);
     // Each setting against the second: every piece off.
     for (const result of results) {
       for (const [j, values] of result.entries()) {
@@ -260,8 +265,34 @@ Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide 
     tf.dispose([...model.params]);
   }
   tf.dispose([x, y]);
-  assert.deepEqual(fastPieces(), allOn);
+  assert.deepEqual(fastPieces(), defaults);
 });
+
+testIf(
+  "relaxedSimd switches the routines' build at run time: other last bits when on, none when off",
+  [onWasm],
+  () => {
+    const x = matrix(64, 784, 0.81, 31);
+    const w = matrix(784, 30, 0, 32);
+    const product = (relaxed: boolean) => {
+      setFast({ relaxedSimd: relaxed });
+      const y = x.matMul(w);
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      return new Uint32Array(values.buffer);
+    };
+    const [plain, relaxed, plainAgain] = [false, true, false].map(product);
+    setFast(defaults);
+    assert.deepEqual(plainAgain, plain);
+    assert.ok(relaxed.some((bits, i) => bits !== plain[i]));
+    assertClose(
+      new Float32Array(relaxed.buffer),
+      new Float32Array(plain.buffer),
+      1e-5,
+    );
+    tf.dispose([x, w]);
+  },
+);
 
 Deno.test("transposeWeights takes the inputs' gradient dy·bᵀ of a product with several columns, and only when on", () => {
   const x = matrix(16, 20, 0, 8);
@@ -279,7 +310,7 @@ Deno.test("transposeWeights takes the inputs' gradient dy·bᵀ of a product wit
   // One inputs' gradient: the second layer's (the first's input is x).
   assert.equal(transposed(true), 1);
   assert.equal(transposed(false), 0);
-  setFast(allOn);
+  setFast(defaults);
   tf.dispose([x, ...net.params]);
 });
 
@@ -313,7 +344,7 @@ testIf(
       );
       const after = fastCounts();
       tf.dispose([value, ...Object.values(grads), ...net.params]);
-      setFast(allOn);
+      setFast(defaults);
       return {
         products: after.products - before.products,
         weightGradients: after.weightGradients - before.weightGradients,
@@ -366,7 +397,7 @@ Deno.test("the mnistLossGradient piece gives mnistLoss's value and gradient, and
     tf.dispose([value, grad]);
     return out;
   });
-  setFast(allOn);
+  setFast(defaults);
   assertClose(fast[0], plain[0], 1e-6);
   assertClose(fast[1], plain[1], 1e-7);
   assert.equal(tf.memory().numTensors, before);
@@ -417,7 +448,7 @@ testIf(
         return { values, byRoutine: fastCounts().convFilterGradients - before };
       };
       const [on, off] = [gradient(true), gradient(false)];
-      setFast(allOn);
+      setFast(defaults);
       assert.equal(
         on.byRoutine,
         1,
@@ -458,7 +489,7 @@ testIf(
     };
     const tensors = tf.memory().numTensors;
     const [on, off] = [sums(true), sums(false)];
-    setFast(allOn);
+    setFast(defaults);
     assert.deepEqual(on.results, off.results);
     assert.equal(
       on.byRoutine,
@@ -500,7 +531,7 @@ testIf(
     };
     const tensors = tf.memory().numTensors;
     const [on, off] = [gradients(true), gradients(false)];
-    setFast(allOn);
+    setFast(defaults);
     assert.deepEqual(on.results, off.results);
     assert.equal(
       on.byRoutine,
@@ -538,7 +569,7 @@ testIf(
     };
     const tensors = tf.memory().numTensors;
     const [on, off] = [sums(true), sums(false)];
-    setFast(allOn);
+    setFast(defaults);
     assert.equal(tf.memory().numTensors, tensors);
     assert.equal(
       on.byRoutine,
@@ -583,7 +614,7 @@ testIf(
     };
     const tensors = tf.memory().numTensors;
     const [on, off] = [slices(true), slices(false)];
-    setFast(allOn);
+    setFast(defaults);
     assert.equal(tf.memory().numTensors, tensors);
     assert.equal(
       on.byRoutine,
@@ -680,7 +711,7 @@ testIf(
       bits(x),
       "the plain rows' values, rebuilt from the levels, are x's bit for bit",
     );
-    setFast(allOn);
+    setFast(defaults);
     assert.equal(tf.memory().numTensors, tensors);
     x.dispose();
   },

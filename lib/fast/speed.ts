@@ -45,8 +45,10 @@
  * replacement calls the kernel or gradient it replaced, so TensorFlow.js
  * computes exactly as without this module. The pieces `mnistLossGradient`
  * and `grayLevels` change nothing in TensorFlow.js: `mnist_loss.ts` and
- * `rows.ts` read them. Nor does `relaxedSimd`: it chooses which build of the
- * routines runs (`routines.ts`, {@linkcode useRelaxedSimd}).
+ * `rows.ts` read them. Nor do `relaxedSimd`, which chooses which build of
+ * the routines runs (`routines.ts`, {@linkcode useRelaxedSimd}), and
+ * `secondCore`, which lets them split large products with a worker thread
+ * ({@linkcode useSecondCore}).
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -71,6 +73,7 @@ import {
   sliceBlock,
   stepGradient,
   useRelaxedSimd,
+  useSecondCore,
   type WasmBackend,
   weightGradient,
 } from "./routines.ts";
@@ -94,6 +97,7 @@ import {
  *   mnistLossGradient: false,
  *   grayLevels: false,
  *   relaxedSimd: false,
+ *   secondCore: false,
  * };
  * ```
  */
@@ -120,9 +124,16 @@ export interface FastPieces {
   readonly grayLevels: boolean;
   /**
    * The routines' relaxed SIMD build (fused multiply-adds), where the engine
-   * supports it; the plain SIMD build otherwise or when off.
+   * supports it; the plain SIMD build otherwise or when off (the default:
+   * it changes the last bits of sums).
    */
   readonly relaxedSimd: boolean;
+  /**
+   * Large products and filters' gradients by the routines split with a
+   * worker thread on a second core (`second_core.ts`), where workers run;
+   * the same bits. Off by default.
+   */
+  readonly secondCore: boolean;
 }
 
 let pieces: FastPieces = {
@@ -136,7 +147,12 @@ let pieces: FastPieces = {
   stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
-  relaxedSimd: true,
+  // Off by default: fused multiply-adds change the last bits of sums, and so
+  // the losses the saved notebooks show (lib/fast/README.md).
+  relaxedSimd: false,
+  // Off by default: on this shared 2-core machine the worker seldom finds
+  // its core free (lib/fast/README.md).
+  secondCore: false,
 };
 
 /**
@@ -151,17 +167,18 @@ let pieces: FastPieces = {
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
  * setFast({ biasAdd: false, stepGradients: false, grayLevels: false });
- * setFast({ relaxedSimd: false });
+ * setFast({ relaxedSimd: false, secondCore: false });
  * setFast({ routines: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
- * setFast({ relaxedSimd: true });
+ * setFast({ relaxedSimd: true, secondCore: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
   pieces = { ...pieces, ...changes };
   useRelaxedSimd(pieces.relaxedSimd);
+  useSecondCore(pieces.secondCore);
 }
 
 /**
@@ -183,11 +200,13 @@ export function withoutSpeedPieces<T>(fn: () => T): T {
     Object.keys(pieces).map((name) => [name, false]),
   ) as unknown as FastPieces;
   useRelaxedSimd(false);
+  useSecondCore(false);
   try {
     return fn();
   } finally {
     pieces = saved;
     useRelaxedSimd(pieces.relaxedSimd);
+    useSecondCore(pieces.secondCore);
   }
 }
 
