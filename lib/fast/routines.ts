@@ -334,9 +334,7 @@ export function secondCoreSplits(): number {
 /** The second core, when wanted, ready, and the `work` worth its while. */
 function coreFor(work: number): SecondCore | null {
   if (!secondCoreWanted || work < SPLIT_WORK) return null;
-  const core = secondCore(compiledRelaxed !== null);
-  if (core !== null) splits++;
-  return core;
+  return secondCore(compiledRelaxed !== null);
 }
 
 /** Addresses in the shared memory, one block after another from JOB_BASE. */
@@ -421,6 +419,7 @@ function forwardOnTwoCores(
   copyIn(instance, shared, lists.value + 4 * first, a.value, 4 * entries);
   copyIn(instance, shared, w, a.w, 4 * k * m);
   copyIn(instance, shared, b, a.b, 4 * m);
+  splits++;
   core.post("linear_forward_sparse", simd !== instance.plain, [
     a.starts,
     a.where,
@@ -484,6 +483,7 @@ function filterGradientOnTwoCores(
   copyIn(instance, shared, x, a.x, 4 * n * h * w * c);
   copyIn(instance, shared, dy, a.dy, 4 * n * oh * ow * f);
   const same = [n, h, w, c, oh, ow, f, kh, kw, stride, top, left] as const;
+  splits++;
   core.post("conv_filter_grad_part", simd !== instance.plain, [
     a.x,
     a.dy,
