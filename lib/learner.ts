@@ -127,6 +127,13 @@ function refuseEmpty(
   );
 }
 
+/**
+ * The datasets whose every row was found finite by a whole validation pass.
+ * Their tensors cannot change, so later passes skip the check: reading every
+ * batch back to look at each value took a fifth of a linear model's fit.
+ */
+const finiteDatasets = new WeakSet<object>();
+
 /** Refuses a batch whose inputs or targets hold NaN or infinite values. */
 function refuseNonFinite(
   xb: tf.Tensor2D,
@@ -205,11 +212,12 @@ function evaluate(
   const totals = funcs.map(() => 0);
   let rows = 0;
   let batch = 0;
+  const checked = finiteDatasets.has(dl.dataset);
   for (const [xb, yb] of dl) {
     const at = batch++;
     throwIfInterrupted(() => stopped(at));
     // A NaN input gives a NaN loss, but only a miss in the accuracy.
-    refuseNonFinite(xb, yb, at, dl.length, "validation");
+    if (!checked) refuseNonFinite(xb, yb, at, dl.length, "validation");
     const scores = tf.tidy(() => {
       const predictions = predict(model, xb);
       return tf.stack(funcs.map((func) => func(predictions, yb)));
@@ -229,6 +237,7 @@ function evaluate(
     }
     rows += xb.shape[0];
   }
+  finiteDatasets.add(dl.dataset);
   return totals.map((total) => total / rows);
 }
 
