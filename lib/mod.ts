@@ -147,10 +147,8 @@ export {
   type SubplotOptions,
   subplots,
   type Trace,
-  votesMap,
-  weightMap,
-  weightMaps,
-} from "./plot/figures.ts";
+} from "./plot/charts.ts";
+export { votesMap, weightMap, weightMaps } from "./plot/lesson_figures.ts";
 export {
   decisionContour,
   type DecisionContourOptions,
