@@ -77,7 +77,8 @@ import { accuracy, crossEntropy } from "../lib/multiclass.ts";
 import { join } from "node:path";
 import { Linear, type Module, simpleNet } from "../lib/model.ts";
 import { Momentum, momentum, type OptFunc, SGD } from "../lib/optim.ts";
-import { rng, setSeed } from "../lib/random.ts";
+import { setSeed } from "../lib/random.ts";
+import { AbsTemplates } from "../lib/templates.ts";
 import { leastSquares } from "../lib/regression.ts";
 import { type FastPieces, fastPieces, setFast } from "../lib/fast/speed.ts";
 
@@ -204,31 +205,6 @@ const TRAININGS = {
     tenDigits: true,
   },
 } as const satisfies Partial<Record<Stage, Training>>;
-
-/**
- * Notebook 7's learner's idea, trained: two templates `t3`, `t7` and a bias,
- * one vote `|x − t7| − |x − t3|` per pixel; both templates start as the same
- * random image.
- */
-class AbsTemplates implements Module {
-  readonly t3: tf.Variable;
-  readonly t7: tf.Variable;
-  readonly b = tf.variable(tf.zeros([1]));
-  readonly params: tf.Variable[];
-  constructor() {
-    const start = tf.tensor1d(
-      Float32Array.from({ length: 784 }, () => rng().uniform()),
-    );
-    this.t3 = tf.variable(start.clone());
-    this.t7 = tf.variable(start);
-    this.params = [this.t3, this.t7, this.b];
-  }
-  forward(x: Tensor2D): Tensor2D {
-    return tf.tidy(() =>
-      x.sub(this.t7).abs().sub(x.sub(this.t3).abs()).sum(1, true).add(this.b)
-    );
-  }
-}
 
 /** How a training stage fits. */
 interface Training {

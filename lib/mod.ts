@@ -111,6 +111,7 @@ export {
   trainRun,
 } from "./runs.ts";
 export { convNet } from "./conv.ts";
+export { AbsTemplates } from "./templates.ts";
 
 // The data: downloading MNIST and reading it as tensors (load/).
 export {
