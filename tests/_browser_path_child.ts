@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { linePlot } from "../lib/plot/figures.ts";
+import { linePlot } from "../lib/plot/charts.ts";
 import { renderPng } from "../lib/plot/render.ts";
 import { reportOutcome } from "./_child.ts";
 

@@ -53,8 +53,7 @@ const KNOWN_EXCEPTIONS: readonly string[] = [
   // The loader scaling gray levels with a routine of fast/.
   "load/mnist.ts -> fast/backend.ts",
   "load/mnist.ts -> fast/routines.ts",
-  // Charts of tensors starting the backend.
-  "plot/figures.ts -> fast/backend.ts",
+  // Pictures of tensors starting the backend.
   "plot/images.ts -> fast/backend.ts",
 ];
 

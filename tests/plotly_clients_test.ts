@@ -15,13 +15,15 @@ import {
   heatmap,
   linePlot,
   plotFunction,
-  plotMetrics,
   scatterPlot,
   subplots,
+} from "../lib/plot/charts.ts";
+import {
+  plotMetrics,
   votesMap,
   weightMap,
   weightMaps,
-} from "../lib/plot/figures.ts";
+} from "../lib/plot/lesson_figures.ts";
 import { pixelTable } from "../lib/plot/images.ts";
 import { decisionContour } from "../lib/plot/decision.ts";
 import { browserNeeds } from "./_browser.ts";

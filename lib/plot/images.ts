@@ -38,7 +38,7 @@ import type { Tensor } from "../fast/backend.ts";
 import { Buffer } from "node:buffer";
 import { ArgumentError, ShapeError } from "../errors.ts";
 import { encodePng, type GrayImage } from "../load/png.ts";
-import type { Figure } from "./figures.ts";
+import type { Figure } from "./charts.ts";
 import { renderHtml } from "./render.ts";
 import {
   escapeHtml,
