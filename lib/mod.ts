@@ -63,6 +63,9 @@
  *
  * @module
  */
+// The one door to fast/: the backend, its speed pieces and the hooks.
+import "./fast/backend.ts";
+
 // The lesson: the lesson's steps, in plain TensorFlow.js (lib/*.ts).
 export {
   type Batch,

@@ -61,6 +61,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { LessonError } from "../errors.ts";
+import { setHooks } from "../hooks.ts";
 import {
   addRows,
   columnSums,
@@ -176,6 +177,9 @@ export function withoutSpeedPieces<T>(fn: () => T): T {
     pieces = saved;
   }
 }
+
+// runs.ts's option `plain` turns every piece off (the hook `plainly`).
+setHooks({ plainly: withoutSpeedPieces });
 
 /**
  * Which speed pieces are on.

@@ -25,8 +25,7 @@
  */
 // Types only: the full bundle ships them, the cartesian one (render.ts) not.
 import type { Data, Layout } from "plotly.js-dist-min";
-import "../fast/backend.ts";
-import type { Tensor } from "../fast/backend.ts";
+import type { Tensor } from "../tensors.ts";
 import { ArgumentError, ShapeError } from "../errors.ts";
 
 /** One plotly.js trace: a line, a set of markers, a heat map... */
