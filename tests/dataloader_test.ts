@@ -2,7 +2,7 @@ import "./_backend.ts";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { type Batch, DataLoader, TensorDataset } from "../lib/dataloader.ts";
-import { ArgumentError, ShapeError } from "../lib/errors.ts";
+import { ArgumentError, DataError, ShapeError } from "../lib/errors.ts";
 import { Random, setSeed } from "../lib/random.ts";
 
 const range = (n: number): number[] => [...Array(n).keys()];
@@ -164,4 +164,24 @@ Deno.test("batches of images (gray levels / 255) equal the rows of x, as do thos
     tf.dispose([xb, yb, expected]);
   }
   tf.dispose([images, other, y]);
+});
+
+Deno.test("a TensorDataset keeps its own copies of x and y until disposed", () => {
+  const [x, y] = toyTensors(5);
+  const before = tf.memory().numTensors;
+  const dset = new TensorDataset(x, y);
+  assert.equal(tf.memory().numTensors, before + 2);
+  const expected = x.arraySync().slice(3, 5);
+  tf.dispose([x, y]);
+  const [xb, yb] = dset.collate([3, 4]);
+  assert.deepEqual(xb.arraySync(), expected);
+  assert.deepEqual([...yb.dataSync()], [3, 4]);
+  tf.dispose([xb, yb]);
+  dset.dispose();
+  assert.equal(tf.memory().numTensors, before - 2);
+  assert.throws(() => dset.collate([0]), (e: unknown) => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, /disposed.*make it again/);
+    return true;
+  });
 });

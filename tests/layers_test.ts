@@ -43,12 +43,7 @@ const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
  * had (`mod.ts` is the one door; the lesson reaches `fast/` only through the
  * hooks of the base's `hooks.ts`, which `fast/` fills in).
  */
-const KNOWN_EXCEPTIONS: readonly string[] = [
-  // The gray-level path, next to go.
-  "dataloader.ts -> fast/rows.ts",
-  "load/mnist.ts -> fast/backend.ts",
-  "load/mnist.ts -> fast/routines.ts",
-];
+const KNOWN_EXCEPTIONS: readonly string[] = [];
 
 const LIB = fileURLToPath(new URL("../lib/", import.meta.url));
 const TESTS = fileURLToPath(new URL("./", import.meta.url));
@@ -308,10 +303,7 @@ Deno.test("the one door: only mod.ts imports fast/ from outside it", async () =>
     const [from, to] = edge.split(" -> ");
     return to.startsWith("fast/") && !from.startsWith("fast/");
   });
-  assert.deepEqual(
-    doors.filter((edge) => !KNOWN_EXCEPTIONS.includes(edge)),
-    ["mod.ts -> fast/backend.ts"],
-  );
+  assert.deepEqual(doors, ["mod.ts -> fast/backend.ts"]);
 });
 
 Deno.test("every test computing with tensors starts the backend through tests/_backend.ts", async () => {

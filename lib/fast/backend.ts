@@ -35,6 +35,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { ArgumentError } from "../errors.ts";
 import { envVar } from "../env.ts";
 import "./speed.ts";
+import "./gather.ts";
 import "./mnist_loss.ts";
 import "./tape.ts";
 
