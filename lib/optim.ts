@@ -313,12 +313,13 @@ export function calcGrad(
     ? undefined
     : model.params.filter((p) => p.trainable);
   if (params !== undefined) checkParams(params, "calcGrad");
-  const noParams = new LessonError(
-    "calcGrad found no trainable parameter in the model: make its " +
-      "parameters with initParams (or use a Linear layer), and compute " +
-      "its predictions from them.",
-  );
-  if (params?.length === 0) throw noParams;
+  const noParams = () =>
+    new LessonError(
+      "calcGrad found no trainable parameter in the model: make its " +
+        "parameters with initParams (or use a Linear layer), and compute " +
+        "its predictions from them.",
+    );
+  if (params?.length === 0) throw noParams();
   let lossShape: readonly number[] = [];
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
@@ -341,7 +342,7 @@ export function calcGrad(
         /at least one of the input variables to be trainable/.test(
           error.message,
         );
-      throw none ? noParams : error;
+      throw none ? noParams() : error;
     }
     throw new LessonError(
       `calcGrad needs a loss that is one number (a scalar), to take its ` +
