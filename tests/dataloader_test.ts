@@ -146,8 +146,9 @@ Deno.test("a TensorDataset refuses inputs and targets of different lengths, nami
 });
 
 Deno.test("batches of images (gray levels / 255) equal the rows of x, as do those of other data", () => {
-  // Images are kept as their nonzero gray levels, other data as floats:
-  // either way a batch holds exactly the rows asked for.
+  // On wasm, images are gathered from their nonzero gray levels, other data
+  // as blocks of rows (lib/fast/gather.ts): either way a batch holds exactly
+  // the rows asked for.
   const random = new Random(3);
   const levels = Array.from(
     { length: 40 * 784 },
