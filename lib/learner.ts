@@ -27,7 +27,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./fast/backend.ts";
 import { ArgumentError, DataError, TrainingError } from "./errors.ts";
 import { interruptible, throwIfInterrupted } from "./interrupt.ts";
 import type { DataLoader, DataLoaders, TensorDataset } from "./dataloader.ts";

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import "./_backend.ts";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
 import { Learner } from "../lib/learner.ts";

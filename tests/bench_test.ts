@@ -4,6 +4,7 @@
  * and JSON, and its command line. The bench itself is a script that prints
  * figures (`deno task bench`): no timing is asserted here.
  */
+import "./_backend.ts";
 import assert from "node:assert/strict";
 import { median, round } from "../bench/measure.ts";
 import { ABLATION_STAGES } from "../bench/ablation.ts";

@@ -7,6 +7,7 @@
  * (nothing unknown, unused or invalid, which that version would drop
  * silently), draw every trace, and survive each step of its sliders.
  */
+import "./_backend.ts";
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import type { GrayImage } from "../lib/load/png.ts";

@@ -43,9 +43,11 @@
  * or, with the piece off, by the `cpu` backend's kernel with the tensors
  * copied there and back. With every piece off ({@linkcode setFast}), each
  * replacement calls the kernel or gradient it replaced, so TensorFlow.js
- * computes exactly as without this module. The pieces `mnistLossGradient`
- * and `grayLevels` change nothing in TensorFlow.js: `mnist_loss.ts` and
- * `rows.ts` read them.
+ * computes exactly as without this module. The piece `mnistLossGradient`
+ * changes nothing in TensorFlow.js: `mnist_loss.ts` reads it, through the
+ * hook `mnistLoss` of `lib/hooks.ts`. The pieces `grayLevels` and
+ * `gatherRows` are read by `gather.ts`, which replaces the `GatherV2` kernel
+ * of the `wasm` backend.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -61,6 +63,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { LessonError } from "../errors.ts";
+import { setHooks } from "../hooks.ts";
 import {
   addRows,
   columnSums,
@@ -91,6 +94,7 @@ import {
  *   stepGradients: false,
  *   mnistLossGradient: false,
  *   grayLevels: false,
+ *   gatherRows: false,
  * };
  * ```
  */
@@ -113,8 +117,10 @@ export interface FastPieces {
   readonly stepGradients: boolean;
   /** `mnistLoss` with a gradient derived by hand (`mnist_loss.ts`). */
   readonly mnistLossGradient: boolean;
-  /** A `TensorDataset`'s images kept as gray levels, batched by a routine. */
+  /** Rows of images (gray levels / 255) gathered from their levels (`gather.ts`). */
   readonly grayLevels: boolean;
+  /** Rows of a float32 matrix gathered as blocks of memory (`gather.ts`). */
+  readonly gatherRows: boolean;
 }
 
 let pieces: FastPieces = {
@@ -128,6 +134,7 @@ let pieces: FastPieces = {
   stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
+  gatherRows: true,
 };
 
 /**
@@ -142,10 +149,12 @@ let pieces: FastPieces = {
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
  * setFast({ biasAdd: false, stepGradients: false, grayLevels: false });
+ * setFast({ gatherRows: false });
  * setFast({ routines: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
+ * setFast({ gatherRows: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
@@ -176,6 +185,19 @@ export function withoutSpeedPieces<T>(fn: () => T): T {
     pieces = saved;
   }
 }
+
+// runs.ts's option `plain` (the hook `plainly`) times models on TensorFlow.js
+// as shipped: every piece off but `gatherRows`. TensorFlow.js's own wasm
+// gather took 0.6-0.8 s for the 49 batches of an epoch, longer than the
+// linear model's whole epoch, and the same for every model: with it, the
+// comparison would time the batches, not the models.
+setHooks({
+  plainly: (fn) =>
+    withoutSpeedPieces(() => {
+      setFast({ gatherRows: true });
+      return fn();
+    }),
+});
 
 /**
  * Which speed pieces are on.

@@ -33,8 +33,7 @@
  *
  * @module
  */
-import "../fast/backend.ts";
-import type { Tensor } from "../fast/backend.ts";
+import type { Tensor } from "../tensors.ts";
 import { Buffer } from "node:buffer";
 import { ArgumentError, ShapeError } from "../errors.ts";
 import { encodePng, type GrayImage } from "../load/png.ts";
