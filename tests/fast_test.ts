@@ -201,6 +201,7 @@ const allOn: FastPieces = {
   stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
+  crossEntropyGradient: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -213,6 +214,7 @@ const allOff: FastPieces = {
   stepGradients: false,
   mnistLossGradient: false,
   grayLevels: false,
+  crossEntropyGradient: false,
 };
 const settings: FastPieces[] = [
   allOn,
@@ -227,6 +229,7 @@ const settings: FastPieces[] = [
   { ...allOn, stepGradients: false },
   { ...allOn, mnistLossGradient: false },
   { ...allOn, grayLevels: false },
+  { ...allOn, crossEntropyGradient: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {

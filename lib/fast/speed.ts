@@ -43,9 +43,9 @@
  * or, with the piece off, by the `cpu` backend's kernel with the tensors
  * copied there and back. With every piece off ({@linkcode setFast}), each
  * replacement calls the kernel or gradient it replaced, so TensorFlow.js
- * computes exactly as without this module. The pieces `mnistLossGradient`
- * and `grayLevels` change nothing in TensorFlow.js: `mnist_loss.ts` and
- * `rows.ts` read them.
+ * computes exactly as without this module. The pieces `mnistLossGradient`,
+ * `grayLevels` and `crossEntropyGradient` change nothing in TensorFlow.js:
+ * `mnist_loss.ts`, `rows.ts` and `cross_entropy.ts` read them.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -91,6 +91,7 @@ import {
  *   stepGradients: false,
  *   mnistLossGradient: false,
  *   grayLevels: false,
+ *   crossEntropyGradient: false,
  * };
  * ```
  */
@@ -115,6 +116,8 @@ export interface FastPieces {
   readonly mnistLossGradient: boolean;
   /** A `TensorDataset`'s images kept as gray levels, batched by a routine. */
   readonly grayLevels: boolean;
+  /** The ten digits' cross-entropy in one step, gradient by hand. */
+  readonly crossEntropyGradient: boolean;
 }
 
 let pieces: FastPieces = {
@@ -128,6 +131,7 @@ let pieces: FastPieces = {
   stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
+  crossEntropyGradient: true,
 };
 
 /**
@@ -146,6 +150,8 @@ let pieces: FastPieces = {
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
+ * setFast({ crossEntropyGradient: false });
+ * setFast({ crossEntropyGradient: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
