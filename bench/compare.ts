@@ -626,6 +626,8 @@ const ABLATION_STAGES: Record<string, [Stage, number, (keyof FastPieces)[]]> = {
   simple_net_40: ["simple_net_40", 40, []],
   abs_templates_20: ["abs_templates_20", 20, []],
   conv_net_1: ["conv_net_10", 1, ["convFilterGradient"]],
+  ten_linear_10: ["ten_linear_10", 10, []],
+  ten_simple_net_10: ["ten_simple_net_10", 10, []],
 };
 
 async function ablate(runs: number, names: readonly string[]): Promise<void> {
