@@ -202,6 +202,7 @@ const allOn: FastPieces = {
   mnistLossGradient: true,
   grayLevels: true,
   crossEntropyGradient: true,
+  sumGradient: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -215,6 +216,7 @@ const allOff: FastPieces = {
   mnistLossGradient: false,
   grayLevels: false,
   crossEntropyGradient: false,
+  sumGradient: false,
 };
 const settings: FastPieces[] = [
   allOn,
@@ -230,6 +232,7 @@ const settings: FastPieces[] = [
   { ...allOn, mnistLossGradient: false },
   { ...allOn, grayLevels: false },
   { ...allOn, crossEntropyGradient: false },
+  { ...allOn, sumGradient: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {

@@ -36,6 +36,11 @@
  *    `dy · step(x)` of float32 tensors on `wasm` with a routine, through a
  *    kernel added under the name `LessonStepGradient` (piece
  *    `stepGradients`), and otherwise do what TensorFlow.js's own do.
+ * 8. The gradient of `Sum` (for every backend) spreads a float32 `dy` over
+ *    the summed axes by filling the output in `wasm` memory when they are
+ *    the first or the last axes (piece `sumGradient`, in `sum_gradient.ts`,
+ *    which this module imports), and otherwise does what TensorFlow.js's
+ *    own does (`dy` times a tensor of ones).
  *
  * Added for the `wasm` backend, which has neither: the kernel
  * `LessonWeightGradient`, and `Conv2DBackpropFilter` (the gradient of
@@ -72,6 +77,7 @@ import {
   type WasmBackend,
   weightGradient,
 } from "./routines.ts";
+import "./sum_gradient.ts";
 
 /**
  * The speed pieces, each on (`true`) or off.
@@ -92,6 +98,7 @@ import {
  *   mnistLossGradient: false,
  *   grayLevels: false,
  *   crossEntropyGradient: false,
+ *   sumGradient: false,
  * };
  * ```
  */
@@ -118,6 +125,8 @@ export interface FastPieces {
   readonly grayLevels: boolean;
   /** The ten digits' cross-entropy in one step, gradient by hand. */
   readonly crossEntropyGradient: boolean;
+  /** The gradient of a sum spread by a fill, without a tensor of ones. */
+  readonly sumGradient: boolean;
 }
 
 let pieces: FastPieces = {
@@ -132,6 +141,7 @@ let pieces: FastPieces = {
   mnistLossGradient: true,
   grayLevels: true,
   crossEntropyGradient: true,
+  sumGradient: true,
 };
 
 /**
@@ -150,8 +160,8 @@ let pieces: FastPieces = {
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
- * setFast({ crossEntropyGradient: false });
- * setFast({ crossEntropyGradient: true });
+ * setFast({ crossEntropyGradient: false, sumGradient: false });
+ * setFast({ crossEntropyGradient: true, sumGradient: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
