@@ -48,6 +48,8 @@ export const ABLATION_STAGES: Record<
   simple_net_40: ["simple_net_40", 40, []],
   abs_templates_20: ["abs_templates_20", 20, []],
   conv_net_1: ["conv_net_10", 1, ["convFilterGradient"]],
+  ten_linear_10: ["ten_linear_10", 10, []],
+  ten_simple_net_10: ["ten_simple_net_10", 10, []],
 };
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The three places where `fast/` may change how the lesson's code runs, each
+ * The four places where `fast/` may change how the lesson's code runs, each
  * with the plain behaviour as its default: the lesson's files call these
  * hooks and never import `fast/`, and they work (plainly) without it.
  * `fast/` installs its versions when it is imported, which `mod.ts` does (and
@@ -35,6 +35,7 @@ import type { Tensor, Tensor2D } from "./tensors.ts";
  *
  * const plain: Hooks = {
  *   mnistLoss: () => undefined,
+ *   crossEntropy: () => undefined,
  *   plainly: (fn) => fn(),
  *   freeTapeOnThrow: (fn) => fn(),
  * };
@@ -57,6 +58,17 @@ export interface Hooks {
    */
   readonly plainly: <T>(fn: () => T) => T;
   /**
+   * The ten digits' cross-entropy of `scores` `[n, c]` against `labels` (the
+   * checked label of each row), computed with the same value and gradient
+   * another way, or `undefined` to let `multiclass.ts` compute it with
+   * TensorFlow.js (the default). `fast/` computes it in one step, while its
+   * piece `crossEntropyGradient` is on.
+   */
+  readonly crossEntropy: (
+    scores: Tensor2D,
+    labels: ArrayLike<number>,
+  ) => Tensor | undefined;
+  /**
    * Runs `fn`, which records on a gradient tape (`optim.ts`'s `calcGrad`);
    * by default `fn` simply runs. `fast/` frees the tensors the tape keeps for
    * the gradients when `fn` throws (TensorFlow.js leaves them allocated).
@@ -66,6 +78,7 @@ export interface Hooks {
 
 const plainHooks: Hooks = {
   mnistLoss: () => undefined,
+  crossEntropy: () => undefined,
   plainly: (fn) => fn(),
   freeTapeOnThrow: (fn) => fn(),
 };

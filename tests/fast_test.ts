@@ -201,6 +201,8 @@ const allOn: FastPieces = {
   mnistLossGradient: true,
   grayLevels: true,
   gatherRows: true,
+  crossEntropyGradient: true,
+  sumGradient: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -214,6 +216,8 @@ const allOff: FastPieces = {
   mnistLossGradient: false,
   grayLevels: false,
   gatherRows: false,
+  crossEntropyGradient: false,
+  sumGradient: false,
 };
 /** The bits of a tensor's floats: equal bits, equal floats (and -0 ≠ 0). */
 const bits = (
@@ -234,6 +238,8 @@ const settings: FastPieces[] = [
   { ...allOn, mnistLossGradient: false },
   { ...allOn, grayLevels: false },
   { ...allOn, gatherRows: false },
+  { ...allOn, crossEntropyGradient: false },
+  { ...allOn, sumGradient: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {

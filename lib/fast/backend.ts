@@ -37,6 +37,7 @@ import { envVar } from "../env.ts";
 import "./speed.ts";
 import "./gather.ts";
 import "./mnist_loss.ts";
+import "./cross_entropy.ts";
 import "./tape.ts";
 
 export type { Tensor, Tensor2D, Variable } from "../tensors.ts";

@@ -36,6 +36,11 @@
  *    `dy · step(x)` of float32 tensors on `wasm` with a routine, through a
  *    kernel added under the name `LessonStepGradient` (piece
  *    `stepGradients`), and otherwise do what TensorFlow.js's own do.
+ * 8. The gradient of `Sum` (for every backend) spreads a float32 `dy` over
+ *    the summed axes by filling the output in `wasm` memory when they are
+ *    the first or the last axes (piece `sumGradient`, in `sum_gradient.ts`,
+ *    which this module imports), and otherwise does what TensorFlow.js's
+ *    own does (`dy` times a tensor of ones).
  *
  * Added for the `wasm` backend, which has neither: the kernel
  * `LessonWeightGradient`, and `Conv2DBackpropFilter` (the gradient of
@@ -47,7 +52,8 @@
  * changes nothing in TensorFlow.js: `mnist_loss.ts` reads it, through the
  * hook `mnistLoss` of `lib/hooks.ts`. The pieces `grayLevels` and
  * `gatherRows` are read by `gather.ts`, which replaces the `GatherV2` kernel
- * of the `wasm` backend.
+ * of the `wasm` backend. `crossEntropyGradient` is read by `cross_entropy.ts`,
+ * through the hook `crossEntropy`.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -75,6 +81,7 @@ import {
   type WasmBackend,
   weightGradient,
 } from "./routines.ts";
+import "./sum_gradient.ts";
 
 /**
  * The speed pieces, each on (`true`) or off.
@@ -95,6 +102,8 @@ import {
  *   mnistLossGradient: false,
  *   grayLevels: false,
  *   gatherRows: false,
+ *   crossEntropyGradient: false,
+ *   sumGradient: false,
  * };
  * ```
  */
@@ -121,6 +130,10 @@ export interface FastPieces {
   readonly grayLevels: boolean;
   /** Rows of a float32 matrix gathered as blocks of memory (`gather.ts`). */
   readonly gatherRows: boolean;
+  /** The ten digits' cross-entropy in one step, gradient by hand. */
+  readonly crossEntropyGradient: boolean;
+  /** The gradient of a sum spread by a fill, without a tensor of ones. */
+  readonly sumGradient: boolean;
 }
 
 let pieces: FastPieces = {
@@ -135,6 +148,8 @@ let pieces: FastPieces = {
   mnistLossGradient: true,
   grayLevels: true,
   gatherRows: true,
+  crossEntropyGradient: true,
+  sumGradient: true,
 };
 
 /**
@@ -155,6 +170,8 @@ let pieces: FastPieces = {
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
  * setFast({ gatherRows: true });
+ * setFast({ crossEntropyGradient: false, sumGradient: false });
+ * setFast({ crossEntropyGradient: true, sumGradient: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
