@@ -1,7 +1,8 @@
 """The PyTorch side of `deno task bench`: the lesson's stages, timed.
 
 Written from the lesson's steps (see /work/shared/LESSON.md), the way a
-PyTorch user would write them, on one thread:
+PyTorch user would write them, on one thread (or on N, when the bench passes
+BENCH_THREADS=N for its --threads N):
 
   decode_cold    PIL decodes every PNG of the four folders; stacked, scaled
                  to 0..1, flattened into train/valid x and y
@@ -46,8 +47,11 @@ import sys
 # this process alone runs without them, and reports the kernel chosen.
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 unset = {name: os.environ.pop(name) for name in UNSET if name in os.environ}
+# The compute threads: 1 unless the bench says otherwise (--threads N, passed
+# as BENCH_THREADS), for PyTorch and every library that might start more.
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[name] = "1"
+    os.environ[name] = str(THREADS)
 
 import json  # noqa: E402
 import resource  # noqa: E402
@@ -60,7 +64,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-torch.set_num_threads(1)
+torch.set_num_threads(THREADS)
 torch.set_num_interop_threads(1)
 
 FOLDERS = ("train/3", "train/7", "valid/3", "valid/7")
@@ -239,8 +243,9 @@ def linear_model():
 
 
 class AbsTemplates(torch.nn.Module):
-    """Notebook 7's learner's idea, trained: two templates and a bias, one
-    vote |x - t7| - |x - t3| per pixel."""
+    """Notebook 7's learner's idea, trained (lib/templates.ts's
+    AbsTemplates() on our side): two templates and a bias, one vote
+    |x - t7| - |x - t3| per pixel."""
 
     def __init__(self):
         super().__init__()

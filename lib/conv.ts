@@ -34,7 +34,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor2D, Variable } from "./tensors.ts";
-import "./fast/backend.ts";
 import { ArgumentError, ShapeError } from "./errors.ts";
 import { Linear, type Module, relu, Sequential } from "./model.ts";
 import { rng } from "./random.ts";

@@ -3,9 +3,11 @@
  * given size, optionally in a new seeded random order every epoch.
  *
  * It works on plain arrays (the lesson's `0..14` and alphabet demos) and on a
- * {@linkcode TensorDataset} of inputs and targets, whose batches are built by
- * copying rows into fresh tensors (`tf.gather` of 256 rows of MNIST took 28
- * to 120 ms here; the copy takes well under 1 ms).
+ * {@linkcode TensorDataset} of inputs and targets, whose batches are the rows
+ * at the batch's indices, `tf.gather(x, indices)` (the lesson's
+ * `x[indices]`). On the `wasm` backend, `fast/` replaces the kernel behind
+ * `tf.gather` with one that copies whole rows (TensorFlow.js's own takes
+ * 14 ms for 256 rows of MNIST); see `lib/fast/README.md`.
  *
  * @example Batches of an array, shuffled
  * ```ts
@@ -19,8 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor2D } from "./tensors.ts";
-import { fastRows } from "./fast/rows.ts";
-import { ArgumentError, ShapeError } from "./errors.ts";
+import { ArgumentError, DataError, ShapeError } from "./errors.ts";
 import { Random, rng } from "./random.ts";
 
 /** A batch of inputs and targets: `[xb, yb]`, with as many rows in each. */
@@ -68,8 +69,11 @@ export interface DataLoaderOptions {
 
 /**
  * Inputs `x` `[n, features]` and targets `y` `[n, outputs]`, batched as
- * `[xb, yb]` tensors. The data are copied once, when the data set is made:
- * later changes to `x` and `y` (or their disposal) do not affect it.
+ * `[xb, yb]` tensors: the rows at a batch's indices, by `tf.gather`. It
+ * keeps its own copies of `x` and `y` (`clone`, which on the `wasm` backend
+ * with `fast/` shares their memory instead of copying it), so that disposing
+ * them later does not affect it; {@linkcode TensorDataset.dispose} frees
+ * its copies.
  *
  * @example Pair inputs with targets
  * ```ts
@@ -87,15 +91,17 @@ export interface DataLoaderOptions {
 export class TensorDataset implements Dataset<Batch> {
   /** How many rows. */
   readonly length: number;
-  readonly #x: Pick<Rows, "gather">;
-  readonly #y: Rows;
+  /** The inputs, one row per item (the data set's own copy). */
+  readonly x: Tensor2D;
+  /** The targets, one row per item (the data set's own copy). */
+  readonly y: Tensor2D;
 
   /**
-   * Copies `x` and `y`, which must have the same number of rows.
+   * Pairs copies of `x` and `y`, which must have the same number of rows.
    *
    * @throws {ShapeError} When `x` and `y` are not matrices with as many rows.
    */
-  constructor(x: tf.Tensor2D, y: tf.Tensor2D) {
+  constructor(x: Tensor2D, y: Tensor2D) {
     if (x.rank !== 2 || y.rank !== 2 || x.shape[0] !== y.shape[0]) {
       throw new ShapeError(
         `A TensorDataset needs x [n, features] and y [n, outputs] with the ` +
@@ -104,43 +110,35 @@ export class TensorDataset implements Dataset<Batch> {
       );
     }
     this.length = x.shape[0];
-    // Images of gray levels are batched faster (lib/fast/rows.ts).
-    this.#x = fastRows(x, (values) => new Rows(values, x.shape[1]));
-    this.#y = new Rows(Float32Array.from(y.dataSync()), y.shape[1]);
+    this.x = tf.keep(x.clone());
+    this.y = tf.keep(y.clone());
   }
 
-  /** The rows at `indices`, as new tensors that the caller owns. */
+  /**
+   * The rows at `indices`, as new tensors that the caller owns.
+   *
+   * @throws {DataError} When the data set was disposed.
+   */
   collate(indices: readonly number[]): Batch {
-    return [
-      this.#x.gather(indices),
-      this.#y.gather(indices),
-    ];
+    if (this.x.isDisposed || this.y.isDisposed) {
+      throw new DataError(
+        "This TensorDataset was disposed, so it has no rows left to batch: " +
+          "make it again from x and y.",
+      );
+    }
+    return tf.tidy(() => {
+      const rows = tf.tensor1d([...indices], "int32");
+      return [tf.gather(this.x, rows), tf.gather(this.y, rows)] as const;
+    });
   }
 
   release(batch: Batch): void {
     tf.dispose([...batch]);
   }
-}
 
-/** The rows of a matrix, from which batches are copied. */
-class Rows {
-  readonly #values: Float32Array;
-  readonly #width: number;
-
-  /** The rows of `width` values each, one after another in `values`. */
-  constructor(values: Float32Array, width: number) {
-    this.#values = values;
-    this.#width = width;
-  }
-
-  /** The rows at `indices`, in that order, as a new tensor. */
-  gather(indices: readonly number[]): Tensor2D {
-    const width = this.#width;
-    const out = new Float32Array(indices.length * width);
-    indices.forEach((row, k) =>
-      out.set(this.#values.subarray(row * width, (row + 1) * width), k * width)
-    );
-    return tf.tensor2d(out, [indices.length, width]);
+  /** Frees the data set's copies of `x` and `y`; it cannot batch after. */
+  dispose(): void {
+    tf.dispose([this.x, this.y]);
   }
 }
 

@@ -77,7 +77,7 @@ export class ShapeError extends LessonError {}
  *
  * @example Tell a missing browser from other failures
  * ```ts
- * import { linePlot } from "./plot/figures.ts";
+ * import { linePlot } from "./plot/charts.ts";
  * import { BrowserError } from "./errors.ts";
  * import { renderPng } from "./plot/render.ts";
  *

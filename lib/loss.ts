@@ -23,8 +23,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor2D } from "./tensors.ts";
-import { fastMnistLoss } from "./fast/mnist_loss.ts";
 import { ShapeError } from "./errors.ts";
+import { hooks } from "./hooks.ts";
 
 /**
  * A loss: a scalar tensor from predictions and targets, smaller when they
@@ -117,8 +117,10 @@ export function mnistLossOnProbabilities(
  * The lesson's loss for raw outputs: {@linkcode sigmoid} turns each output
  * into a probability, then, as in {@linkcode mnistLossOnProbabilities}, each
  * row costs its distance to the target: `1 - p` where the target is 1, `p`
- * where it is 0. TensorFlow.js derives the gradient (autodiff); `fast/`
- * computes the same in one step, see `lib/fast/README.md`.
+ * where it is 0. TensorFlow.js derives the gradient (autodiff). When `fast/`
+ * is loaded (as `mod.ts` does), it computes the same value and gradient in
+ * one step, through the hook `mnistLoss` of `hooks.ts` (see
+ * `lib/fast/README.md`).
  *
  * @throws {ShapeError} When predictions and targets differ in shape.
  *
@@ -134,19 +136,15 @@ export function mnistLossOnProbabilities(
  * tf.dispose([targets, outputs, loss]);
  * ```
  */
-export const mnistLoss: LossFunc = fastMnistLoss(
-  (predictions: Tensor2D, targets: Tensor2D): Tensor => {
-    checkShapes("mnistLoss", predictions, targets);
-    return tf.tidy(() => {
-      const probabilities = sigmoid(predictions);
-      return tf.where(
-        targets.equal(1),
-        tf.sub(1, probabilities),
-        probabilities,
-      ).mean();
-    });
-  },
-);
+export function mnistLoss(predictions: Tensor2D, targets: Tensor2D): Tensor {
+  checkShapes("mnistLoss", predictions, targets);
+  // fast/ may compute the same value and gradient in one step (lib/hooks.ts).
+  return hooks().mnistLoss(predictions, targets) ?? tf.tidy(() => {
+    const probabilities = sigmoid(predictions);
+    return tf.where(targets.equal(1), tf.sub(1, probabilities), probabilities)
+      .mean();
+  });
+}
 
 /**
  * The share of rows classified right: an output above 0 (a probability above

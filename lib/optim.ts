@@ -34,13 +34,20 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor2D, Variable } from "./tensors.ts";
-import { freeTapeOnThrow } from "./fast/tape.ts";
 import { ArgumentError, LessonError } from "./errors.ts";
+import { hooks } from "./hooks.ts";
 import { type LossFunc, mnistLoss } from "./loss.ts";
 import { type Model, predict } from "./model.ts";
 
-/** Each parameter's accumulated gradient, owned here (kept out of tidies). */
-const grads = new Map<Variable, Tensor>();
+/**
+ * Each parameter's accumulated gradient, by the parameter's name (unique
+ * among live variables; `tf.variableGrads` names the gradients so), owned
+ * here and kept out of tidies.
+ */
+const grads = new Map<string, Tensor>();
+
+/** The names of the gradients the last `calcGrad` of each function model stored. */
+const namesOfFunctions = new WeakMap<Model, readonly string[]>();
 
 /**
  * The gradient accumulated for `param` by {@linkcode calcGrad} since it was
@@ -65,7 +72,7 @@ const grads = new Map<Variable, Tensor>();
  * ```
  */
 export function gradOf(param: Variable): Tensor | null {
-  return grads.get(param) ?? null;
+  return grads.get(param.name) ?? null;
 }
 
 /**
@@ -86,18 +93,14 @@ export function gradOf(param: Variable): Tensor | null {
  * ```
  */
 export function zeroGrad(params: readonly Variable[]): void {
-  for (const param of params) {
-    grads.get(param)?.dispose();
-    grads.delete(param);
-  }
+  zeroNamed(params.map((param) => param.name));
 }
 
-/** The trainable variables a model's loss may depend on. */
-function trainableOf(model: Model): Variable[] {
-  const candidates = typeof model === "function"
-    ? Object.values(tf.engine().registeredVariables)
-    : model.params;
-  return candidates.filter((v) => v.trainable);
+function zeroNamed(names: readonly string[]): void {
+  for (const name of names) {
+    grads.get(name)?.dispose();
+    grads.delete(name);
+  }
 }
 
 /**
@@ -230,7 +233,8 @@ export function checkGradients(
 ): void {
   const index = opt.params.findIndex((p) => p.trainable && gradOf(p) === null);
   if (index < 0) return;
-  zeroGrad(trainableOf(model));
+  if (typeof model === "function") zeroNamed(namesOfFunctions.get(model) ?? []);
+  else zeroGrad(model.params.filter((p) => p.trainable));
   opt.zeroGrad();
   throw new ArgumentError(
     `${caller}'s optimizer holds ${
@@ -302,23 +306,29 @@ export function calcGrad(
   model: Model,
   lossFunc: LossFunc = mnistLoss,
 ): number {
-  const params = trainableOf(model);
-  checkParams(params, "calcGrad");
-  if (params.length === 0) {
-    throw new LessonError(
+  // A Module names its parameters; for a plain function, TensorFlow.js
+  // differentiates with respect to every trainable variable (variableGrads
+  // without a list), and returns the gradients of those the loss used.
+  const params = typeof model === "function"
+    ? undefined
+    : model.params.filter((p) => p.trainable);
+  if (params !== undefined) checkParams(params, "calcGrad");
+  const noParams = () =>
+    new LessonError(
       "calcGrad found no trainable parameter in the model: make its " +
         "parameters with initParams (or use a Linear layer), and compute " +
         "its predictions from them.",
     );
-  }
+  if (params?.length === 0) throw noParams();
   let lossShape: readonly number[] = [];
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
-    // The tidy frees the loss and gradients when variableGrads rejects them.
+    // The tidy frees the loss and gradients when variableGrads rejects them;
+    // the hook frees what the tape keeps when the loss throws (hooks.ts).
     result = tf.tidy(() =>
       tf.variableGrads(
         () =>
-          freeTapeOnThrow(() => {
+          hooks().freeTapeOnThrow(() => {
             const loss = lossFunc(predict(model, xb), yb);
             lossShape = loss.shape;
             return loss as tf.Scalar;
@@ -327,7 +337,13 @@ export function calcGrad(
       )
     );
   } catch (error) {
-    if (lossShape.length === 0) throw error;
+    if (lossShape.length === 0) {
+      const none = params === undefined && error instanceof Error &&
+        /at least one of the input variables to be trainable/.test(
+          error.message,
+        );
+      throw none ? noParams() : error;
+    }
     throw new LessonError(
       `calcGrad needs a loss that is one number (a scalar), to take its ` +
         `gradient; the loss function returned a tensor of shape ` +
@@ -336,14 +352,15 @@ export function calcGrad(
     );
   }
   const { value, grads: fresh } = result;
-  for (const param of params) {
-    const grad = fresh[param.name];
-    if (grad == null) continue;
-    const old = grads.get(param);
+  const names = Object.keys(fresh);
+  if (params === undefined) namesOfFunctions.set(model, names);
+  for (const name of names) {
+    const grad = fresh[name];
+    const old = grads.get(name);
     if (old === undefined) {
-      grads.set(param, tf.keep(grad));
+      grads.set(name, tf.keep(grad));
     } else {
-      grads.set(param, tf.keep(old.add(grad)));
+      grads.set(name, tf.keep(old.add(grad)));
       tf.dispose([old, grad]);
     }
   }

@@ -34,7 +34,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor2D } from "./tensors.ts";
-import "./fast/backend.ts";
 import { ArgumentError, LessonError, ShapeError } from "./errors.ts";
 
 /**

@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { linePlot } from "../lib/plot/figures.ts";
+import { linePlot } from "../lib/plot/charts.ts";
 import { renderPng } from "../lib/plot/render.ts";
+import { reportOutcome } from "./_child.ts";
 
 const started = performance.now();
 let error: unknown;
@@ -17,11 +18,7 @@ try {
 } catch (e) {
   error = e;
 }
-console.log(JSON.stringify({
-  name: (error as Error)?.name,
-  message: (error as Error)?.message,
-  seconds: (performance.now() - started) / 1000,
-}));
+reportOutcome(error, { seconds: (performance.now() - started) / 1000 });
 await new Promise((resolve) => setTimeout(resolve, 1000));
 console.log("alive");
 Deno.exit(0); // a browser start given up on may still be pending

@@ -8,6 +8,7 @@
  * @module
  */
 import { untarData } from "../lib/load/download.ts";
+import { reportOutcome } from "./_child.ts";
 
 const [dest, url] = Deno.args;
 let peak = 0;
@@ -23,8 +24,4 @@ try {
 } catch (e) {
   error = e;
 }
-console.log(JSON.stringify({
-  name: (error as Error)?.name,
-  message: (error as Error)?.message,
-  peakMB: Math.round(peak / 1e6),
-}));
+reportOutcome(error, { peakMB: Math.round(peak / 1e6) });

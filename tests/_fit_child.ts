@@ -11,11 +11,13 @@
  *
  * @module
  */
+import "./_backend.ts";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, TensorDataset } from "../lib/dataloader.ts";
 import { Learner } from "../lib/learner.ts";
 import { Linear } from "../lib/model.ts";
 import { setSeed } from "../lib/random.ts";
+import { reportOutcome } from "./_child.ts";
 
 setSeed(1);
 const x = tf.randomNormal([8192, 784], 0, 1, "float32", 1) as tf.Tensor2D;
@@ -45,13 +47,11 @@ try {
 } catch (e) {
   console.log(`second fit: ${e}`);
 }
-console.log(JSON.stringify({
-  name: (error as Error)?.name,
-  message: (error as Error)?.message,
+reportOutcome(error, {
   records,
   finite: now.flat().every(Number.isFinite),
   trainedOn,
-}));
+});
 console.log("waiting");
 await new Promise((resolve) => setTimeout(resolve, 30_000));
 console.log("still alive after 30 s");

@@ -11,6 +11,7 @@
 import { gzipSync } from "node:zlib";
 import { extractTgz } from "../lib/load/tar.ts";
 import { entry, tar } from "./_tar.ts";
+import { reportOutcome } from "./_child.ts";
 
 const gzip = new Uint8Array(
   gzipSync(tar(entry({ name: "full" }, new Uint8Array(5000)))),
@@ -21,7 +22,4 @@ try {
 } catch (e) {
   error = e;
 }
-console.log(JSON.stringify({
-  name: (error as Error)?.name,
-  message: (error as Error)?.message,
-}));
+reportOutcome(error);

@@ -16,6 +16,7 @@
  */
 import { untarData, URLs } from "../lib/load/download.ts";
 import { closeBrowser, renderHtml } from "../lib/plot/render.ts";
+import { reportOutcome } from "./_child.ts";
 
 const [mode, dest] = Deno.args;
 let error: unknown;
@@ -43,13 +44,11 @@ try {
 } catch (e) {
   error = e;
 }
-console.log(JSON.stringify({
-  name: (error as Error)?.name,
-  message: (error as Error)?.message,
+reportOutcome(error, {
   seconds: (performance.now() - started) / 1000,
   left: dest === undefined
     ? []
     : [...Deno.readDirSync(dest)].map((entry) => entry.name),
-}));
+});
 if (mode === "render") await closeBrowser();
 console.log("done");

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { linePlot } from "../lib/plot/figures.ts";
+import { linePlot } from "../lib/plot/charts.ts";
 import { renderPng } from "../lib/plot/render.ts";
 
 const data = new URL("../data/", import.meta.url);

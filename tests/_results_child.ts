@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { saveResult } from "../lib/plot/results.ts";
+import { saveResult } from "../lib/load/results.ts";
 
 const [file, tag, count] = Deno.args;
 for (let i = 0; i < Number(count); i++) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { plotFunction, scatterPlot, subplots } from "../lib/plot/figures.ts";
-import type { Figure } from "../lib/plot/figures.ts";
+import { plotFunction, scatterPlot, subplots } from "../lib/plot/charts.ts";
+import type { Figure } from "../lib/plot/charts.ts";
 
 // deno-lint-ignore no-explicit-any
 const layoutOf = (figure: Figure) => figure.layout as Record<string, any>;

@@ -1,3 +1,4 @@
+import "./_backend.ts";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Conv2d, convNet } from "../lib/conv.ts";

@@ -1,7 +1,8 @@
+import "./_backend.ts";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { type Batch, DataLoader, TensorDataset } from "../lib/dataloader.ts";
-import { ArgumentError, ShapeError } from "../lib/errors.ts";
+import { ArgumentError, DataError, ShapeError } from "../lib/errors.ts";
 import { Random, setSeed } from "../lib/random.ts";
 
 const range = (n: number): number[] => [...Array(n).keys()];
@@ -145,8 +146,9 @@ Deno.test("a TensorDataset refuses inputs and targets of different lengths, nami
 });
 
 Deno.test("batches of images (gray levels / 255) equal the rows of x, as do those of other data", () => {
-  // Images are kept as their nonzero gray levels, other data as floats:
-  // either way a batch holds exactly the rows asked for.
+  // On wasm, images are gathered from their nonzero gray levels, other data
+  // as blocks of rows (lib/fast/gather.ts): either way a batch holds exactly
+  // the rows asked for.
   const random = new Random(3);
   const levels = Array.from(
     { length: 40 * 784 },
@@ -163,4 +165,24 @@ Deno.test("batches of images (gray levels / 255) equal the rows of x, as do thos
     tf.dispose([xb, yb, expected]);
   }
   tf.dispose([images, other, y]);
+});
+
+Deno.test("a TensorDataset keeps its own copies of x and y until disposed", () => {
+  const [x, y] = toyTensors(5);
+  const before = tf.memory().numTensors;
+  const dset = new TensorDataset(x, y);
+  assert.equal(tf.memory().numTensors, before + 2);
+  const expected = x.arraySync().slice(3, 5);
+  tf.dispose([x, y]);
+  const [xb, yb] = dset.collate([3, 4]);
+  assert.deepEqual(xb.arraySync(), expected);
+  assert.deepEqual([...yb.dataSync()], [3, 4]);
+  tf.dispose([xb, yb]);
+  dset.dispose();
+  assert.equal(tf.memory().numTensors, before - 2);
+  assert.throws(() => dset.collate([0]), (e: unknown) => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, /disposed.*make it again/);
+    return true;
+  });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ArgumentError } from "../lib/errors.ts";
 import { decisionContour } from "../lib/plot/decision.ts";
-import type { Figure } from "../lib/plot/figures.ts";
+import type { Figure } from "../lib/plot/charts.ts";
 
 // deno-lint-ignore no-explicit-any
 const loose = (x: unknown) => x as Record<string, any>;

@@ -1,3 +1,4 @@
+import "./_backend.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";

@@ -9,7 +9,6 @@ import {
   setFast,
 } from "../lib/fast/speed.ts";
 import { freeTapeOnThrow } from "../lib/fast/tape.ts";
-import { fastRows, type RowSource } from "../lib/fast/rows.ts";
 import { Linear, relu, Sequential, simpleNet } from "../lib/model.ts";
 import { mnistLoss } from "../lib/loss.ts";
 import { ShapeError } from "../lib/errors.ts";
@@ -203,6 +202,9 @@ const allOn: FastPieces = {
   stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
+  gatherRows: true,
+  crossEntropyGradient: true,
+  sumGradient: true,
   relaxedSimd: true,
   secondCore: true,
 };
@@ -217,9 +219,17 @@ const allOff: FastPieces = {
   stepGradients: false,
   mnistLossGradient: false,
   grayLevels: false,
+  gatherRows: false,
+  crossEntropyGradient: false,
+  sumGradient: false,
   relaxedSimd: false,
   secondCore: false,
 };
+/** The bits of a tensor's floats: equal bits, equal floats (and -0 ≠ 0). */
+const bits = (
+  t: tf.Tensor,
+) => [...new Uint32Array(t.dataSync().slice().buffer)];
+
 const settings: FastPieces[] = [
   allOn,
   allOff,
@@ -233,6 +243,9 @@ const settings: FastPieces[] = [
   { ...allOn, stepGradients: false },
   { ...allOn, mnistLossGradient: false },
   { ...allOn, grayLevels: false },
+  { ...allOn, gatherRows: false },
+  { ...allOn, crossEntropyGradient: false },
+  { ...allOn, sumGradient: false },
   { ...allOn, relaxedSimd: false },
   { ...allOn, secondCore: false },
 ];
@@ -635,124 +648,5 @@ testIf(
     x.dispose();
     assert.deepEqual([...whole.dataSync()], values);
     whole.dispose();
-  },
-);
-
-/** The bits of a tensor's floats: equal bits, equal floats (and -0 ≠ 0). */
-const bits = (
-  t: tf.Tensor,
-) => [...new Uint32Array(t.dataSync().slice().buffer)];
-
-/**
- * Plain rows of `x` by `tf.gather` for `fastRows`, counting how often they
- * are made and gather, and keeping the values they were made from.
- */
-function countedGather(x: tf.Tensor2D) {
-  const counts = {
-    made: 0,
-    calls: 0,
-    values: undefined as Float32Array | undefined,
-    plain: (values: Float32Array): RowSource => {
-      counts.made++;
-      counts.values = values;
-      return {
-        gather: (indices: readonly number[]) => {
-          counts.calls++;
-          return tf.gather(x, [...indices]) as tf.Tensor2D;
-        },
-      };
-    },
-  };
-  return counts;
-}
-
-/** `rows` images of 784 gray levels / 255, about 81% zeros, seeded. */
-function grayImages(rows: number, seed: number): tf.Tensor2D {
-  const random = new Random(seed);
-  return tf.tensor2d(
-    Float32Array.from(
-      { length: rows * 784 },
-      () =>
-        random.uniform() < 0.81 ? 0 : Math.floor(random.uniform() * 256) / 255,
-    ),
-    [rows, 784],
-  );
-}
-
-testIf(
-  "grayLevels: batches of images from their gray levels equal tf.gather's bit for bit; off, the plain rows gather",
-  [onWasm],
-  () => {
-    const x = grayImages(300, 60);
-    const plain = countedGather(x);
-    const rows = fastRows(x, plain.plain);
-    const batches = [
-      [299, 0, 7, 7, 150],
-      Array.from({ length: 256 }, (_, i) => (i * 37) % 300),
-      [],
-    ];
-    const tensors = tf.memory().numTensors;
-    for (const on of [true, false]) {
-      setFast({ grayLevels: on });
-      const calls = plain.calls;
-      for (const indices of batches) {
-        const batch = rows.gather(indices);
-        const expected = tf.gather(x, indices);
-        assert.deepEqual(batch.shape, [indices.length, 784]);
-        assert.deepEqual(batch.dtype, "float32");
-        assert.deepEqual(bits(batch), bits(expected));
-        tf.dispose([batch, expected]);
-      }
-      assert.equal(plain.calls - calls, on ? 0 : batches.length);
-      assert.equal(plain.made, on ? 0 : 1, "plain rows made once, when needed");
-    }
-    assert.deepEqual(
-      [...new Uint32Array(plain.values!.buffer)],
-      bits(x),
-      "the plain rows' values, rebuilt from the levels, are x's bit for bit",
-    );
-    setFast(defaults);
-    assert.equal(tf.memory().numTensors, tensors);
-    x.dispose();
-  },
-);
-
-Deno.test("grayLevels: data that is not all gray levels / 255 is batched by the plain rows", () => {
-  const cases = [
-    tf.tensor2d([[0, 1], [0.5, 0]]), // 0.5 is no v / 255
-    tf.tensor2d([[0, 1], [-0, 0]]), // -0 would come back as 0
-    tf.tensor2d([[0, 1], [-1 / 255, 0]]),
-    tf.tensor2d([[0, 2], [NaN, 0]]),
-    tf.tensor2d([[0, 1], [1, 0]], undefined, "int32"),
-  ];
-  for (const x of cases) {
-    const plain = countedGather(x);
-    fastRows(x, plain.plain).gather([1, 0]).dispose();
-    assert.equal(plain.made, 1, `${x.dtype} ${x.dataSync()}`);
-    assert.equal(plain.calls, 1);
-    assert.deepEqual([...plain.values!], [...x.dataSync()]);
-  }
-  tf.dispose(cases);
-});
-
-testIf(
-  "grayLevels: an index that is not a row goes to the plain rows, which decide",
-  [onWasm],
-  () => {
-    const x = grayImages(4, 61);
-    let calls = 0;
-    const plain = {
-      gather: (indices: readonly number[]): tf.Tensor2D => {
-        calls++;
-        return tf.zeros([indices.length, 784]);
-      },
-    };
-    const rows = fastRows(x, () => plain);
-    for (const indices of [[0, 4], [-1], [1.5], [Number.NaN]]) {
-      const before = calls;
-      tf.dispose(rows.gather(indices));
-      assert.equal(calls, before + 1, `indices ${indices}`);
-    }
-    x.dispose();
   },
 );

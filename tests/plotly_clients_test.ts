@@ -7,6 +7,7 @@
  * (nothing unknown, unused or invalid, which that version would drop
  * silently), draw every trace, and survive each step of its sliders.
  */
+import "./_backend.ts";
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import type { GrayImage } from "../lib/load/png.ts";
@@ -15,13 +16,15 @@ import {
   heatmap,
   linePlot,
   plotFunction,
-  plotMetrics,
   scatterPlot,
   subplots,
+} from "../lib/plot/charts.ts";
+import {
+  plotMetrics,
   votesMap,
   weightMap,
   weightMaps,
-} from "../lib/plot/figures.ts";
+} from "../lib/plot/lesson_figures.ts";
 import { pixelTable } from "../lib/plot/images.ts";
 import { decisionContour } from "../lib/plot/decision.ts";
 import { browserNeeds } from "./_browser.ts";

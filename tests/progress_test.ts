@@ -1,3 +1,4 @@
+import "./_backend.ts";
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Buffer } from "node:buffer";
 import { decode, encode } from "fast-png";
-import { linePlot, plotFunction, weightMap } from "../lib/plot/figures.ts";
+import { linePlot, plotFunction } from "../lib/plot/charts.ts";
+import { weightMap } from "../lib/plot/lesson_figures.ts";
 import { decodePng, encodePng } from "../lib/load/png.ts";
 import { ArgumentError, BrowserError } from "../lib/errors.ts";
 import {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import {
   loadResults,
   type ModelResult,
-  resultsTable,
   saveResult,
-} from "../lib/plot/results.ts";
+} from "../lib/load/results.ts";
+import { resultsTable } from "../lib/plot/results_table.ts";
 import { DataError } from "../lib/errors.ts";
 import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
 

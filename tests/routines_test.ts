@@ -3,19 +3,15 @@ import assert from "node:assert/strict";
 import "../lib/fast/backend.ts";
 import {
   convFilterGradient,
-  gatherLevels,
   multiply,
   RELAXED_SIMD,
   secondCoreSplits,
-  UNIT_LEVELS,
-  unitFloats,
   useRelaxedSimd,
   useSecondCore,
   weightGradient,
 } from "../lib/fast/routines.ts";
 import { secondCore, stopSecondCore } from "../lib/fast/second_core.ts";
 import { fastPieces } from "../lib/fast/speed.ts";
-import { ShapeError } from "../lib/errors.ts";
 import { SIMD_SOURCE_SHA256 } from "../lib/fast/simd_wasm.ts";
 import { Random } from "../lib/random.ts";
 import { permission, testIf } from "./_support.ts";
@@ -311,59 +307,5 @@ testIf(
       "lib/fast/simd.c changed since lib/fast/simd_wasm.ts was built: run " +
         "`deno task simd` (needs apt-get install -y clang-19 lld-19 llvm-19)",
     );
-  },
-);
-
-Deno.test("unitFloats divides every gray level by 255 exactly as JavaScript does", () => {
-  // 0..255 and back: 512 levels, so that the SIMD part (16 at a time) and
-  // the rest both run, across two parts.
-  const levels = Uint8Array.from(
-    { length: 512 },
-    (_, i) => i < 256 ? i : 511 - i,
-  );
-  const x = unitFloats([levels.subarray(0, 300), levels.subarray(300)], [
-    2,
-    256,
-  ]);
-  assert.deepEqual(x.shape, [2, 256]);
-  assert.deepEqual(x.dataSync(), Float32Array.from(levels, (v) => v / 255));
-  x.dispose();
-});
-
-Deno.test("unitFloats refuses a shape that does not hold the gray levels", () => {
-  assert.throws(
-    () => unitFloats([new Uint8Array(10)], [3, 3]),
-    (e: Error) =>
-      e instanceof ShapeError && /10 gray levels.*\[3,3\]/.test(e.message),
-  );
-});
-
-testIf(
-  "gatherLevels writes the rows asked for: their levels as UNIT_LEVELS, zeros elsewhere",
-  [onWasm],
-  () => {
-    // Rows of 5 values: levels in columns 0 and 4, an empty row, a full one.
-    const store = {
-      width: 5,
-      starts: Uint32Array.of(0, 2, 2, 7),
-      where: Uint16Array.of(0, 4, 0, 1, 2, 3, 4),
-      levels: Uint8Array.of(1, 255, 10, 20, 30, 40, 50),
-    };
-    const u = (v: number) => UNIT_LEVELS[v];
-    const rows = [
-      [u(1), 0, 0, 0, u(255)],
-      [0, 0, 0, 0, 0],
-      [u(10), u(20), u(30), u(40), u(50)],
-    ];
-    const tensors = tf.memory().numTensors;
-    const indices = [2, 1, 0, 2, 1];
-    const batch = gatherLevels(tf.backend(), store, indices);
-    assert.deepEqual(batch.shape, [5, 5]);
-    assert.deepEqual(
-      batch.dataSync(),
-      Float32Array.from(indices.flatMap((i) => rows[i])),
-    );
-    batch.dispose();
-    assert.equal(tf.memory().numTensors, tensors);
   },
 );

@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { permission, scratchAccess, scratchRoot, testIf } from "./_support.ts";
-import { parseArgs, phases } from "../tools/notebooks.ts";
+import {
+  dependencies,
+  order,
+  parseArgs,
+  readsDataSet,
+  schedule,
+} from "../tools/notebooks.ts";
+import type { Notebook } from "../tools/outputs.ts";
 import {
   ensureLogos,
   ensureTools,
@@ -114,18 +121,101 @@ Deno.test("the runner refuses flags it does not know and bad run counts", () => 
   assert.throws(() => parseArgs(["--jobs", "two"]), /--jobs/);
 });
 
-Deno.test("the series runs the first notebook alone, the middle ones side by side, the recap last", () => {
-  const series = ["01.ipynb", "02.ipynb", "03.ipynb", "04.ipynb", "08.ipynb"];
-  assert.deepEqual(phases(series), [
-    ["01.ipynb"],
-    ["02.ipynb", "03.ipynb", "04.ipynb"],
-    ["08.ipynb"],
+Deno.test("the series starts the longest middle notebooks first, the first and the recap in place", () => {
+  const series = ["01.ipynb", "02.ipynb", "03.ipynb", "04.ipynb", "10.ipynb"];
+  const seconds = {
+    "01.ipynb": 9,
+    "02.ipynb": 3,
+    "03.ipynb": 8,
+    "10.ipynb": 20,
+  };
+  // 04 has no figure: it may be long, so it goes first of the middle ones.
+  assert.deepEqual(order(series, seconds), [
+    "01.ipynb",
+    "04.ipynb",
+    "03.ipynb",
+    "02.ipynb",
+    "10.ipynb",
   ]);
-  assert.deepEqual(phases(["06.ipynb", "07.ipynb"]), [
-    ["06.ipynb"],
-    ["07.ipynb"],
+  assert.deepEqual(order(["06.ipynb", "07.ipynb"], seconds), [
+    "06.ipynb",
+    "07.ipynb",
   ]);
-  assert.deepEqual(phases(["06.ipynb"]), [["06.ipynb"]]);
+});
+
+Deno.test("a notebook waits for the first one only when it reads the data set; the recap waits for all", () => {
+  const series = ["01.ipynb", "02.ipynb", "04.ipynb", "10.ipynb"];
+  const waits = dependencies(series, (path) => path !== "04.ipynb");
+  assert.deepEqual(Object.fromEntries(waits), {
+    "01.ipynb": [],
+    "02.ipynb": ["01.ipynb"],
+    "04.ipynb": [],
+    "10.ipynb": ["01.ipynb", "02.ipynb", "04.ipynb"],
+  });
+  assert.deepEqual(Object.fromEntries(dependencies(["06.ipynb"], () => true)), {
+    "06.ipynb": [],
+  });
+});
+
+Deno.test("a notebook reads the data set when its code calls untarData or loadMnistSample, not in a comment", () => {
+  const notebook = (...sources: string[]): Notebook => ({
+    cells: sources.map((source, i) => ({
+      cell_type: i === 0 ? "markdown" : "code",
+      source,
+      metadata: {},
+    })),
+  } as unknown as Notebook);
+  assert.equal(
+    readsDataSet(
+      notebook("no code", "const path = await untarData(URLs.MNIST_SAMPLE);"),
+    ),
+    true,
+  );
+  assert.equal(
+    readsDataSet(notebook("", "await loadMnistSample (path)")),
+    true,
+  );
+  assert.equal(
+    readsDataSet(notebook(
+      "markdown mentions untarData(URLs.MNIST)",
+      "const d = await loadMnistNpm(); // or loadMnist(await untarData(URLs.MNIST))",
+    )),
+    false,
+  );
+  assert.equal(readsDataSet(notebook("", "const x = 1;")), false);
+});
+
+Deno.test("two lanes take the first ready notebook in order, and wait while none is ready", async () => {
+  const queue = ["01", "09", "07", "06", "04", "10"];
+  const waits = new Map<string, readonly string[]>([
+    ["01", []],
+    ["09", []],
+    ["07", ["01"]],
+    ["06", ["01"]],
+    ["04", []],
+    ["10", ["01", "09", "07", "06", "04"]],
+  ]);
+  const lasts: Record<string, number> = {
+    "01": 30,
+    "09": 10,
+    "07": 40,
+    "06": 5,
+    "04": 5,
+    "10": 1,
+  };
+  const started: string[] = [];
+  const finished: string[] = [];
+  await schedule(queue, waits, 2, async (path) => {
+    started.push(path);
+    await new Promise((resolve) => setTimeout(resolve, lasts[path]));
+    finished.push(path);
+  });
+  // 09 beside 01; when 09 ends first, 07 and 06 still wait for 01, so 04.
+  assert.deepEqual(started.slice(0, 3), ["01", "09", "04"]);
+  assert.deepEqual(started.slice(3, 5).sort(), ["06", "07"]);
+  assert.equal(started[5], "10");
+  assert.equal(finished[5], "10");
+  assert.equal(started.indexOf("07") > finished.indexOf("01"), true);
 });
 
 Deno.test("setup takes --user and nothing else", () => {

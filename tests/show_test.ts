@@ -5,7 +5,7 @@ import {
   plotFunction,
   scatterPlot,
   subplots,
-} from "../lib/plot/figures.ts";
+} from "../lib/plot/charts.ts";
 import { decodePng, encodePng } from "../lib/load/png.ts";
 import { closeBrowser } from "../lib/plot/render.ts";
 import { ArgumentError, BrowserError } from "../lib/errors.ts";

@@ -5,7 +5,9 @@
  * outputs in place, but only a notebook that passed every check of
  * `outputs.ts` (no error, no missing output, no colour codes, no chart
  * without its PNG). Kernels run with `MNIST_REQUIRE_PNG=1`, so that `show()`
- * fails instead of drawing a chart without its image.
+ * fails instead of drawing a chart without its image. Notebooks run side by
+ * side, one per core: the longest first, those that read the data set after
+ * notebook 1 (which downloads it), the others beside it, the recap last.
  *
  * `--check` saves nothing: it runs a scratch copy of `lib/` and `notebooks/`
  * (in `tests/.scratch/`, with its own empty `data/`) and compares the outputs
@@ -29,7 +31,12 @@
 
 import { cpSync } from "node:fs";
 import { parseFlags } from "./flags.ts";
-import { differences, problemsIn, readNotebook } from "./outputs.ts";
+import {
+  differences,
+  type Notebook,
+  problemsIn,
+  readNotebook,
+} from "./outputs.ts";
 import {
   ensureKernel,
   ensureTools,
@@ -170,27 +177,118 @@ async function execute(
 }
 
 /**
- * The order in which {@linkcode executeSeries} runs notebooks: the first
- * alone (notebook 1 downloads the data set that the others read), then the
- * middle ones `jobs` at a time, each kernel taking the next notebook when its
- * own is done, then the last alone (the recap shows every other notebook's
- * saved results). Each inner list is one phase.
+ * Seconds each notebook took in a series run on our 2-core machine
+ * (`deno task notebooks --check`, which starts from an empty `data/`; load
+ * average 4 to 6 from other jobs, so about twice a quiet machine's), for
+ * {@linkcode order}: only their ranking matters, the longest starting first,
+ * so that no lane is left with a long notebook while the other one idles.
  */
-export function phases(
+export const MEASURED_SECONDS: Readonly<Record<string, number>> = {
+  "01_pixels.ipynb": 5.5,
+  "02_pixel_similarity.ipynb": 8.1,
+  "03_distances_to_weights.ipynb": 7.9,
+  "04_sgd.ipynb": 6.1,
+  "05_mnist_loss.ipynb": 4.4,
+  "06_training_loop.ipynb": 15.4,
+  "07_abs_or_products.ipynb": 49.1,
+  "08_nonlinearity.ipynb": 34.0,
+  "09_ten_digits.ipynb": 13.8,
+  "10_recap.ipynb": 2.5,
+};
+
+/**
+ * The order in which {@linkcode executeSeries} starts notebooks: the first
+ * (notebook 1 downloads the data set that the others read) and the last (the
+ * recap shows every other notebook's saved results) stay in place; the
+ * middle ones go longest first by `seconds` (a notebook without a figure
+ * first of all, in its place: it may be long).
+ */
+export function order(
   notebooks: readonly string[],
-): readonly (readonly string[])[] {
-  if (notebooks.length <= 2) return notebooks.map((path) => [path]);
-  return [
-    [notebooks[0]],
-    notebooks.slice(1, -1),
-    [notebooks[notebooks.length - 1]],
-  ];
+  seconds: Readonly<Record<string, number>> = MEASURED_SECONDS,
+): string[] {
+  if (notebooks.length <= 2) return [...notebooks];
+  const time = (path: string) => seconds[path.split("/").pop()!] ?? Infinity;
+  const middle = notebooks.slice(1, -1)
+    .map((path, i) => ({ path, i }))
+    .sort((a, b) => time(b.path) - time(a.path) || a.i - b.i)
+    .map(({ path }) => path);
+  return [notebooks[0], ...middle, notebooks[notebooks.length - 1]];
 }
 
 /**
- * Executes notebooks phase by phase (see {@linkcode phases}), up to `jobs`
- * kernels at once: each kernel computes on one core, so two notebooks run
- * side by side on a machine with two.
+ * What each notebook waits for before it starts: the last one (the recap)
+ * for every other; a middle one for the first when `needsData` says it reads
+ * the data set the first one downloads; the others for nothing, so that they
+ * run beside the first.
+ */
+export function dependencies(
+  notebooks: readonly string[],
+  needsData: (path: string) => boolean,
+): Map<string, readonly string[]> {
+  const waits = new Map<string, readonly string[]>();
+  notebooks.forEach((path, i) => {
+    if (i === 0 || notebooks.length === 1) waits.set(path, []);
+    else if (i === notebooks.length - 1) {
+      waits.set(path, notebooks.slice(0, -1));
+    } else waits.set(path, needsData(path) ? [notebooks[0]] : []);
+  });
+  return waits;
+}
+
+/**
+ * Whether a notebook's code calls `untarData` or `loadMnistSample` (outside
+ * a `//` comment): then it reads the data set that notebook 1 downloads.
+ */
+export function readsDataSet(notebook: Notebook): boolean {
+  return notebook.cells.some((cell) =>
+    cell.cell_type === "code" &&
+    /\b(untarData|loadMnistSample)\s*\(/.test(
+      (typeof cell.source === "string" ? cell.source : cell.source.join(""))
+        .replace(/(^|\s)\/\/.*$/gm, ""),
+    )
+  );
+}
+
+/**
+ * Runs `run` on each notebook, up to `jobs` at once, starting them in
+ * `queue`'s order as far as `waits` allows: a free lane takes the first
+ * notebook whose dependencies have all finished, or waits for one to finish.
+ */
+export async function schedule(
+  queue: readonly string[],
+  waits: ReadonlyMap<string, readonly string[]>,
+  jobs: number,
+  run: (path: string) => Promise<void>,
+): Promise<void> {
+  const pending = [...queue];
+  const done = new Set<string>();
+  let changed = Promise.withResolvers<void>();
+  const lane = async () => {
+    while (pending.length > 0) {
+      const next = pending.findIndex((path) =>
+        (waits.get(path) ?? []).every((before) => done.has(before))
+      );
+      if (next < 0) {
+        await changed.promise;
+        continue;
+      }
+      const [path] = pending.splice(next, 1);
+      await run(path);
+      done.add(path);
+      changed.resolve();
+      changed = Promise.withResolvers<void>();
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, queue.length) }, lane),
+  );
+}
+
+/**
+ * Executes notebooks up to `jobs` kernels at once (see {@linkcode order},
+ * {@linkcode dependencies}): each kernel computes on one core, so two
+ * notebooks run side by side on a machine with two.
  */
 async function executeSeries(
   python: string,
@@ -200,17 +298,16 @@ async function executeSeries(
   jupyterPath: string,
   jobs: number,
 ): Promise<void> {
-  for (const phase of phases(notebooks)) {
-    const queue = [...phase];
-    const lane = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        await execute(python, base, next, out, jupyterPath);
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(jobs, phase.length) }, lane),
-    );
-  }
+  const waits = dependencies(
+    notebooks,
+    (path) => readsDataSet(readNotebook(new URL(path, base))),
+  );
+  await schedule(
+    order(notebooks),
+    waits,
+    jobs,
+    (path) => execute(python, base, path, out, jupyterPath),
+  );
 }
 
 /** Runs the notebooks as `options` say; returns the exit code. */

@@ -1,15 +1,19 @@
 /**
  * Starts TensorFlow.js on its fastest backend.
  *
- * Importing this module waits until a backend is ready; every module of the
- * library that computes with tensors imports it. The WebAssembly
+ * Importing this module waits until a backend is ready. It is the one door
+ * to `fast/`: `lib/mod.ts` imports it (so the notebooks get it), and so do
+ * `tests/_backend.ts` and the benchmarks; no file of the lesson, `load/` or
+ * `plot/` does (`tests/layers_test.ts` checks it). The WebAssembly
  * backend (`wasm`, SIMD, single-threaded in Deno) is the default: it runs the
  * lesson's matrix products about 25 times faster than the pure-JavaScript
  * `cpu` backend. The `cpu` backend is the fallback when the WebAssembly file
  * cannot be read (plain `deno test` grants no read permission) or when the
  * environment variable `TFJS_BACKEND` is `cpu`. It also installs the speed
- * pieces of `speed.ts`, which replace some of TensorFlow.js's kernels and
- * gradients for the whole process (see `lib/fast/README.md`).
+ * pieces of `speed.ts` and `gather.ts`, which replace some of TensorFlow.js's
+ * kernels and gradients for the whole process, and the hooks of
+ * `lib/hooks.ts` (`mnist_loss.ts`, `tape.ts`, and `speed.ts`'s `plainly`);
+ * see `lib/fast/README.md`.
  *
  * Importing it throws an `ArgumentError` when `TFJS_BACKEND` is set to
  * anything but `wasm` or `cpu`.
@@ -31,6 +35,10 @@ import "@tensorflow/tfjs-backend-wasm";
 import { ArgumentError } from "../errors.ts";
 import { envVar } from "../env.ts";
 import "./speed.ts";
+import "./gather.ts";
+import "./mnist_loss.ts";
+import "./cross_entropy.ts";
+import "./tape.ts";
 
 export type { Tensor, Tensor2D, Variable } from "../tensors.ts";
 

@@ -1,7 +1,9 @@
 /**
  * The speed piece `mnistLossGradient`: `mnistLoss` as one step with a
  * gradient derived by hand, in place of the lesson's `tf.where` expression
- * and TensorFlow.js's autodiff. The same arithmetic: with `s = sigmoid(p)`,
+ * and TensorFlow.js's autodiff. Importing this module installs it as the hook
+ * `mnistLoss` of `lib/hooks.ts`, which `loss.ts` asks first (`backend.ts`
+ * imports it); the hook answers only while the piece is on. The same arithmetic: with `s = sigmoid(p)`,
  * a row costs `1 - s` where its target is 1 and `s` elsewhere, and the
  * derivatives are `-s·(1 - s)` and `s·(1 - s)`, over `n` for the mean. As
  * tensor operations that is 16 steps of the engine (each a few
@@ -10,28 +12,21 @@
  * `cpu` backends, which compute in step). `deno task bench --ablate` measured
  * 13 to 18% of the training stages' CPU time (`lib/fast/README.md`).
  *
- * @example
+ * @example The lesson's loss, computed here while the piece is on
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { fastMnistLoss } from "./mnist_loss.ts";
+ * import { hooks } from "../hooks.ts";
+ * import "./mnist_loss.ts";
  *
- * const plain = (p: tf.Tensor2D, t: tf.Tensor2D) =>
- *   tf.tidy(() => {
- *     const s = tf.sigmoid(p);
- *     return tf.where(t.equal(1), tf.sub(1, s), s).mean();
- *   });
- * const loss = fastMnistLoss(plain)(tf.tensor2d([[5], [-5]]), tf.tensor2d([[1], [1]]));
- * loss.print(); // 0.5
+ * const p = tf.tensor2d([[5], [-5]]), t = tf.tensor2d([[1], [1]]);
+ * hooks().mnistLoss(p, t)?.print(); // 0.5
  * ```
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "./backend.ts";
+import { setHooks } from "../hooks.ts";
 import { fastPieces } from "./speed.ts";
-
-/** A loss of predictions and targets `[n, 1]`. */
-type Loss = (predictions: tf.Tensor2D, targets: tf.Tensor2D) => tf.Tensor;
 
 /** mnistLoss, value and gradient at once. */
 const handDerived = tf.customGrad((...args) => {
@@ -57,30 +52,12 @@ const handDerived = tf.customGrad((...args) => {
       ];
     },
   };
-}) as Loss;
+}) as (predictions: tf.Tensor2D, targets: tf.Tensor2D) => tf.Tensor;
 
-/**
- * `mnistLoss` as `plain` defines it, computed by hand with its gradient when
- * the piece `mnistLossGradient` is on (see `speed.ts`'s `setFast`), and by
- * `plain` itself when it is off or when the shapes differ (so that `plain`
- * reports them).
- *
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import { fastMnistLoss } from "./mnist_loss.ts";
- *
- * const mnistLoss = fastMnistLoss((p, t) =>
- *   tf.tidy(() => tf.where(t.equal(1), tf.sub(1, tf.sigmoid(p)), tf.sigmoid(p)).mean())
- * );
- * ```
- */
-export function fastMnistLoss(plain: Loss): Loss {
-  return (predictions, targets) => {
-    const same = predictions.rank === targets.rank &&
-      predictions.shape.every((d, i) => d === targets.shape[i]);
-    return same && fastPieces().mnistLossGradient
+// Installed for the whole process: loss.ts's mnistLoss asks this hook first.
+setHooks({
+  mnistLoss: (predictions, targets) =>
+    fastPieces().mnistLossGradient
       ? handDerived(predictions, targets)
-      : plain(predictions, targets);
-  };
-}
+      : undefined,
+});

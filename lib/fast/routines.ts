@@ -2,7 +2,8 @@
  * Compute routines of our own inside TensorFlow.js's WebAssembly backend,
  * compiled from `lib/fast/simd.c`: the product `x·w` of a batch by a narrow
  * matrix (up to {@linkcode MAX_COLUMNS} columns) and its weights' gradient
- * `xᵀ·dy`, and the scaling of gray levels 0..255 into floats 0..1. They read
+ * `xᵀ·dy`, and the other routines the pieces of `speed.ts` call (the
+ * gray-level store that `gather.ts` batches from is `gray_levels.ts`). They read
  * and write the backend's own memory, at addresses its private fields give
  * (see `lib/fast/README.md`). `speed.ts` decides when they are used; nothing
  * here changes TensorFlow.js.
@@ -31,7 +32,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { ShapeError } from "../errors.ts";
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "./simd_wasm.ts";
 import { JOB_BASE, type SecondCore, secondCore } from "./second_core.ts";
 
@@ -192,7 +192,7 @@ interface Nonzeros {
 }
 
 /** The routines in the memory of one backend. */
-interface Instance {
+export interface Instance {
   readonly backend: WasmBackend;
   /**
    * The routines in use: the relaxed build while it is supported and
@@ -209,8 +209,6 @@ interface Instance {
   readonly nonzeros: Nonzeros[];
   /** Zeros, the bias of a product without one: their address and count. */
   zeros: { readonly at: number; readonly count: number };
-  /** Where {@linkcode UNIT_LEVELS} is copied, once `gatherLevels` needs it. */
-  levelTable: number | null;
 }
 
 const moduleOf = (base64: string) =>
@@ -500,7 +498,19 @@ function filterGradientOnTwoCores(
   return true;
 }
 
-function instanceOf(backend: tf.KernelBackend): Instance {
+/**
+ * The routines in the memory of `backend` (a `wasm` backend), instantiated
+ * the first time.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { instanceOf } from "./routines.ts";
+ *
+ * if (tf.getBackend() === "wasm") console.log(typeof instanceOf(tf.backend()).simd); // "object"
+ * ```
+ */
+export function instanceOf(backend: tf.KernelBackend): Instance {
   const wasm = backend as WasmBackend;
   let instance = instances.get(wasm);
   if (instance === undefined) {
@@ -519,7 +529,6 @@ function instanceOf(backend: tf.KernelBackend): Instance {
       plain,
       nonzeros: [],
       zeros: { at: 0, count: 0 },
-      levelTable: null,
     };
     instances.set(wasm, instance);
   }
@@ -555,7 +564,19 @@ function zerosFor(instance: Instance, m: number): number {
   return instance.zeros.at;
 }
 
-function address(backend: WasmBackend, tensor: tf.TensorInfo): number {
+/**
+ * Where a tensor's data lives in the `wasm` backend's memory (a byte offset).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { address, type WasmBackend } from "./routines.ts";
+ *
+ * const x = tf.ones([2]);
+ * if (tf.getBackend() === "wasm") console.log(address(tf.backend() as WasmBackend, x) > 0); // true
+ * ```
+ */
+export function address(backend: WasmBackend, tensor: tf.TensorInfo): number {
   return backend.dataIdMap.get(tensor.dataId).memoryOffset;
 }
 
@@ -973,206 +994,4 @@ export function sliceBlock(
     s3,
   );
   return out;
-}
-
-/**
- * Gray levels 0..255 as float32 values 0..1, as JavaScript divides them:
- * `UNIT_LEVELS[v]` is `v / 255`.
- *
- * @example
- * ```ts
- * import { UNIT_LEVELS } from "./routines.ts";
- *
- * console.log(UNIT_LEVELS[0], UNIT_LEVELS[255]); // 0 1
- * ```
- */
-export const UNIT_LEVELS: Readonly<Float32Array> = Float32Array.from(
-  { length: 256 },
-  (_, v) => v / 255,
-);
-
-/**
- * Gray levels 0..255, the bytes of `parts` one after the other, as a float32
- * tensor of values 0..1 (`level / 255`) and shape `shape`. On the
- * WebAssembly backend they are divided in SIMD straight into the tensor's
- * memory: 11 million pixels in a few milliseconds, against 20 to 80 in
- * JavaScript plus the copy into the backend.
- *
- * @throws {ShapeError} When `shape` does not hold as many values as `parts`.
- *
- * @example Black, mid-gray and white
- * ```ts
- * import { unitFloats } from "./routines.ts";
- *
- * const x = unitFloats([Uint8Array.of(0, 51), Uint8Array.of(255)], [1, 3]);
- * x.print(); // [[0, 0.2, 1]]
- * x.dispose();
- * ```
- */
-export function unitFloats(
-  parts: readonly Uint8Array[],
-  shape: readonly number[],
-): tf.Tensor {
-  const size = parts.reduce((n, part) => n + part.length, 0);
-  if (shape.reduce((a, b) => a * b, 1) !== size) {
-    throw new ShapeError(
-      `unitFloats got ${size} gray levels for a tensor of shape [${shape}].`,
-    );
-  }
-  if (tf.getBackend() !== "wasm") {
-    const out = new Float32Array(size);
-    let at = 0;
-    for (const part of parts) {
-      for (let i = 0; i < part.length; i++) out[at + i] = UNIT_LEVELS[part[i]];
-      at += part.length;
-    }
-    return tf.tensor(out, [...shape]);
-  }
-  const { backend, simd } = instanceOf(tf.backend());
-  const info = backend.makeOutput([...shape], "float32");
-  const bytes = backend.wasm._malloc(Math.max(size, 1));
-  try {
-    let at = bytes;
-    for (const part of parts) {
-      new Uint8Array(backend.wasm.asm.memory.buffer).set(part, at);
-      at += part.length;
-    }
-    simd.unit_floats(bytes, address(backend, info), size);
-  } finally {
-    backend.wasm._free(bytes);
-  }
-  return tf.engine().makeTensorFromTensorInfo(info);
-}
-
-/**
- * Images kept as their nonzero gray levels: row `r`'s values are
- * `levels[starts[r] .. starts[r + 1])`, in the columns `where[...]`, each
- * meaning `UNIT_LEVELS[level]`; every other value is 0.
- *
- * @example Two rows of three pixels: `[0, 0, 1]` and `[0.2, 1, 0]`
- * ```ts
- * import type { GrayLevels } from "./routines.ts";
- *
- * const store: GrayLevels = {
- *   width: 3,
- *   starts: Uint32Array.of(0, 1, 3),
- *   where: Uint16Array.of(2, 0, 1),
- *   levels: Uint8Array.of(255, 51, 255),
- * };
- * console.log(store.starts.length - 1); // 2 rows
- * ```
- */
-export interface GrayLevels {
-  /** Values per row. */
-  readonly width: number;
-  readonly starts: Uint32Array;
-  readonly where: Uint16Array;
-  readonly levels: Uint8Array;
-}
-
-/** A copy of a GrayLevels in one backend's memory, at these addresses. */
-interface LevelsCopy {
-  readonly backend: WasmBackend;
-  readonly starts: number;
-  readonly where: number;
-  readonly levels: number;
-}
-
-const levelsCopies = new WeakMap<GrayLevels, LevelsCopy>();
-const freeWhenCollected = new FinalizationRegistry<() => void>((free) =>
-  free()
-);
-
-/** The store's copy in the backend's memory, made the first time. */
-function levelsCopy(instance: Instance, store: GrayLevels): LevelsCopy {
-  const { backend } = instance;
-  const kept = levelsCopies.get(store);
-  if (kept !== undefined && kept.backend === backend) return kept;
-  const { starts, where, levels } = store;
-  const block = backend.wasm._malloc(
-    starts.byteLength + where.byteLength + levels.byteLength,
-  );
-  const heap = new Uint8Array(backend.wasm.asm.memory.buffer);
-  const bytes = (a: ArrayBufferView) =>
-    new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  heap.set(bytes(starts), block);
-  heap.set(bytes(where), block + starts.byteLength);
-  heap.set(bytes(levels), block + starts.byteLength + where.byteLength);
-  const copy = {
-    backend,
-    starts: block,
-    where: block + starts.byteLength,
-    levels: block + starts.byteLength + where.byteLength,
-  };
-  if (kept !== undefined) freeWhenCollected.unregister(kept);
-  levelsCopies.set(store, copy);
-  freeWhenCollected.register(store, () => backend.wasm._free(block), copy);
-  return copy;
-}
-
-/** {@linkcode UNIT_LEVELS} in the backend's memory. */
-function tableOf(instance: Instance): number {
-  if (instance.levelTable === null) {
-    const { wasm } = instance.backend;
-    instance.levelTable = wasm._malloc(UNIT_LEVELS.byteLength);
-    new Float32Array(wasm.asm.memory.buffer, instance.levelTable, 256)
-      .set(UNIT_LEVELS);
-  }
-  return instance.levelTable;
-}
-
-/**
- * The rows `indices` of images kept as gray levels, as a new float32 tensor
- * `[indices.length, width]` of the values `UNIT_LEVELS[level]` and zeros, in
- * the memory of the WebAssembly backend: the routine `gather_levels` writes
- * them there, from a copy of the store made in that memory the first time
- * (and freed when the store is collected). The indices must be whole
- * numbers from 0 to the store's last row: the caller checks them.
- *
- * @example Two rows of three pixels, the second first
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import { gatherLevels } from "./routines.ts";
- *
- * if (tf.getBackend() === "wasm") {
- *   const store = {
- *     width: 3,
- *     starts: Uint32Array.of(0, 1, 3),
- *     where: Uint16Array.of(2, 0, 1),
- *     levels: Uint8Array.of(255, 51, 255),
- *   };
- *   const rows = gatherLevels(tf.backend(), store, [1, 0]);
- *   rows.print(); // [[0.2, 1, 0], [0, 0, 1]]
- *   rows.dispose();
- * }
- * ```
- */
-export function gatherLevels(
-  backend: tf.KernelBackend,
-  store: GrayLevels,
-  indices: readonly number[],
-): tf.Tensor2D {
-  const instance = instanceOf(backend);
-  const { wasm } = instance.backend;
-  const copy = levelsCopy(instance, store);
-  const table = tableOf(instance);
-  const n = indices.length;
-  const info = instance.backend.makeOutput([n, store.width], "float32");
-  const rows = wasm._malloc(4 * Math.max(n, 1));
-  try {
-    new Int32Array(wasm.asm.memory.buffer, rows, n).set(indices);
-    instance.simd.gather_levels(
-      copy.starts,
-      copy.where,
-      copy.levels,
-      table,
-      rows,
-      n,
-      store.width,
-      address(instance.backend, info),
-    );
-  } finally {
-    wasm._free(rows);
-  }
-  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
 }

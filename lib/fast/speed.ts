@@ -36,6 +36,11 @@
  *    `dy · step(x)` of float32 tensors on `wasm` with a routine, through a
  *    kernel added under the name `LessonStepGradient` (piece
  *    `stepGradients`), and otherwise do what TensorFlow.js's own do.
+ * 8. The gradient of `Sum` (for every backend) spreads a float32 `dy` over
+ *    the summed axes by filling the output in `wasm` memory when they are
+ *    the first or the last axes (piece `sumGradient`, in `sum_gradient.ts`,
+ *    which this module imports), and otherwise does what TensorFlow.js's
+ *    own does (`dy` times a tensor of ones).
  *
  * Added for the `wasm` backend, which has neither: the kernel
  * `LessonWeightGradient`, and `Conv2DBackpropFilter` (the gradient of
@@ -43,12 +48,15 @@
  * or, with the piece off, by the `cpu` backend's kernel with the tensors
  * copied there and back. With every piece off ({@linkcode setFast}), each
  * replacement calls the kernel or gradient it replaced, so TensorFlow.js
- * computes exactly as without this module. The pieces `mnistLossGradient`
- * and `grayLevels` change nothing in TensorFlow.js: `mnist_loss.ts` and
- * `rows.ts` read them. Nor do `relaxedSimd`, which chooses which build of
- * the routines runs (`routines.ts`, {@linkcode useRelaxedSimd}), and
+ * computes exactly as without this module. The piece `mnistLossGradient`
+ * changes nothing in TensorFlow.js: `mnist_loss.ts` reads it, through the
+ * hook `mnistLoss` of `lib/hooks.ts`. The pieces `grayLevels` and
+ * `gatherRows` are read by `gather.ts`, which replaces the `GatherV2` kernel
+ * of the `wasm` backend. `crossEntropyGradient` is read by `cross_entropy.ts`,
+ * through the hook `crossEntropy`. Nor do `relaxedSimd`, which chooses which
+ * build of the routines runs (`routines.ts`, {@linkcode useRelaxedSimd}), and
  * `secondCore`, which lets them split large products with a worker thread
- * ({@linkcode useSecondCore}).
+ * ({@linkcode useSecondCore}), change anything in TensorFlow.js.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -64,6 +72,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { LessonError } from "../errors.ts";
+import { setHooks } from "../hooks.ts";
 import {
   addRows,
   columnSums,
@@ -77,6 +86,7 @@ import {
   type WasmBackend,
   weightGradient,
 } from "./routines.ts";
+import "./sum_gradient.ts";
 
 /**
  * The speed pieces, each on (`true`) or off.
@@ -96,6 +106,9 @@ import {
  *   stepGradients: false,
  *   mnistLossGradient: false,
  *   grayLevels: false,
+ *   gatherRows: false,
+ *   crossEntropyGradient: false,
+ *   sumGradient: false,
  *   relaxedSimd: false,
  *   secondCore: false,
  * };
@@ -120,8 +133,14 @@ export interface FastPieces {
   readonly stepGradients: boolean;
   /** `mnistLoss` with a gradient derived by hand (`mnist_loss.ts`). */
   readonly mnistLossGradient: boolean;
-  /** A `TensorDataset`'s images kept as gray levels, batched by a routine. */
+  /** Rows of images (gray levels / 255) gathered from their levels (`gather.ts`). */
   readonly grayLevels: boolean;
+  /** Rows of a float32 matrix gathered as blocks of memory (`gather.ts`). */
+  readonly gatherRows: boolean;
+  /** The ten digits' cross-entropy in one step, gradient by hand. */
+  readonly crossEntropyGradient: boolean;
+  /** The gradient of a sum spread by a fill, without a tensor of ones. */
+  readonly sumGradient: boolean;
   /**
    * The routines' relaxed SIMD build (fused multiply-adds), where the engine
    * supports it; the plain SIMD build otherwise or when off (the default:
@@ -147,6 +166,9 @@ let pieces: FastPieces = {
   stepGradients: true,
   mnistLossGradient: true,
   grayLevels: true,
+  gatherRows: true,
+  crossEntropyGradient: true,
+  sumGradient: true,
   // Off by default: fused multiply-adds change the last bits of sums, and so
   // the losses the saved notebooks show (lib/fast/README.md).
   relaxedSimd: false,
@@ -167,11 +189,15 @@ let pieces: FastPieces = {
  * setFast({ ...off, transposeWeights: false, mnistLossGradient: false });
  * setFast({ columnSums: false, convFilterGradient: false, slices: false });
  * setFast({ biasAdd: false, stepGradients: false, grayLevels: false });
- * setFast({ relaxedSimd: false, secondCore: false });
+ * setFast({ gatherRows: false });
  * setFast({ routines: true, identity: true });
  * setFast({ transposeWeights: true, mnistLossGradient: true });
  * setFast({ columnSums: true, convFilterGradient: true, slices: true });
  * setFast({ biasAdd: true, stepGradients: true, grayLevels: true });
+ * setFast({ gatherRows: true });
+ * setFast({ crossEntropyGradient: false, sumGradient: false });
+ * setFast({ crossEntropyGradient: true, sumGradient: true });
+ * setFast({ relaxedSimd: false, secondCore: false });
  * setFast({ relaxedSimd: true, secondCore: true });
  * ```
  */
@@ -209,6 +235,19 @@ export function withoutSpeedPieces<T>(fn: () => T): T {
     useSecondCore(pieces.secondCore);
   }
 }
+
+// runs.ts's option `plain` (the hook `plainly`) times models on TensorFlow.js
+// as shipped: every piece off but `gatherRows`. TensorFlow.js's own wasm
+// gather took 0.6-0.8 s for the 49 batches of an epoch, longer than the
+// linear model's whole epoch, and the same for every model: with it, the
+// comparison would time the batches, not the models.
+setHooks({
+  plainly: (fn) =>
+    withoutSpeedPieces(() => {
+      setFast({ gatherRows: true });
+      return fn();
+    }),
+});
 
 /**
  * Which speed pieces are on.

@@ -1,7 +1,10 @@
 /**
  * Cleaning up after a function that throws while TensorFlow.js records a
  * gradient tape: the one use of the engine's private state outside
- * `speed.ts` and `routines.ts` (listed in `lib/fast/README.md`).
+ * `speed.ts` and `routines.ts` (listed in `lib/fast/README.md`). Importing
+ * this module installs {@linkcode freeTapeOnThrow} as the hook of the same
+ * name in `lib/hooks.ts`, which `optim.ts`'s `calcGrad` calls (`backend.ts`
+ * imports it).
  *
  * While it records, TensorFlow.js keeps a copy of each tensor a gradient will
  * need (`keep`, so no `tidy` frees it) and frees the copies only once the
@@ -32,6 +35,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { setHooks } from "../hooks.ts";
 
 /** What this module reads of TensorFlow.js's engine (tfjs-core 4.22). */
 interface EngineState {
@@ -66,3 +70,5 @@ export function freeTapeOnThrow<T>(f: () => T): T {
     throw error;
   }
 }
+
+setHooks({ freeTapeOnThrow });

@@ -25,12 +25,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "../fast/backend.ts";
-import type { Tensor, Tensor2D } from "../fast/backend.ts";
+import type { Tensor, Tensor2D } from "../tensors.ts";
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import { DataError } from "../errors.ts";
-import { unitFloats } from "../fast/routines.ts";
 import { extractedCounts, MNIST_SAMPLE_COUNTS } from "./manifest.ts";
 import { decodePng, type GrayImage, pngSize } from "./png.ts";
 
@@ -271,6 +269,25 @@ async function writeCache(folder: string, pixels: Uint8Array): Promise<void> {
   } catch {
     // The cache only saves time: a folder that cannot take it loads anyway.
   }
+}
+
+/**
+ * Gray levels 0..255, the bytes of `parts` one after the other, as a float32
+ * tensor of values 0..1 (`level / 255`) and shape `shape`. (In JavaScript:
+ * 11 million pixels take some tens of milliseconds, once per load.)
+ */
+function unitFloats(
+  parts: readonly Uint8Array[],
+  shape: readonly number[],
+): Tensor {
+  const size = parts.reduce((n, part) => n + part.length, 0);
+  const floats = new Float32Array(size);
+  let at = 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) floats[at + i] = part[i] / 255;
+    at += part.length;
+  }
+  return tf.tensor(floats, [...shape]);
 }
 
 /**

@@ -30,7 +30,7 @@
  * @module
  */
 import { ArgumentError } from "../errors.ts";
-import type { ChartOptions, Figure, FigureLayout, Trace } from "./figures.ts";
+import type { ChartOptions, Figure, FigureLayout, Trace } from "./charts.ts";
 
 /** The weights of a line `w₁·x₁ + w₂·x₂ + b = 0`. */
 export interface LineWeights {

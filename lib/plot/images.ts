@@ -33,12 +33,11 @@
  *
  * @module
  */
-import "../fast/backend.ts";
-import type { Tensor } from "../fast/backend.ts";
+import type { Tensor } from "../tensors.ts";
 import { Buffer } from "node:buffer";
 import { ArgumentError, ShapeError } from "../errors.ts";
 import { encodePng, type GrayImage } from "../load/png.ts";
-import type { Figure } from "./figures.ts";
+import type { Figure } from "./charts.ts";
 import { renderHtml } from "./render.ts";
 import {
   escapeHtml,

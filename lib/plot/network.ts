@@ -14,7 +14,7 @@
  * @module
  */
 import { ArgumentError } from "../errors.ts";
-import type { Figure, FigureLayout, Trace } from "./figures.ts";
+import type { Figure, FigureLayout, Trace } from "./charts.ts";
 
 /** Options of {@linkcode networkDiagram}. */
 export interface NetworkOptions {

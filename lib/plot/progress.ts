@@ -38,7 +38,7 @@ import {
   type FitOptions,
   printEpochs,
 } from "../learner.ts";
-import { plotMetrics } from "./figures.ts";
+import { plotMetrics } from "./lesson_figures.ts";
 import type { RenderOptions } from "./render.ts";
 import {
   bundle,

@@ -10,7 +10,7 @@
  * `PATH` (or in `/usr/bin`) that Deno may run. plotly.js comes from the npm
  * package `plotly.js-cartesian-dist-min`, read from disk and put into the
  * page: plotly's official bundle of its 2D charts (scatter, bar, heatmap...,
- * all the figures of `figures.ts` use), a third the size of the full bundle.
+ * all the figures of `charts.ts` and `lesson_figures.ts` use), a third the size of the full bundle.
  * The page runs it in 0.4 s where the full one took 1.1 s, and every
  * notebook waits for that once, at its first chart.
  *
@@ -31,7 +31,7 @@
  *
  * @example Save a chart as a PNG file
  * ```ts
- * import { linePlot } from "./figures.ts";
+ * import { linePlot } from "./charts.ts";
  * import { closeBrowser, renderPng } from "./render.ts";
  *
  * const png = await renderPng(linePlot({ y: [1, 4, 9] }), { width: 400, height: 300 });
@@ -50,7 +50,7 @@ import type { Browser, Frame, HTTPRequest, Page } from "puppeteer-core";
 import { ArgumentError, BrowserError, LessonError } from "../errors.ts";
 import { interruptible, whenInterrupted } from "../interrupt.ts";
 import { envVar } from "../env.ts";
-import type { Figure } from "./figures.ts";
+import type { Figure } from "./charts.ts";
 
 /**
  * The size of a rendered image, in pixels.
@@ -478,7 +478,7 @@ async function launch(): Promise<Running> {
  *
  * @example Start early, draw later
  * ```ts
- * import { linePlot } from "./figures.ts";
+ * import { linePlot } from "./charts.ts";
  * import { closeBrowser, renderPng, warmUp } from "./render.ts";
  *
  * warmUp();
@@ -573,7 +573,7 @@ function size(value: number, name: string): number {
  *
  * @example A 400×300 image of a line
  * ```ts
- * import { linePlot } from "./figures.ts";
+ * import { linePlot } from "./charts.ts";
  * import { renderPng } from "./render.ts";
  *
  * const png = await renderPng(linePlot({ y: [3, 1, 2] }), { width: 400, height: 300 });

@@ -20,7 +20,7 @@
  *
  * @example Show a chart, then keep its bundle
  * ```ts
- * import { plotFunction } from "./figures.ts";
+ * import { plotFunction } from "./charts.ts";
  * import { bundle, show } from "./show.ts";
  *
  * const sigmoid = plotFunction((x) => 1 / (1 + Math.exp(-x)), { min: -4, max: 4, title: "sigmoid" });
@@ -32,7 +32,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Figure } from "./figures.ts";
+import type { Figure } from "./charts.ts";
 import { ArgumentError, BrowserError } from "../errors.ts";
 import { envVar } from "../env.ts";
 import { type RenderOptions, renderPng, warmUp } from "./render.ts";
@@ -64,7 +64,7 @@ export interface Picture {
  *
  * @example
  * ```ts
- * import { linePlot } from "./figures.ts";
+ * import { linePlot } from "./charts.ts";
  * import type { Showable } from "./show.ts";
  *
  * const item: Showable = linePlot({ y: [1, 2, 3] });
@@ -296,7 +296,7 @@ export function pngRequired(): boolean {
  *
  * @example Go on without an image
  * ```ts
- * import { linePlot } from "./figures.ts";
+ * import { linePlot } from "./charts.ts";
  * import { renderPng } from "./render.ts";
  * import { withoutImage } from "./show.ts";
  *
@@ -334,7 +334,7 @@ export function withoutImage(e: unknown): void {
  *
  * @example What a chart sends
  * ```ts
- * import { linePlot } from "./figures.ts";
+ * import { linePlot } from "./charts.ts";
  * import { bundle } from "./show.ts";
  *
  * const mime = await bundle(linePlot({ name: "loss", y: [3, 2, 1] }, { title: "training" }));
@@ -401,7 +401,7 @@ export interface ShowOptions extends RenderOptions {
  *
  * @example ReLU on [-2, 2]
  * ```ts
- * import { plotFunction } from "./figures.ts";
+ * import { plotFunction } from "./charts.ts";
  * import { show } from "./show.ts";
  *
  * await show(plotFunction((x) => Math.max(x, 0), { min: -2, max: 2, title: "ReLU" }));

@@ -1,22 +1,25 @@
 /**
- * The accuracy of every model in the series, collected as the notebooks run:
- * each notebook saves its models' results with {@linkcode saveResult}, and
- * the recap shows them all with {@linkcode resultsTable}.
+ * The accuracy of every model in the series, kept on disk as the notebooks
+ * run: each notebook saves its models' results with {@linkcode saveResult},
+ * and the recap reads them all back with {@linkcode loadResults} (and shows
+ * them with `resultsTable`, in `plot/results_table.ts`).
  *
  * Results live in `data/results.json` (ignored by git, like the data set).
+ * Saving is files on disk, in and out, like the rest of `load/`: it holds a
+ * {@linkcode Deno.FsFile.lock}, so that notebooks run side by side never
+ * lose each other's results.
  *
- * @example Record a model, then list everything recorded
+ * @example Record a model, then read back everything recorded
  * ```ts
- * import { loadResults, resultsTable, saveResult } from "./results.ts";
+ * import { loadResults, saveResult } from "./results.ts";
  *
  * saveResult({ notebook: "06", model: "linear, mnistLoss", parameters: 785, accuracy: 0.9823 });
- * resultsTable(loadResults()); // a table, in a notebook
+ * console.log(loadResults().length);
  * ```
  *
  * @module
  */
 import { DataError } from "../errors.ts";
-import { tableBundle } from "./show.ts";
 
 /**
  * One model's result on the validation set.
@@ -184,63 +187,4 @@ function isCurrent(lock: Deno.FsFile, path: string): boolean {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
-}
-
-/**
- * Something the Deno Jupyter kernel displays as a rich output: its method
- * under `Symbol.for("Jupyter.display")` returns a MIME bundle.
- *
- * @example
- * ```ts
- * import type { Displayable } from "./results.ts";
- *
- * const hello: Displayable = {
- *   [Symbol.for("Jupyter.display")]: () => ({ "text/plain": "hello" }),
- * };
- * ```
- */
-export interface Displayable {
-  /** The MIME bundle to display, under `Symbol.for("Jupyter.display")`. */
-  readonly [display: symbol]: () => Record<string, string>;
-}
-
-/**
- * A table of results for a notebook (HTML, which GitHub shows too) or a
- * terminal (text): notebook, model, parameters, accuracy.
- *
- * @throws {DataError} when `results` is empty: an empty table would be
- * saved as if it were the answer (run the notebooks that record results
- * first).
- *
- * @example
- * ```ts
- * import { resultsTable } from "./results.ts";
- *
- * resultsTable([{ notebook: "02", model: "pixel similarity", parameters: 0, accuracy: 0.9511 }]);
- * ```
- */
-export function resultsTable(results: readonly ModelResult[]): Displayable {
-  if (results.length === 0) {
-    throw new DataError(
-      "There are no results to show: none were recorded yet (data/results.json " +
-        "is missing or empty). Run notebooks 02 to 09 first (each saves its " +
-        "models' accuracy there; `deno task notebooks` runs them in order), " +
-        "then this cell again.",
-    );
-  }
-  const table = tableBundle(
-    ["notebook", "model", "parameters", "accuracy"],
-    results.map((r) => [
-      r.notebook,
-      r.model,
-      r.parameters.toLocaleString("en-US"),
-      r.accuracy.toFixed(4),
-    ]),
-  );
-  return {
-    [Symbol.for("Jupyter.display")]: () => ({
-      "text/html": table["text/html"]!,
-      "text/plain": table["text/plain"],
-    }),
-  };
 }
