@@ -189,7 +189,7 @@ function matrix(rows: number, columns: number, zeros: number, seed: number) {
   );
 }
 
-/** The pieces as the library sets them (relaxedSimd and secondCore off). */
+/** The pieces as the library sets them (relaxedSimd off). */
 const defaults: FastPieces = fastPieces();
 const allOn: FastPieces = {
   routines: true,
@@ -206,7 +206,6 @@ const allOn: FastPieces = {
   crossEntropyGradient: true,
   sumGradient: true,
   relaxedSimd: true,
-  secondCore: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -223,7 +222,6 @@ const allOff: FastPieces = {
   crossEntropyGradient: false,
   sumGradient: false,
   relaxedSimd: false,
-  secondCore: false,
 };
 /** The bits of a tensor's floats: equal bits, equal floats (and -0 ≠ 0). */
 const bits = (
@@ -247,7 +245,6 @@ const settings: FastPieces[] = [
   { ...allOn, crossEntropyGradient: false },
   { ...allOn, sumGradient: false },
   { ...allOn, relaxedSimd: false },
-  { ...allOn, secondCore: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {

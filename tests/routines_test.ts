@@ -5,12 +5,9 @@ import {
   convFilterGradient,
   multiply,
   RELAXED_SIMD,
-  secondCoreSplits,
   useRelaxedSimd,
-  useSecondCore,
   weightGradient,
 } from "../lib/fast/routines.ts";
-import { secondCore, stopSecondCore } from "../lib/fast/second_core.ts";
 import { fastPieces } from "../lib/fast/speed.ts";
 import { SIMD_SOURCE_SHA256 } from "../lib/fast/simd_wasm.ts";
 import { Random } from "../lib/random.ts";
@@ -199,93 +196,6 @@ testIf(
     assert.ok(differing > 0, "no float differs: was the relaxed build used?");
     tf.dispose([x, w, dy, x1, w1, dy1, images, dyImages]);
     assert.equal(tf.memory().numTensors, before);
-  },
-);
-
-/** The second core, once its worker is ready (it starts in the background). */
-async function readySecondCore(): Promise<void> {
-  for (let tries = 0; secondCore() === null; tries++) {
-    assert.ok(tries < 200, "the second core's worker did not start in 10 s");
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
-
-testIf(
-  "with the second core, large products and filters' gradients are the bits of one core, in both builds; small ones stay on one core",
-  [onWasm],
-  async () => {
-    await readySecondCore();
-    const before = tf.memory();
-    const x = tf.tensor2d(matrix(1024, 784, 0.81, 21));
-    const w = tf.tensor2d(matrix(784, 30, 0, 22));
-    const small = tf.tensor2d(matrix(16, 784, 0.81, 23));
-    const images = tf.tensor4d(
-      matrix(64, 28 * 28, 0.81, 24).flat(),
-      [64, 28, 28, 1],
-    );
-    const dy = tf.tensor4d(matrix(64, 14 * 14 * 8, 0, 25).flat(), [
-      64,
-      14,
-      14,
-      8,
-    ]);
-    const windows = { kernel: 5, kernelWidth: 5, stride: 2, top: 1, left: 1 };
-    const cases: [string, () => tf.Tensor, number][] = [
-      ["the sparse product", () => run(multiply, x, w), 1],
-      ["the filters' gradient", () =>
-        tf.engine().makeTensorFromTensorInfo(
-          convFilterGradient(tf.backend(), images, dy, windows),
-        ), 1],
-      ["a small product", () => run(multiply, small, w), 0],
-    ];
-    try {
-      for (const relaxed of [false, true]) {
-        useRelaxedSimd(relaxed);
-        for (const [name, compute, split] of cases) {
-          const outputs = [false, true].map((two) => {
-            useSecondCore(two);
-            const splitsBefore = secondCoreSplits();
-            const out = compute();
-            const values = out.dataSync() as Float32Array;
-            out.dispose();
-            assert.equal(
-              secondCoreSplits() - splitsBefore,
-              two ? split : 0,
-              `${name}: split ${two ? split : 0} times`,
-            );
-            return values;
-          });
-          assert.equal(bitsDiffering(outputs[0], outputs[1]), 0, name);
-        }
-      }
-    } finally {
-      useRelaxedSimd(false);
-      useSecondCore(false);
-      stopSecondCore();
-    }
-    tf.dispose([x, w, small, images, dy]);
-    const after = tf.memory();
-    assert.equal(after.numTensors, before.numTensors);
-    assert.equal(after.numBytes, before.numBytes);
-  },
-);
-
-testIf(
-  "a process whose second core worked ends without stopping it",
-  [onWasm, permission({ name: "run", command: "deno" })],
-  async () => {
-    const child = new Deno.Command("deno", {
-      args: ["run", "-P=test", "tests/_second_core_child.ts"],
-      cwd: new URL("../", import.meta.url),
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    const { code, stdout, stderr } = await child.output();
-    clearTimeout(timer);
-    const text = new TextDecoder().decode(stdout);
-    assert.equal(code, 0, new TextDecoder().decode(stderr));
-    assert.match(text, /^splits [1-9]/m, "the worker took part of the product");
   },
 );
 

@@ -33,7 +33,6 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from "./simd_wasm.ts";
-import { JOB_BASE, type SecondCore, secondCore } from "./second_core.ts";
 
 /**
  * What the routines use of `@tensorflow/tfjs-backend-wasm` 4.22's backend:
@@ -93,25 +92,6 @@ interface Simd {
     dw: number,
     n: number,
     k: number,
-  ): void;
-  conv_filter_grad_part(
-    x: number,
-    dy: number,
-    dw: number,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    oh: number,
-    ow: number,
-    f: number,
-    kh: number,
-    kw: number,
-    stride: number,
-    top: number,
-    left: number,
-    tap0: number,
-    tap1: number,
   ): void;
   linear_weight_grad_sparse(
     starts: number,
@@ -187,8 +167,6 @@ interface Nonzeros {
   readonly starts: number;
   readonly where: number;
   readonly value: number;
-  /** How many entries the lists hold. */
-  readonly count: number;
 }
 
 /** The routines in the memory of one backend. */
@@ -199,8 +177,6 @@ export interface Instance {
    * wanted ({@linkcode useRelaxedSimd}), else the plain one.
    */
   readonly simd: Simd;
-  /** The plain build, whichever is in use. */
-  readonly plain: Simd;
   /**
    * The last batches listed, oldest first: a product lists its batch, its
    * gradient reuses the list. A net with several layers by the routines (the
@@ -270,234 +246,6 @@ export function useRelaxedSimd(on: boolean): boolean {
   return on && compiledRelaxed !== null;
 }
 
-let secondCoreWanted = false;
-
-/**
- * Lets the routines split large products with a second core (`second_core.ts`),
- * for the whole process: with `on`, a sparse product (by rows) or a filters'
- * gradient (by taps) of at least {@linkcode SPLIT_WORK} multiply-adds is
- * computed part by a worker thread, part by the caller's, split so that every
- * output sums the same products in the same order as on one core (the same
- * bits). The first such call starts the worker and runs on one core; so do
- * all where workers cannot start. `speed.ts` calls it for the piece
- * `secondCore`. (Weights' gradients are not split: the worker would need a
- * copy of every nonzero entry of the batch, which costs about what its half
- * of the work saves.)
- *
- * @example One core, then two again
- * ```ts
- * import { useSecondCore } from "./routines.ts";
- *
- * useSecondCore(false);
- * useSecondCore(true);
- * ```
- */
-export function useSecondCore(on: boolean): void {
-  secondCoreWanted = on;
-}
-
-/**
- * The least work, in multiply-adds (a sparse product's counted over its
- * nonzero inputs), that the routines split between two cores: below it, the
- * copies into the shared memory and the worker's wake-up cost more than
- * half the work saves.
- *
- * @example
- * ```ts
- * import { SPLIT_WORK } from "./routines.ts";
- *
- * console.log(SPLIT_WORK > 0); // true
- * ```
- */
-export const SPLIT_WORK = 400_000;
-
-let splits = 0;
-
-/**
- * How many products and filters' gradients the routines have split with the
- * second core since the process started: to check that the piece
- * `secondCore` does its work.
- *
- * @example
- * ```ts
- * import { secondCoreSplits } from "./routines.ts";
- *
- * console.log(secondCoreSplits()); // 0 while the piece is off
- * ```
- */
-export function secondCoreSplits(): number {
-  return splits;
-}
-
-/** The second core, when wanted, ready, and the `work` worth its while. */
-function coreFor(work: number): SecondCore | null {
-  if (!secondCoreWanted || work < SPLIT_WORK) return null;
-  return secondCore(compiledRelaxed !== null);
-}
-
-/** Addresses in the shared memory, one block after another from JOB_BASE. */
-function layout<const K extends string>(
-  sizes: Record<K, number>,
-): { addresses: Record<K, number>; end: number } {
-  let at = JOB_BASE;
-  const addresses = {} as Record<K, number>;
-  for (const name of Object.keys(sizes) as K[]) {
-    addresses[name] = at;
-    at += Math.ceil(sizes[name] / 16) * 16;
-  }
-  return { addresses, end: at };
-}
-
-/** Copies `bytes` bytes from the backend's memory at `from` to `shared` at `to`. */
-function copyIn(
-  instance: Instance,
-  shared: Uint8Array,
-  from: number,
-  to: number,
-  bytes: number,
-): void {
-  const heap = instance.backend.wasm.asm.memory.buffer;
-  shared.set(new Uint8Array(heap, from, bytes), to);
-}
-
-/** Copies `bytes` bytes from `shared` at `from` to the backend's memory at `to`. */
-function copyOut(
-  instance: Instance,
-  shared: Uint8Array,
-  from: number,
-  to: number,
-  bytes: number,
-): void {
-  const heap = instance.backend.wasm.asm.memory.buffer;
-  new Uint8Array(heap).set(shared.subarray(from, from + bytes), to);
-}
-
-/**
- * The sparse product on two cores: the rows from `h` on (half the nonzero
- * entries) by the worker, the first `h` here. False when not split.
- */
-function forwardOnTwoCores(
-  instance: Instance,
-  lists: Nonzeros,
-  w: number,
-  b: number,
-  out: number,
-  n: number,
-  k: number,
-  m: number,
-): boolean {
-  const core = n >= 2 ? coreFor(lists.count * m) : null;
-  if (core === null) return false;
-  const simd = instance.simd;
-  const heap = () => instance.backend.wasm.asm.memory.buffer;
-  const starts = new Int32Array(heap(), lists.starts, n + 1);
-  // The first row whose entries start at or after the middle one.
-  let [lo, hi] = [1, n - 1];
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid] < lists.count / 2) lo = mid + 1;
-    else hi = mid;
-  }
-  const h = lo;
-  const first = starts[h], entries = starts[n] - first, rows = n - h;
-  const { addresses: a, end } = layout({
-    starts: 4 * (rows + 1),
-    where: 4 * entries,
-    value: 4 * entries,
-    w: 4 * k * m,
-    b: 4 * m,
-    out: 4 * rows * m,
-    scratch: 4 * simd.scratch_floats(k),
-  });
-  const shared = core.bytes(end);
-  if (shared === null) return false;
-  const rebased = new Int32Array(shared.buffer, a.starts, rows + 1);
-  for (let i = 0; i <= rows; i++) rebased[i] = starts[h + i] - first;
-  copyIn(instance, shared, lists.where + 4 * first, a.where, 4 * entries);
-  copyIn(instance, shared, lists.value + 4 * first, a.value, 4 * entries);
-  copyIn(instance, shared, w, a.w, 4 * k * m);
-  copyIn(instance, shared, b, a.b, 4 * m);
-  splits++;
-  core.post("linear_forward_sparse", simd !== instance.plain, [
-    a.starts,
-    a.where,
-    a.value,
-    a.w,
-    a.b,
-    a.out,
-    rows,
-    k,
-    m,
-    a.scratch,
-  ]);
-  const { starts: s, where, value } = lists;
-  withScratch(instance, k, (scratch) => {
-    simd.linear_forward_sparse(s, where, value, w, b, out, h, k, m, scratch);
-    if (!core.wait()) {
-      simd.linear_forward_sparse(
-        s + 4 * h,
-        where,
-        value,
-        w,
-        b,
-        out + 4 * h * m,
-        rows,
-        k,
-        m,
-        scratch,
-      );
-    } else {
-      copyOut(instance, shared, a.out, out + 4 * h * m, 4 * rows * m);
-    }
-  });
-  return true;
-}
-
-/**
- * The filters' gradient on two cores: the taps (window positions) from half
- * on by the worker, which reads every image and output gradient; the first
- * taps here. False when not split.
- */
-function filterGradientOnTwoCores(
-  instance: Instance,
-  x: number,
-  dy: number,
-  dw: number,
-  shapes: readonly number[],
-): boolean {
-  const [n, h, w, c, oh, ow, f, kh, kw, stride, top, left] = shapes;
-  const taps = kh * kw;
-  const core = taps >= 2 ? coreFor(n * oh * ow * taps * c * f) : null;
-  if (core === null) return false;
-  const simd = instance.simd;
-  const t = taps >> 1;
-  const { addresses: a, end } = layout({
-    x: 4 * n * h * w * c,
-    dy: 4 * n * oh * ow * f,
-    dw: 4 * (taps - t) * c * f,
-  });
-  const shared = core.bytes(end);
-  if (shared === null) return false;
-  copyIn(instance, shared, x, a.x, 4 * n * h * w * c);
-  copyIn(instance, shared, dy, a.dy, 4 * n * oh * ow * f);
-  const same = [n, h, w, c, oh, ow, f, kh, kw, stride, top, left] as const;
-  splits++;
-  core.post("conv_filter_grad_part", simd !== instance.plain, [
-    a.x,
-    a.dy,
-    a.dw,
-    ...same,
-    t,
-    taps,
-  ]);
-  simd.conv_filter_grad_part(x, dy, dw, ...same, 0, t);
-  const rest = dw + 4 * t * c * f;
-  if (core.wait()) {
-    copyOut(instance, shared, a.dw, rest, 4 * (taps - t) * c * f);
-  } else simd.conv_filter_grad_part(x, dy, rest, ...same, t, taps);
-  return true;
-}
-
 /**
  * The routines in the memory of `backend` (a `wasm` backend), instantiated
  * the first time.
@@ -526,7 +274,6 @@ export function instanceOf(backend: tf.KernelBackend): Instance {
       get simd() {
         return relaxedWanted ? relaxed : plain;
       },
-      plain,
       nonzeros: [],
       zeros: { at: 0, count: 0 },
     };
@@ -608,7 +355,6 @@ function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
     starts: block,
     where: block + 4 * (n + 1),
     value: block + 4 * (n + 1 + count + 1),
-    count,
   };
   simd.list_nonzeros(
     address(backend, x),
@@ -675,9 +421,7 @@ export function multiply(
     simd.linear_forward_dense(address(wasm, x), wAt, zeros, yAt, n, k);
     return out;
   }
-  const lists = nonzerosOf(instance, x);
-  if (forwardOnTwoCores(instance, lists, wAt, zeros, yAt, n, k, m)) return out;
-  const { starts, where, value } = lists;
+  const { starts, where, value } = nonzerosOf(instance, x);
   withScratch(instance, k, (scratch) =>
     simd.linear_forward_sparse(
       starts,
@@ -901,32 +645,15 @@ export function convFilterGradient(
   dy: tf.TensorInfo,
   windows: ConvWindows,
 ): tf.TensorInfo {
-  const instance = instanceOf(backend);
-  const { simd, backend: wasm } = instance;
+  const { simd, backend: wasm } = instanceOf(backend);
   const [n, h, w, c] = x.shape;
   const [, oh, ow, f] = dy.shape;
   const { kernel, kernelWidth, stride, top, left } = windows;
   const out = wasm.makeOutput([kernel, kernelWidth, c, f], "float32");
-  const [xAt, dyAt, dwAt] = [x, dy, out].map((t) => address(wasm, t));
-  const shapes = [
-    n,
-    h,
-    w,
-    c,
-    oh,
-    ow,
-    f,
-    kernel,
-    kernelWidth,
-    stride,
-    top,
-    left,
-  ];
-  if (filterGradientOnTwoCores(instance, xAt, dyAt, dwAt, shapes)) return out;
   simd.conv_filter_grad(
-    xAt,
-    dyAt,
-    dwAt,
+    address(wasm, x),
+    address(wasm, dy),
+    address(wasm, out),
     n,
     h,
     w,

@@ -346,30 +346,25 @@ static inline void filter_block(const float *xi, const float *di, float *g,
  * Image by image (its x and dy stay in the cache), tap by tap, 16 filters at
  * a time kept in registers (then 8, then 4) while the sum runs over the
  * output pixels; the sums of an image are then added to dw. Zero pixels are
- * skipped (81% of an MNIST image). Only the taps tap0 .. tap1 (tap = ki·kw +
- * kj), dw pointing to tap0's: each sum the same products in the same order
- * whatever the taps, so parts computed apart (on two cores) give the bits of
- * the whole. */
-void conv_filter_grad_part(const float *x, const float *dy, float *dw, int n,
-                           int h, int w, int c, int oh, int ow, int f, int kh,
-                           int kw, int stride, int top, int left, int tap0,
-                           int tap1) {
-  for (int q = 0; q < (tap1 - tap0) * c * f; q++) dw[q] = 0.0f;
+ * skipped (81% of an MNIST image). */
+void conv_filter_grad(const float *x, const float *dy, float *dw, int n, int h,
+                      int w, int c, int oh, int ow, int f, int kh, int kw,
+                      int stride, int top, int left) {
+  for (int q = 0; q < kh * kw * c * f; q++) dw[q] = 0.0f;
   for (int image = 0; image < n; image++) {
     const float *xi = x + image * h * w * c;
     const float *di = dy + image * oh * ow * f;
-    for (int tap = tap0; tap < tap1; tap++) {
-      int ki = tap / kw, kj = tap % kw;
+    for (int ki = 0; ki < kh; ki++) {
       /* The output rows whose window row ki falls inside the image. */
       int oy0 = 0, oy1 = oh;
       while (oy0 < oh && oy0 * stride + ki - top < 0) oy0++;
       while (oy1 > oy0 && (oy1 - 1) * stride + ki - top >= h) oy1--;
-      { /* and the output columns whose window column kj does. */
+      for (int kj = 0; kj < kw; kj++) {
         int ox0 = 0, ox1 = ow;
         while (ox0 < ow && ox0 * stride + kj - left < 0) ox0++;
         while (ox1 > ox0 && (ox1 - 1) * stride + kj - left >= w) ox1--;
         for (int ci = 0; ci < c; ci++) {
-          float *g = dw + ((tap - tap0) * c + ci) * f;
+          float *g = dw + ((ki * kw + kj) * c + ci) * f;
           int fo = 0;
           for (; fo + 16 <= f; fo += 16) {
             filter_block(xi, di, g, 4, fo, f, w, c, ow, stride, ki, kj, ci,
@@ -399,14 +394,6 @@ void conv_filter_grad_part(const float *x, const float *dy, float *dw, int n,
       }
     }
   }
-}
-
-/* All the taps: the whole gradient. */
-void conv_filter_grad(const float *x, const float *dy, float *dw, int n, int h,
-                      int w, int c, int oh, int ow, int f, int kh, int kw,
-                      int stride, int top, int left) {
-  conv_filter_grad_part(x, dy, dw, n, h, w, c, oh, ow, f, kh, kw, stride, top,
-                        left, 0, kh * kw);
 }
 
 /* out[i][j] = x[i][j] + b[j] for x [n][m]: a layer's bias added to every row

@@ -53,10 +53,9 @@
  * hook `mnistLoss` of `lib/hooks.ts`. The pieces `grayLevels` and
  * `gatherRows` are read by `gather.ts`, which replaces the `GatherV2` kernel
  * of the `wasm` backend. `crossEntropyGradient` is read by `cross_entropy.ts`,
- * through the hook `crossEntropy`. Nor do `relaxedSimd`, which chooses which
- * build of the routines runs (`routines.ts`, {@linkcode useRelaxedSimd}), and
- * `secondCore`, which lets them split large products with a worker thread
- * ({@linkcode useSecondCore}), change anything in TensorFlow.js.
+ * through the hook `crossEntropy`. The piece `relaxedSimd` changes nothing in
+ * TensorFlow.js either: it chooses which build of the routines runs
+ * (`routines.ts`, {@linkcode useRelaxedSimd}).
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -82,7 +81,6 @@ import {
   sliceBlock,
   stepGradient,
   useRelaxedSimd,
-  useSecondCore,
   type WasmBackend,
   weightGradient,
 } from "./routines.ts";
@@ -110,7 +108,6 @@ import "./sum_gradient.ts";
  *   crossEntropyGradient: false,
  *   sumGradient: false,
  *   relaxedSimd: false,
- *   secondCore: false,
  * };
  * ```
  */
@@ -147,12 +144,6 @@ export interface FastPieces {
    * it changes the last bits of sums).
    */
   readonly relaxedSimd: boolean;
-  /**
-   * Large products and filters' gradients by the routines split with a
-   * worker thread on a second core (`second_core.ts`), where workers run;
-   * the same bits. Off by default.
-   */
-  readonly secondCore: boolean;
 }
 
 let pieces: FastPieces = {
@@ -172,9 +163,6 @@ let pieces: FastPieces = {
   // Off by default: fused multiply-adds change the last bits of sums, and so
   // the losses the saved notebooks show (lib/fast/README.md).
   relaxedSimd: false,
-  // Off by default: on this shared 2-core machine the worker seldom finds
-  // its core free (lib/fast/README.md).
-  secondCore: false,
 };
 
 /**
@@ -197,14 +185,13 @@ let pieces: FastPieces = {
  * setFast({ gatherRows: true });
  * setFast({ crossEntropyGradient: false, sumGradient: false });
  * setFast({ crossEntropyGradient: true, sumGradient: true });
- * setFast({ relaxedSimd: false, secondCore: false });
- * setFast({ relaxedSimd: true, secondCore: true });
+ * setFast({ relaxedSimd: false });
+ * setFast({ relaxedSimd: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
   pieces = { ...pieces, ...changes };
   useRelaxedSimd(pieces.relaxedSimd);
-  useSecondCore(pieces.secondCore);
 }
 
 /**
@@ -226,13 +213,11 @@ export function withoutSpeedPieces<T>(fn: () => T): T {
     Object.keys(pieces).map((name) => [name, false]),
   ) as unknown as FastPieces;
   useRelaxedSimd(false);
-  useSecondCore(false);
   try {
     return fn();
   } finally {
     pieces = saved;
     useRelaxedSimd(pieces.relaxedSimd);
-    useSecondCore(pieces.secondCore);
   }
 }
 
