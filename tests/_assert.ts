@@ -24,6 +24,17 @@ export function assertClose(
   }
 }
 
+/**
+ * The index of the first float32 whose bits differ between `a` and `b` (so
+ * `-0` differs from `0`, and a NaN from another NaN's bits), or -1 when all
+ * are the same.
+ */
+export function firstBitDifference(a: Float32Array, b: Float32Array): number {
+  const [x, y] = [new Uint32Array(a.buffer), new Uint32Array(b.buffer)];
+  assert.equal(x.length, y.length);
+  return x.findIndex((bits, i) => bits !== y[i]);
+}
+
 /** The pixels of the lesson's `train/3/10000.png`, rows 4 to 9, columns 4 to 9. */
 export const lessonBlock: readonly (readonly number[])[] = [
   [0, 0, 0, 0, 0, 0],

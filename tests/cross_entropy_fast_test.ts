@@ -6,6 +6,7 @@ import { crossEntropy } from "../lib/multiclass.ts";
 import { Random } from "../lib/random.ts";
 import { testIf } from "./_support.ts";
 import { onWasm } from "./_wasm.ts";
+import { firstBitDifference } from "./_assert.ts";
 
 /** Scores `[n, c]` drawn from `random`, spread by `scale`. */
 function scoresOf(random: Random, n: number, c: number, scale: number) {
@@ -35,13 +36,6 @@ function lossAndGradient(
   return result;
 }
 
-/** The same float32 bits, or the index of the first difference. */
-function sameBits(a: Float32Array, b: Float32Array): number {
-  const [x, y] = [new Uint32Array(a.buffer), new Uint32Array(b.buffer)];
-  assert.equal(x.length, y.length);
-  return x.findIndex((bits, i) => bits !== y[i]);
-}
-
 testIf(
   "the crossEntropyGradient piece gives TensorFlow.js's loss and gradient, bit for bit",
   [onWasm],
@@ -66,8 +60,16 @@ testIf(
         setFast({ crossEntropyGradient: true });
         const fast = lossAndGradient(scores, labels, c);
         const where = `${n} rows, ${c} classes, scale ${scale}, draw ${draw}`;
-        assert.equal(sameBits(fast.value, plain.value), -1, `loss, ${where}`);
-        assert.equal(sameBits(fast.grad, plain.grad), -1, `gradient, ${where}`);
+        assert.equal(
+          firstBitDifference(fast.value, plain.value),
+          -1,
+          `loss, ${where}`,
+        );
+        assert.equal(
+          firstBitDifference(fast.grad, plain.grad),
+          -1,
+          `gradient, ${where}`,
+        );
         tf.dispose([scores, labels]);
       }
     }

@@ -6,6 +6,7 @@ import { sumGradients } from "../lib/fast/sum_gradient.ts";
 import { Random } from "../lib/random.ts";
 import { testIf } from "./_support.ts";
 import { onWasm } from "./_wasm.ts";
+import { firstBitDifference } from "./_assert.ts";
 
 /** The gradient of `f` at `x`, with the piece on or off, as floats. */
 function gradientOf(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, on: boolean) {
@@ -18,13 +19,6 @@ function gradientOf(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, on: boolean) {
   } finally {
     setFast({ sumGradient: true });
   }
-}
-
-/** The same float32 bits, or the index of the first difference. */
-function sameBits(a: Float32Array, b: Float32Array): number {
-  const [x, y] = [new Uint32Array(a.buffer), new Uint32Array(b.buffer)];
-  assert.equal(x.length, y.length);
-  return x.findIndex((bits, i) => bits !== y[i]);
 }
 
 testIf(
@@ -62,7 +56,11 @@ testIf(
       const fast = gradientOf(f, x, true);
       assert.equal(sumGradients() - counted, ours ? 2 : 1, `${shape}, ${axis}`);
       const plain = gradientOf(f, x, false);
-      assert.equal(sameBits(fast, plain), -1, `[${shape}], axis ${axis}`);
+      assert.equal(
+        firstBitDifference(fast, plain),
+        -1,
+        `[${shape}], axis ${axis}`,
+      );
       tf.dispose([x, summed, weights]);
     }
     assert.equal(tf.memory().numTensors, before);
