@@ -206,6 +206,7 @@ const allOn: FastPieces = {
   crossEntropyGradient: true,
   sumGradient: true,
   relaxedSimd: true,
+  handedNonzeros: true,
 };
 const allOff: FastPieces = {
   routines: false,
@@ -222,6 +223,7 @@ const allOff: FastPieces = {
   crossEntropyGradient: false,
   sumGradient: false,
   relaxedSimd: false,
+  handedNonzeros: false,
 };
 /** The bits of a tensor's floats: equal bits, equal floats (and -0 ≠ 0). */
 const bits = (
@@ -245,6 +247,7 @@ const settings: FastPieces[] = [
   { ...allOn, crossEntropyGradient: false },
   { ...allOn, sumGradient: false },
   { ...allOn, relaxedSimd: false },
+  { ...allOn, handedNonzeros: false },
 ];
 
 Deno.test("every setting of the speed pieces gives simpleNet, Linear and a wide net the same loss and gradients", () => {

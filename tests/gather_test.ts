@@ -2,7 +2,8 @@
  * The pieces `gatherRows` and `grayLevels` (`lib/fast/gather.ts`,
  * `lib/fast/gray_levels.ts`): `tf.gather` of rows on the `wasm` backend gives
  * the same floats as TensorFlow.js's own kernel, bit for bit, and hands it
- * everything else.
+ * everything else. The piece `handedNonzeros`: such a batch hands its nonzero
+ * entries to the routines' product, the same bits, no memory kept.
  */
 import "./_backend.ts";
 import * as tf from "@tensorflow/tfjs";
@@ -12,8 +13,14 @@ import { gatherCounts } from "../lib/fast/gather.ts";
 import {
   gatherLevels,
   grayLevelsOf,
+  levelsOffer,
   UNIT_LEVELS,
 } from "../lib/fast/gray_levels.ts";
+import {
+  handNonzeros,
+  nonzerosCounts,
+  type WasmBackend,
+} from "../lib/fast/routines.ts";
 import { Random } from "../lib/random.ts";
 import { testIf } from "./_support.ts";
 import { onWasm } from "./_wasm.ts";
@@ -217,3 +224,127 @@ Deno.test("on the cpu backend too, gatherRows copies rows as blocks, the same bi
     await useBackend(was as "wasm" | "cpu");
   }
 });
+
+/** `rows × columns` weights in -1..1, seeded. */
+function weights(rows: number, columns: number, seed: number): tf.Tensor2D {
+  const random = new Random(seed);
+  return tf.tensor2d(
+    Float32Array.from(
+      { length: rows * columns },
+      () => 2 * random.uniform() - 1,
+    ),
+    [rows, columns],
+  );
+}
+
+testIf(
+  "handedNonzeros: a batch from gray levels hands its nonzeros to its product and the weights' gradient, the same bits as their own listing",
+  [onWasm],
+  () => {
+    const x = grayImages(300, 62);
+    const w = weights(784, 10, 63);
+    const indices = Array.from({ length: 256 }, (_, i) => (i * 71) % 300);
+    const tensors = tf.memory().numTensors;
+    const run = (handed: boolean) => {
+      const saved = fastPieces();
+      setFast({ grayLevels: true, handedNonzeros: handed });
+      const before = nonzerosCounts();
+      try {
+        const batch = tf.gather(x, indices);
+        const y = batch.matMul(w);
+        const dw = tf.grad((v: tf.Tensor) => batch.matMul(v).square().sum())(
+          w,
+        );
+        const result = { y: bits(y), dw: bits(dw) };
+        tf.dispose([batch, y, dw]);
+        const after = nonzerosCounts();
+        return {
+          ...result,
+          handed: after.handed - before.handed,
+          listed: after.listed - before.listed,
+        };
+      } finally {
+        setFast(saved);
+      }
+    };
+    const own = run(false), handed = run(true);
+    // One listing each: the product's, which the gradient reuses.
+    assert.equal(own.listed, 1);
+    assert.equal(own.handed, 0);
+    assert.equal(handed.listed, 0);
+    assert.equal(handed.handed, 1);
+    assert.deepEqual(handed.y, own.y);
+    assert.deepEqual(handed.dw, own.dw);
+    assert.equal(tf.memory().numTensors, tensors);
+    tf.dispose([x, w]);
+  },
+);
+
+testIf(
+  "the product trusts a handed list: another batch's list gives that batch's product, one of another shape is ignored",
+  [onWasm],
+  () => {
+    const x = grayImages(40, 64);
+    const store = grayLevelsOf(x.dataSync() as Float32Array, 784)!;
+    const w = weights(784, 10, 65);
+    const [a, b] = [[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]];
+    const saved = fastPieces();
+    setFast({ handedNonzeros: false });
+    const product = (indices: number[], offer?: number[]) => {
+      const batch = tf.gather(x, indices);
+      if (offer !== undefined) {
+        handNonzeros(batch.dataId, levelsOffer(store, offer));
+      }
+      const y = batch.matMul(w);
+      const result = bits(y);
+      tf.dispose([batch, y]);
+      return result;
+    };
+    try {
+      const own = product(a);
+      assert.deepEqual(product(a, a), own);
+      assert.notDeepEqual(own, product(b));
+      // A wrong list is used as it is: the tests' comparisons of bits would
+      // see it.
+      assert.deepEqual(product(a, b), product(b));
+      // An offer of 4 rows for a batch of 5 is not taken.
+      const before = nonzerosCounts().handed;
+      assert.deepEqual(product(a, b.slice(0, 4)), own);
+      assert.equal(nonzerosCounts().handed, before);
+    } finally {
+      setFast(saved);
+    }
+    tf.dispose([x, w]);
+  },
+);
+
+testIf(
+  "handed lists leak no memory of the backend: as many blocks freed as allocated, round after round",
+  [onWasm],
+  () => {
+    const x = grayImages(300, 66);
+    const w = weights(784, 10, 67);
+    const { wasm } = tf.backend() as WasmBackend;
+    const round = (k: number) => {
+      const batch = tf.gather(x, [k, k + 1, k + 7, 299 - k]);
+      const y = batch.matMul(w);
+      tf.dispose([batch, y]);
+    };
+    for (let k = 0; k < 6; k++) round(k); // the kept lists are all made
+    const malloc = wasm._malloc, free = wasm._free;
+    let live = 0;
+    Object.assign(wasm, {
+      _malloc: (bytes: number) => (live++, malloc.call(wasm, bytes)),
+      _free: (at: number) => (live--, free.call(wasm, at)),
+    });
+    const before = nonzerosCounts().handed;
+    try {
+      for (let k = 0; k < 20; k++) round(k);
+    } finally {
+      Object.assign(wasm, { _malloc: malloc, _free: free });
+    }
+    assert.equal(nonzerosCounts().handed - before, 20);
+    assert.equal(live, 0);
+    tf.dispose([x, w]);
+  },
+);

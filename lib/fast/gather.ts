@@ -36,8 +36,13 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { fastPieces } from "./speed.ts";
-import { address, type WasmBackend } from "./routines.ts";
-import { gatherLevels, type GrayLevels, grayLevelsOf } from "./gray_levels.ts";
+import { address, handNonzeros, type WasmBackend } from "./routines.ts";
+import {
+  gatherLevels,
+  type GrayLevels,
+  grayLevelsOf,
+  levelsOffer,
+} from "./gray_levels.ts";
 
 /**
  * How many gathers each piece has done since the process started.
@@ -124,7 +129,13 @@ tf.registerKernel({
     const store = pieces.grayLevels ? storeOf(backend, x) : null;
     if (store !== null) {
       counts.grayLevels++;
-      return gatherLevels(backend, store, rows);
+      const batch = gatherLevels(backend, store, rows);
+      // The product of this batch (a first layer) lists its nonzeros from
+      // the store, not by looking for them (routines.ts).
+      if (pieces.handedNonzeros) {
+        handNonzeros(batch.dataId, levelsOffer(store, rows));
+      }
+      return batch;
     }
     if (!pieces.gatherRows) return wasmGather.kernelFunc(args);
     counts.rows++;

@@ -26,6 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import {
   address,
+  type HandedNonzeros,
   type Instance,
   instanceOf,
   type WasmBackend,
@@ -184,6 +185,58 @@ export function gatherLevels(
     wasm._free(rows);
   }
   return info;
+}
+
+/**
+ * The nonzero entries of the batch {@linkcode gatherLevels} writes for these
+ * `indices`, as an offer for the routines' products (`handNonzeros` of
+ * `routines.ts`, piece `handedNonzeros`): their count now, and the routine
+ * `list_levels` to list them from the store's copy when a product asks,
+ * entry for entry what the product would list from the batch. The indices
+ * must be whole numbers from 0 to the store's last row.
+ *
+ * @example The offer for the second row of a store: one nonzero level
+ * ```ts
+ * import { grayLevelsOf, levelsOffer } from "./gray_levels.ts";
+ *
+ * const store = grayLevelsOf(Float32Array.of(0, 0, 1, 51 / 255, 1, 0), 3)!;
+ * console.log(levelsOffer(store, [1]).count); // 2
+ * ```
+ */
+export function levelsOffer(
+  store: GrayLevels,
+  indices: readonly number[],
+): HandedNonzeros {
+  const rows = [...indices];
+  let count = 0;
+  for (const r of rows) count += store.starts[r + 1] - store.starts[r];
+  return {
+    rows: rows.length,
+    columns: store.width,
+    count,
+    list: (instance, starts, where, value) => {
+      const { wasm } = instance.backend;
+      const copy = levelsCopy(instance, store);
+      const table = tableOf(instance);
+      const at = wasm._malloc(4 * Math.max(rows.length, 1));
+      try {
+        new Int32Array(wasm.asm.memory.buffer, at, rows.length).set(rows);
+        instance.simd.list_levels(
+          copy.starts,
+          copy.where,
+          copy.levels,
+          table,
+          at,
+          rows.length,
+          starts,
+          where,
+          value,
+        );
+      } finally {
+        wasm._free(at);
+      }
+    },
+  };
 }
 
 /**

@@ -156,6 +156,17 @@ interface Simd {
     width: number,
     out: number,
   ): void;
+  list_levels(
+    starts: number,
+    where: number,
+    levels: number,
+    table: number,
+    indices: number,
+    n: number,
+    outStarts: number,
+    outWhere: number,
+    outValue: number,
+  ): void;
 }
 
 /** A batch's nonzero entries, listed in the backend's memory. */
@@ -330,12 +341,90 @@ export function address(backend: WasmBackend, tensor: tf.TensorInfo): number {
 /** How many batches' lists are kept. */
 const LISTS_KEPT = 4;
 
+/**
+ * A batch's nonzero entries, offered by the kernel that wrote the batch and
+ * knows them already (`gather.ts`, from the gray levels): the product lists
+ * them with `list` instead of looking for them in the batch.
+ *
+ * @example The offer for a batch of one row `[0, 2, 0]`
+ * ```ts
+ * import type { HandedNonzeros } from "./routines.ts";
+ *
+ * const offer: HandedNonzeros = {
+ *   rows: 1,
+ *   columns: 3,
+ *   count: 1,
+ *   list: (instance, starts, where, value) => {
+ *     const memory = instance.backend.wasm.asm.memory.buffer;
+ *     new Int32Array(memory, starts, 2).set([0, 1]);
+ *     new Int32Array(memory, where, 1).set([1]);
+ *     new Float32Array(memory, value, 1).set([2]);
+ *   },
+ * };
+ * ```
+ */
+export interface HandedNonzeros {
+  /** The batch's rows. */
+  readonly rows: number;
+  /** Its columns. */
+  readonly columns: number;
+  /** How many of its entries are not zero. */
+  readonly count: number;
+  /**
+   * Writes the lists, as `list_nonzeros` (`simd.c`) would from the batch:
+   * `starts` (`rows + 1` int32), `where` (`count` int32 columns, rising in
+   * each row) and `value` (`count` float32), at these byte addresses of the
+   * instance's memory.
+   */
+  list(instance: Instance, starts: number, where: number, value: number): void;
+}
+
+/** The offers, by the data of the batch they describe. */
+const handed = new WeakMap<object, HandedNonzeros>();
+
+const listings = { listed: 0, handed: 0 };
+
+/**
+ * Offers the nonzero entries of the batch whose data is `dataId`, for the
+ * routines' products to take instead of listing them (piece
+ * `handedNonzeros`; `gather.ts` offers each batch it writes from gray
+ * levels). Nothing is allocated until a product asks; the offer goes with the
+ * batch's data. The offer must be right: the product trusts it.
+ *
+ * @example
+ * ```ts
+ * import { handNonzeros } from "./routines.ts";
+ *
+ * const dataId = {};
+ * handNonzeros(dataId, { rows: 0, columns: 3, count: 0, list: () => {} });
+ * ```
+ */
+export function handNonzeros(dataId: object, offer: HandedNonzeros): void {
+  handed.set(dataId, offer);
+}
+
+/**
+ * How many batches' nonzeros the routines have listed since the process
+ * started, by looking for them (`listed`) or from an offer (`handed`).
+ *
+ * @example
+ * ```ts
+ * import { nonzerosCounts } from "./routines.ts";
+ *
+ * console.log(nonzerosCounts().handed >= 0); // true
+ * ```
+ */
+export function nonzerosCounts(): { listed: number; handed: number } {
+  return { ...listings };
+}
+
 /*
  * The nonzero entries of a batch `x`, listed once for the product and
  * reused by the weights' gradient, which reads the same batch when the
  * gradient tape keeps `x` under the same data (see `Identity` in
  * `speed.ts`). Tensors never change their data, so the same data means the
- * same lists.
+ * same lists. A batch with an offer of its shape ({@linkcode handNonzeros})
+ * is listed by the offer.
  */
 function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
   const { backend, simd } = instance;
@@ -345,7 +434,13 @@ function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
     backend.wasm._free(instance.nonzeros.shift()!.block);
   }
   const [n, k] = x.shape;
-  const count = simd.count_nonzeros(address(backend, x), n, k);
+  const found = handed.get(x.dataId);
+  const offer = found !== undefined && found.rows === n && found.columns === k
+    ? found
+    : undefined;
+  const count = offer !== undefined
+    ? offer.count
+    : simd.count_nonzeros(address(backend, x), n, k);
   // One spare entry in each list: list_nonzeros writes each entry before
   // deciding whether to keep it.
   const block = backend.wasm._malloc(4 * (n + 1 + 2 * (count + 1)));
@@ -356,14 +451,25 @@ function nonzerosOf(instance: Instance, x: tf.TensorInfo): Nonzeros {
     where: block + 4 * (n + 1),
     value: block + 4 * (n + 1 + count + 1),
   };
-  simd.list_nonzeros(
-    address(backend, x),
-    n,
-    k,
-    lists.starts,
-    lists.where,
-    lists.value,
-  );
+  if (offer !== undefined) {
+    try {
+      offer.list(instance, lists.starts, lists.where, lists.value);
+    } catch (error) {
+      backend.wasm._free(block);
+      throw error;
+    }
+    listings.handed++;
+  } else {
+    listings.listed++;
+    simd.list_nonzeros(
+      address(backend, x),
+      n,
+      k,
+      lists.starts,
+      lists.where,
+      lists.value,
+    );
+  }
   instance.nonzeros.push(lists);
   return lists;
 }

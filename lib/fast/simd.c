@@ -469,3 +469,27 @@ void gather_levels(const unsigned *starts, const unsigned short *where,
     }
   }
 }
+
+/* The nonzero entries of the rows indices[0..n) of images kept as their gray
+ * levels (as gather_levels reads them), in the form list_nonzeros gives for
+ * the batch gather_levels writes: out_starts[0..n], out_where (columns) and
+ * out_value (table[level]), row by row, columns rising. The same lists, entry
+ * for entry, without reading the batch: the product of a batch just gathered
+ * (lib/fast/routines.ts, piece handedNonzeros) need not look for its zeros.
+ * Exported by its attribute. */
+__attribute__((export_name("list_levels")))
+void list_levels(const unsigned *starts, const unsigned short *where,
+                 const unsigned char *levels, const float *table,
+                 const int *indices, int n, int *out_starts, int *out_where,
+                 float *out_value) {
+  int count = 0;
+  for (int k = 0; k < n; k++) {
+    out_starts[k] = count;
+    unsigned end = starts[indices[k] + 1];
+    for (unsigned e = starts[indices[k]]; e < end; e++, count++) {
+      out_where[count] = where[e];
+      out_value[count] = table[levels[e]];
+    }
+  }
+  out_starts[n] = count;
+}

@@ -55,7 +55,9 @@
  * of the `wasm` backend. `crossEntropyGradient` is read by `cross_entropy.ts`,
  * through the hook `crossEntropy`. The piece `relaxedSimd` changes nothing in
  * TensorFlow.js either: it chooses which build of the routines runs
- * (`routines.ts`, {@linkcode useRelaxedSimd}).
+ * (`routines.ts`, {@linkcode useRelaxedSimd}). The piece `handedNonzeros` is
+ * read by `gather.ts`, which offers each batch it writes from gray levels
+ * the list of its nonzero entries, for the routines' product.
  *
  * @example Time a fit without the routines, then turn them on again
  * ```ts
@@ -108,6 +110,7 @@ import "./sum_gradient.ts";
  *   crossEntropyGradient: false,
  *   sumGradient: false,
  *   relaxedSimd: false,
+ *   handedNonzeros: false,
  * };
  * ```
  */
@@ -144,6 +147,11 @@ export interface FastPieces {
    * it changes the last bits of sums).
    */
   readonly relaxedSimd: boolean;
+  /**
+   * A batch written from gray levels (`grayLevels`) hands its nonzero
+   * entries to the product of the first layer, which need not look for them.
+   */
+  readonly handedNonzeros: boolean;
 }
 
 let pieces: FastPieces = {
@@ -163,6 +171,7 @@ let pieces: FastPieces = {
   // Off by default: fused multiply-adds change the last bits of sums, and so
   // the losses the saved notebooks show (lib/fast/README.md).
   relaxedSimd: false,
+  handedNonzeros: true,
 };
 
 /**
@@ -187,6 +196,8 @@ let pieces: FastPieces = {
  * setFast({ crossEntropyGradient: true, sumGradient: true });
  * setFast({ relaxedSimd: false });
  * setFast({ relaxedSimd: true });
+ * setFast({ handedNonzeros: false });
+ * setFast({ handedNonzeros: true });
  * ```
  */
 export function setFast(changes: Partial<FastPieces>): void {
