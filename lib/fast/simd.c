@@ -451,7 +451,7 @@ void slice4(const float *x, float *out, int d1, int d2, int d3, int b0,
   }
 }
 
-/* Rows of images kept as their nonzero gray levels (lib/fast/rows.ts): row
+/* Rows of images kept as their nonzero gray levels (lib/fast/gray_levels.ts): row
  * r's values are levels[starts[r] .. starts[r+1]), in the columns
  * where[...]. Writes rows indices[0..n) into out [n][width], as the floats
  * table[level], and zeros elsewhere. The caller checks every index.

@@ -3,7 +3,7 @@
 
 /** The SHA-256 of the `lib/fast/simd.c` these modules were compiled from. */
 export const SIMD_SOURCE_SHA256 =
-  "292a3f34af13bb785511cb43dc3473bf37a3469f3077f1947465ea1a0eb963c4";
+  "f934325ac130c678bf729784d8eb45e388849944c458dd86ae11f97da4691e1d";
 
 /** The compiled WebAssembly module (27082 bytes), as base64. */
 export const SIMD_WASM_BASE64 =
