@@ -97,22 +97,30 @@ function storeOf(backend: WasmBackend, x: tf.TensorInfo): GrayLevels | null {
   return store;
 }
 
+/**
+ * Whether a `GatherV2` call takes whole rows of a float32 matrix by a list of
+ * int32 indices: the one case the pieces handle, on either backend.
+ */
+function gathersRows(
+  args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap },
+): boolean {
+  const { x, indices } = args.inputs as Record<string, tf.TensorInfo>;
+  const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+  return x.dtype === "float32" && x.shape.length === 2 &&
+    (axis === 0 || axis === -2) && !batchDims &&
+    indices.dtype === "int32" && indices.shape.length === 1;
+}
+
 const wasmGather = tf.getKernel("GatherV2", "wasm")!;
 tf.unregisterKernel("GatherV2", "wasm");
 tf.registerKernel({
   ...wasmGather,
   kernelFunc: (args) => {
     const { x, indices } = args.inputs as Record<string, tf.TensorInfo>;
-    const { axis, batchDims } = args.attrs as {
-      axis: number;
-      batchDims: number;
-    };
     const pieces = fastPieces();
-    const rowsOfMatrix = (pieces.gatherRows || pieces.grayLevels) &&
-      x.dtype === "float32" && x.shape.length === 2 &&
-      (axis === 0 || axis === -2) && !batchDims &&
-      indices.dtype === "int32" && indices.shape.length === 1;
-    if (!rowsOfMatrix) return wasmGather.kernelFunc(args);
+    if (!(pieces.gatherRows || pieces.grayLevels) || !gathersRows(args)) {
+      return wasmGather.kernelFunc(args);
+    }
     const backend = args.backend as WasmBackend;
     const [n, width] = x.shape;
     // Read the indices before allocating: the memory may grow, and move.
@@ -170,15 +178,9 @@ if (cpuGather !== undefined) {
     ...cpuGather,
     kernelFunc: (args) => {
       const { x, indices } = args.inputs as Record<string, tf.TensorInfo>;
-      const { axis, batchDims } = args.attrs as {
-        axis: number;
-        batchDims: number;
-      };
-      const rowsOfMatrix = fastPieces().gatherRows &&
-        x.dtype === "float32" && x.shape.length === 2 &&
-        (axis === 0 || axis === -2) && !batchDims &&
-        indices.dtype === "int32" && indices.shape.length === 1;
-      if (!rowsOfMatrix) return cpuGather.kernelFunc(args);
+      if (!fastPieces().gatherRows || !gathersRows(args)) {
+        return cpuGather.kernelFunc(args);
+      }
       const backend = args.backend as unknown as CpuBackend;
       const [n, width] = x.shape;
       const rows = backend.readSync(indices.dataId);
